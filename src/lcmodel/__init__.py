@@ -1,0 +1,1 @@
+"""lcmodel: Bayesian small-area estimation of community survey outcomes."""
