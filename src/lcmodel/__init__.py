@@ -1,1 +1,42 @@
-"""lcmodel: Bayesian small-area estimation of community survey outcomes."""
+"""lcmodel: Bayesian small-area estimation of community survey outcomes.
+
+Fit hierarchical models of survey indicators across areas, read per-area estimates with
+honest intervals, and compare each area with a deprivation-matched benchmark.
+
+Examples
+--------
+>>> import lcmodel
+>>> model = lcmodel.AreaModel.from_spec("models/trust.toml")  # doctest: +SKIP
+>>> result = model.fit()  # doctest: +SKIP
+>>> result.estimates()  # doctest: +SKIP
+"""
+
+from importlib.metadata import version as _version
+
+from lcmodel.data import SurveyData, load_survey_data, prepare_survey_data
+from lcmodel.diagnostics import Diagnostics
+from lcmodel.errors import DataError, DiagnosticsError, LcmodelError, SpecError
+from lcmodel.model import AreaModel
+from lcmodel.priors import PriorSpec
+from lcmodel.results import FitResult, load
+from lcmodel.spec import ModelSpec, load_spec
+
+__version__ = _version("lcmodel")
+
+__all__ = [
+    "AreaModel",
+    "DataError",
+    "Diagnostics",
+    "DiagnosticsError",
+    "FitResult",
+    "LcmodelError",
+    "ModelSpec",
+    "PriorSpec",
+    "SpecError",
+    "SurveyData",
+    "__version__",
+    "load",
+    "load_spec",
+    "load_survey_data",
+    "prepare_survey_data",
+]

@@ -1,0 +1,190 @@
+"""Command line: ``lcmodel fit|simulate|priors|summarize``.
+
+Exit codes: 0 success, 1 unexpected error, 2 bad input (spec, data, arguments),
+3 diagnostics failed (no output written unless ``--allow-failed-diagnostics``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+import textwrap
+import warnings
+from pathlib import Path
+
+import pandas as pd
+
+from lcmodel.errors import LcmodelError
+
+__all__ = ["main"]
+
+EXIT_BAD_INPUT = 2
+EXIT_DIAGNOSTICS = 3
+
+
+def _paragraph(text: str) -> str:
+    return "\n".join(textwrap.fill(p, width=100) for p in text.split("\n"))
+
+
+def format_estimates(table: pd.DataFrame, quantity: str = "share") -> str:
+    """Render an estimates table for the terminal (shares as percentages)."""
+    pct = quantity == "share"
+    shown = pd.DataFrame(
+        {
+            "area": table["area"],
+            "name": table["name"].str.slice(0, 22),
+            "n": table["n"],
+            "direct": table["direct"],
+            "mean": table["mean"],
+            "lower": table["lower"],
+            "upper": table["upper"],
+            "benchmark": table["benchmark"],
+            "diff": table["diff_mean"],
+            "P(above)": table["p_above_benchmark"],
+            "rhat": table["rhat"],
+            "ess": table["ess_bulk"],
+        }
+    )
+    value_columns = ["direct", "mean", "lower", "upper", "benchmark", "diff"]
+    formats = {c: (lambda v: "" if pd.isna(v) else f"{v * 100:.1f}%") for c in value_columns}
+    if not pct:
+        formats = {c: (lambda v: "" if pd.isna(v) else f"{v:.2f}") for c in value_columns}
+    formats |= {
+        "P(above)": lambda v: "" if pd.isna(v) else f"{v:.2f}",
+        "rhat": lambda v: f"{v:.3f}",
+        "ess": lambda v: f"{v:.0f}",
+    }
+    interval = table["interval"].iloc[0]
+    body = shown.to_string(index=False, formatters=formats)
+    return f"{body}\n(lower/upper: {interval} posterior interval)"
+
+
+def _fit(args: argparse.Namespace) -> int:
+    from lcmodel.model import AreaModel
+    from lcmodel.spec import load_spec
+
+    spec = load_spec(args.spec)
+    model = AreaModel.from_spec(spec, data=args.data)
+    result = model.fit(
+        progressbar=not args.quiet,
+        draws=args.draws,
+        tune=args.tune,
+        chains=args.chains,
+        seed=args.seed,
+        sampler=args.sampler,
+    )
+    diagnostics = result.diagnostics()
+    quantity = result.metadata["quantity"]
+    print(format_estimates(result.estimates(), quantity))
+    print()
+    print(_paragraph(result.describe()))
+    if not diagnostics.passed and not args.allow_failed_diagnostics:
+        print(
+            _paragraph(
+                "\nNothing was written. Rerun with --allow-failed-diagnostics to write the "
+                "output anyway (the tables will say the diagnostics failed)."
+            ),
+            file=sys.stderr,
+        )
+        return EXIT_DIAGNOSTICS
+    out = Path(args.out) if args.out else Path("out") / spec.name
+    folder = result.save(out)
+    print(f"\nWrote {', '.join(sorted(p.name for p in folder.iterdir()))} to {folder}")
+    return 0
+
+
+def _simulate(args: argparse.Namespace) -> int:
+    from lcmodel.simulate import simulate_survey
+
+    try:
+        simulated = simulate_survey(
+            n_respondents=args.respondents, n_areas=args.areas, n_waves=args.waves, seed=args.seed
+        )
+    except ValueError as exc:
+        raise LcmodelError(f"simulate: {exc}") from None
+    simulated.write(args.out)
+    print(
+        f"Wrote {len(simulated.survey):,} respondents in {len(simulated.areas)} areas over "
+        f"{args.waves} waves (seed {args.seed}) to {args.out}"
+    )
+    return 0
+
+
+def _priors(args: argparse.Namespace) -> int:
+    from lcmodel.model import AreaModel
+
+    model = AreaModel.from_spec(args.spec, data=args.data)
+    with pd.option_context("display.max_colwidth", 80, "display.width", 200):
+        print(model.prior_table().to_string())
+    return 0
+
+
+def _summarize(args: argparse.Namespace) -> int:
+    from lcmodel.results import load
+
+    result = load(args.folder)
+    print(format_estimates(result.estimates(), result.metadata["quantity"]))
+    print()
+    print(_paragraph(result.describe()))
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of the ``lcmodel`` command."""
+    parser = argparse.ArgumentParser(
+        prog="lcmodel",
+        description="Bayesian small-area estimation of community survey outcomes.",
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    fit = sub.add_parser("fit", help="fit a model spec and write estimates, posterior and plot")
+    fit.add_argument("spec", help="model spec (TOML)")
+    fit.add_argument("--data", help="survey file replacing the spec's 'data'")
+    fit.add_argument("--out", help="output folder (default: out/<spec name>)")
+    fit.add_argument("--draws", type=int, help="posterior draws per chain")
+    fit.add_argument("--tune", type=int, help="tuning steps per chain")
+    fit.add_argument("--chains", type=int, help="number of chains")
+    fit.add_argument("--seed", type=int, help="random seed")
+    fit.add_argument("--sampler", choices=["auto", "pymc", "nutpie", "numpyro"])
+    fit.add_argument(
+        "--allow-failed-diagnostics",
+        action="store_true",
+        help="write outputs even when convergence diagnostics fail (exit code stays 0)",
+    )
+    fit.add_argument("--quiet", action="store_true", help="no progress bar")
+    fit.set_defaults(handler=_fit)
+
+    simulate = sub.add_parser("simulate", help="write a synthetic survey with known truth")
+    simulate.add_argument("--out", default="data", help="output folder (default: data)")
+    simulate.add_argument("--seed", type=int, default=2026)
+    simulate.add_argument("--respondents", type=int, default=2852)
+    simulate.add_argument("--areas", type=int, default=20)
+    simulate.add_argument("--waves", type=int, default=6)
+    simulate.set_defaults(handler=_simulate)
+
+    priors = sub.add_parser("priors", help="list the priors a spec's model uses, and why")
+    priors.add_argument("spec")
+    priors.add_argument("--data", help="survey file replacing the spec's 'data'")
+    priors.set_defaults(handler=_priors)
+
+    summarize = sub.add_parser("summarize", help="print the estimates of a saved result")
+    summarize.add_argument("folder")
+    summarize.set_defaults(handler=_summarize)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the command line; returns the exit code."""
+    args = build_parser().parse_args(argv)
+    logging.getLogger("pymc").setLevel(logging.WARNING)
+    warnings.simplefilter("default")
+    try:
+        return int(args.handler(args))
+    except LcmodelError as exc:
+        print(_paragraph(f"error: {exc}"), file=sys.stderr)
+        return EXIT_BAD_INPUT
+
+
+if __name__ == "__main__":
+    sys.exit(main())

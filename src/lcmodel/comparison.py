@@ -1,0 +1,120 @@
+"""Benchmarks: matching each area to a national-survey figure and comparing with it.
+
+Matching (``match = "deprivation"``) picks, for an area's nation, the narrowest benchmark
+deprivation range containing the area's decile; when the nation has no such row it falls back
+to the nation's ``all`` row and says so in ``benchmark_match``. ``match = "national"`` uses the
+``all`` row directly. An area whose nation has no usable row gets no benchmark (a warning lists
+them) rather than a figure from another nation.
+
+Comparison: the benchmark is itself an estimate. When its sample size ``n`` is known its
+uncertainty is carried by draws from ``Beta(estimate * n + 1, (1 - estimate) * n + 1)``
+(the posterior of a share under a uniform prior); otherwise it is treated as fixed.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pandas as pd
+
+__all__ = ["benchmark_draws", "match_benchmarks"]
+
+MATCH_COLUMNS = ["benchmark", "benchmark_n", "benchmark_source", "benchmark_match"]
+
+
+def match_benchmarks(
+    areas: pd.DataFrame, benchmarks: pd.DataFrame | None, match: str
+) -> pd.DataFrame:
+    """Choose the benchmark row for each area.
+
+    Parameters
+    ----------
+    areas
+        Validated areas (index ``area``) with ``nation`` and, for deprivation matching,
+        ``deprivation_decile``.
+    benchmarks
+        Validated benchmark rows of one indicator, or ``None``.
+    match
+        ``"deprivation"`` or ``"national"``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by area: ``benchmark`` (value), ``benchmark_n``, ``benchmark_source``
+        (source and year) and ``benchmark_match`` (which row was used and why).
+    """
+    out = pd.DataFrame(index=areas.index, columns=MATCH_COLUMNS)
+    out["benchmark"] = np.nan
+    out["benchmark_n"] = np.nan
+    out["benchmark_source"] = ""
+    out["benchmark_match"] = "no benchmark"
+    if benchmarks is None:
+        return out
+    unmatched = []
+    for area, row in areas.iterrows():
+        rows = benchmarks[benchmarks["nation"] == row["nation"]]
+        chosen, how = None, ""
+        if match == "deprivation":
+            decile = int(row["deprivation_decile"])
+            ranged = rows[rows["deprivation"] != "all"]
+            inside = ranged[
+                (ranged["deprivation_low"] <= decile) & (ranged["deprivation_high"] >= decile)
+            ]
+            if len(inside):
+                width = inside["deprivation_high"] - inside["deprivation_low"]
+                chosen = inside.loc[width.astype(int).idxmin()]
+                how = f"{row['nation']}, deciles {chosen['deprivation']}"
+        if chosen is None:
+            national = rows[rows["deprivation"] == "all"]
+            if len(national):
+                chosen = national.iloc[0]
+                how = f"{row['nation']}, all areas"
+                if match == "deprivation":
+                    how += " (no deprivation-matched row)"
+        if chosen is None:
+            unmatched.append(str(area))
+            continue
+        year = chosen.get("year")
+        source = str(chosen["source"])
+        if year is not None and not pd.isna(year):
+            source = f"{source} ({int(year)})" if source else str(int(year))
+        out.loc[area, MATCH_COLUMNS] = [
+            float(chosen["estimate"]),
+            float(chosen["n"]) if not pd.isna(chosen["n"]) else np.nan,
+            source,
+            how,
+        ]
+    if unmatched:
+        warnings.warn(
+            f"no benchmark row for the nation of area(s) {unmatched[:5]}"
+            f"{' ...' if len(unmatched) > 5 else ''}; their benchmark columns are empty.",
+            UserWarning,
+            stacklevel=2,
+        )
+    out["benchmark"] = out["benchmark"].astype(float)
+    out["benchmark_n"] = out["benchmark_n"].astype(float)
+    return out
+
+
+def benchmark_draws(
+    estimate: float, n: float, size: int, rng: np.random.Generator, bounded: bool = True
+) -> np.ndarray:
+    """Draws representing a benchmark and its sampling uncertainty.
+
+    Parameters
+    ----------
+    estimate
+        The published figure (a share in [0, 1] when ``bounded``).
+    n
+        Its sample size, or NaN when unknown (the figure is then treated as fixed).
+    size
+        Number of draws (one per posterior draw).
+    rng
+        Random generator (seeded by the fit, so results are reproducible).
+    bounded
+        Whether the figure is a share (Beta draws) rather than an unbounded mean.
+    """
+    if np.isnan(n) or not bounded:
+        return np.full(size, estimate)
+    return rng.beta(estimate * n + 1.0, (1.0 - estimate) * n + 1.0, size=size)

@@ -1,0 +1,453 @@
+"""Loading and validating survey microdata, the areas table and benchmarks.
+
+This is the only module that checks raw input. It turns raw frames into a typed
+:class:`SurveyData`; nothing downstream re-checks. Every error names the file, the column,
+the first offending lines and how to fix it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from lcmodel.errors import DataError, did_you_mean, first_rows
+from lcmodel.families import Family, get_family
+from lcmodel.spec import ModelSpec
+from lcmodel.tables import read_table
+
+__all__ = [
+    "SurveyData",
+    "load_survey_data",
+    "parse_deprivation",
+    "prepare_survey_data",
+    "validate_areas",
+    "validate_benchmarks",
+]
+
+AREA = "area"
+"""Name of the area column in every validated table."""
+
+
+@dataclass(frozen=True)
+class SurveyData:
+    """Validated, typed input for one indicator.
+
+    Attributes
+    ----------
+    respondents
+        One row per respondent with a non-missing answer: ``area``, ``wave`` (when modelled),
+        the covariates (as strings), ``weight`` (when given) and the family's count columns.
+    areas
+        One row per area (index ``area``): ``name``, ``nation``, ``deprivation_decile`` when
+        known, the area covariates, and ``n`` (respondents with an answer, 0 when unsurveyed).
+    benchmarks
+        Validated benchmark rows, or ``None`` when the spec has no benchmark.
+    family
+        The outcome family that coded the answers.
+    covariates, area_covariates
+        Names of the respondent and area covariates in the model.
+    wave
+        Whether a wave column is modelled.
+    n_missing_outcome
+        Respondents dropped because their answer is missing.
+    n_missing_covariates
+        Respondents dropped because a covariate is missing.
+    data_hash
+        SHA-256 of the validated respondents and areas, recorded with every result.
+    """
+
+    respondents: pd.DataFrame
+    areas: pd.DataFrame
+    benchmarks: pd.DataFrame | None
+    family: Family
+    covariates: tuple[str, ...]
+    area_covariates: tuple[str, ...]
+    wave: bool
+    n_missing_outcome: int = 0
+    n_missing_covariates: int = 0
+    weighted: bool = False
+    data_hash: str = field(default="")
+
+    @property
+    def count_columns(self) -> list[str]:
+        """The family's outcome count columns."""
+        return self.family.count_columns
+
+
+def _require_columns(frame: pd.DataFrame, columns: list[str], source: str, fix: str) -> None:
+    for column in columns:
+        if column not in frame.columns:
+            raise DataError(
+                f"{source}: column '{column}' not found{did_you_mean(column, frame.columns)}; "
+                f"columns present: {', '.join(map(str, frame.columns))}. {fix}"
+            )
+
+
+def _clean_labels(series: pd.Series) -> pd.Series:
+    """Strings with surrounding space removed; blanks become missing."""
+    text = series.astype("string").str.strip()
+    return text.mask(text == "")
+
+
+def _integer_column(series: pd.Series, column: str, source: str) -> pd.Series:
+    numbers = pd.to_numeric(series, errors="coerce")
+    bad = numbers.isna() | (numbers.round() != numbers)
+    if bad.any():
+        rows = list(np.flatnonzero(bad.to_numpy()))
+        raise DataError(
+            f"{source}: column '{column}' must hold whole numbers, but "
+            f"{series.iloc[rows[0]]!r} and others are not ({first_rows(rows)}). "
+            f"Fix or remove those rows."
+        )
+    return numbers.astype(np.int64)
+
+
+def _frame_hash(*frames: pd.DataFrame) -> str:
+    digest = hashlib.sha256()
+    for frame in frames:
+        digest.update(",".join(map(str, frame.columns)).encode())
+        digest.update(pd.util.hash_pandas_object(frame, index=True).to_numpy().tobytes())
+    return digest.hexdigest()
+
+
+_DEPRIVATION = re.compile(r"^\s*(\d+)\s*(?:-\s*(\d+))?\s*$")
+
+
+def parse_deprivation(value: object) -> tuple[int, int] | None:
+    """Parse a benchmark deprivation group: ``"all"`` -> ``None``, ``"1-2"`` -> ``(1, 2)``.
+
+    Parameters
+    ----------
+    value
+        ``"all"``, a decile (``"3"``) or an inclusive decile range (``"1-3"``).
+
+    Raises
+    ------
+    ValueError
+        When the value is none of these, or the range is outside 1-10 or reversed.
+    """
+    text = str(value).strip().lower()
+    if text == "all":
+        return None
+    match = _DEPRIVATION.match(text)
+    if not match:
+        raise ValueError(f"{value!r} is not 'all', a decile or a range like '1-2'")
+    low = int(match.group(1))
+    high = int(match.group(2) or low)
+    if not 1 <= low <= high <= 10:
+        raise ValueError(f"{value!r} must be deciles between 1 and 10, low to high")
+    return low, high
+
+
+def validate_areas(
+    frame: pd.DataFrame, source: str, area_covariates: list[str], need_deprivation: bool
+) -> pd.DataFrame:
+    """Validate the areas table and return it indexed by area code.
+
+    Parameters
+    ----------
+    frame
+        Raw areas table.
+    source
+        File name for messages.
+    area_covariates
+        Columns the model uses as area covariates (must be complete).
+    need_deprivation
+        Whether ``nation`` and ``deprivation_decile`` are required (benchmark matching).
+    """
+    required = [AREA, *area_covariates]
+    if need_deprivation:
+        required += ["nation", "deprivation_decile"]
+    _require_columns(frame, required, source, "The areas table needs one row per area.")
+    areas = frame.copy()
+    areas[AREA] = _clean_labels(areas[AREA])
+    for column in required:
+        missing = areas[column].isna()
+        if missing.any():
+            raise DataError(
+                f"{source}: column '{column}' is blank in "
+                f"{first_rows(list(np.flatnonzero(missing.to_numpy())))}; fill it in."
+            )
+    duplicated = areas[AREA].duplicated(keep=False)
+    if duplicated.any():
+        rows = list(np.flatnonzero(duplicated.to_numpy()))
+        raise DataError(
+            f"{source}: area code '{areas[AREA].iloc[rows[0]]}' appears more than once "
+            f"({first_rows(rows)}); each area needs exactly one row."
+        )
+    if "deprivation_decile" in areas.columns and areas["deprivation_decile"].notna().all():
+        deciles = _integer_column(areas["deprivation_decile"], "deprivation_decile", source)
+        out = ~deciles.between(1, 10)
+        if out.any():
+            raise DataError(
+                f"{source}: column 'deprivation_decile' must be 1-10 (1 = most deprived), "
+                f"not {deciles[out].iloc[0]} ({first_rows(list(np.flatnonzero(out)))})."
+            )
+        areas["deprivation_decile"] = deciles
+    if "nation" in areas.columns:
+        areas["nation"] = _clean_labels(areas["nation"])
+    if "name" not in areas.columns:
+        areas["name"] = areas[AREA]
+    for column in area_covariates:
+        if not pd.api.types.is_numeric_dtype(areas[column]):
+            areas[column] = _clean_labels(areas[column])
+    return areas.set_index(AREA)
+
+
+def validate_benchmarks(frame: pd.DataFrame, source: str) -> pd.DataFrame:
+    """Validate a benchmarks table (DESIGN section 2).
+
+    Parameters
+    ----------
+    frame
+        Raw table with ``indicator``, ``nation``, ``deprivation``, ``estimate`` and optional
+        ``n``, ``source``, ``year``.
+    source
+        File name for messages.
+    """
+    _require_columns(
+        frame,
+        ["indicator", "nation", "deprivation", "estimate"],
+        source,
+        "Benchmarks need one row per indicator x nation x deprivation group.",
+    )
+    table = frame.copy()
+    for column in ["indicator", "nation", "deprivation"]:
+        table[column] = _clean_labels(table[column])
+        blank = table[column].isna()
+        if blank.any():
+            raise DataError(
+                f"{source}: column '{column}' is blank in "
+                f"{first_rows(list(np.flatnonzero(blank.to_numpy())))}."
+            )
+    estimate = pd.to_numeric(table["estimate"], errors="coerce")
+    bad = estimate.isna()
+    if bad.any():
+        rows = list(np.flatnonzero(bad.to_numpy()))
+        raise DataError(
+            f"{source}: column 'estimate' must be a number, not {table['estimate'].iloc[rows[0]]!r}"
+            f" ({first_rows(rows)})."
+        )
+    table["estimate"] = estimate.astype(float)
+    groups = []
+    for row, value in enumerate(table["deprivation"]):
+        try:
+            groups.append(parse_deprivation(value))
+        except ValueError as exc:
+            where = f"{source}: column 'deprivation', {first_rows([row])}"
+            raise DataError(f"{where}: {exc}.") from None
+    table["deprivation_low"] = [g[0] if g else pd.NA for g in groups]
+    table["deprivation_high"] = [g[1] if g else pd.NA for g in groups]
+    table["deprivation"] = ["all" if g is None else f"{g[0]}-{g[1]}" for g in groups]
+    if "n" in table.columns:
+        n = pd.to_numeric(table["n"], errors="coerce")
+        bad = table["n"].notna() & (n.isna() | (n <= 0))
+        if bad.any():
+            rows = list(np.flatnonzero(bad.to_numpy()))
+            raise DataError(
+                f"{source}: column 'n' (benchmark sample size) must be a positive number or "
+                f"blank, not {table['n'].iloc[rows[0]]!r} ({first_rows(rows)})."
+            )
+        table["n"] = n.astype(float)
+    else:
+        table["n"] = np.nan
+    if "source" not in table.columns:
+        table["source"] = ""
+    table["source"] = table["source"].fillna("").astype(str)
+    if "year" not in table.columns:
+        table["year"] = pd.NA
+    key = ["indicator", "nation", "deprivation"]
+    duplicated = table.duplicated(key, keep=False)
+    if duplicated.any():
+        rows = list(np.flatnonzero(duplicated.to_numpy()))
+        first = table.iloc[rows[0]]
+        raise DataError(
+            f"{source}: more than one benchmark for indicator '{first['indicator']}', nation "
+            f"'{first['nation']}', deprivation '{first['deprivation']}' ({first_rows(rows)}); "
+            f"keep one row per indicator x nation x deprivation group."
+        )
+    return table.reset_index(drop=True)
+
+
+def prepare_survey_data(
+    survey: pd.DataFrame,
+    spec: ModelSpec,
+    areas: pd.DataFrame | None = None,
+    benchmarks: pd.DataFrame | None = None,
+    *,
+    sources: dict[str, str] | None = None,
+) -> SurveyData:
+    """Validate raw frames against a spec and return :class:`SurveyData`.
+
+    Parameters
+    ----------
+    survey
+        Raw survey microdata, one row per respondent.
+    spec
+        The model spec (which columns play which role, how answers are coded).
+    areas
+        Raw areas table; required when the spec uses area covariates or benchmarks.
+    benchmarks
+        Raw benchmarks table; required when the spec has a ``[benchmark]`` section.
+    sources
+        File names of the frames for messages (keys ``survey``, ``areas``, ``benchmarks``).
+
+    Raises
+    ------
+    DataError
+        On any invalid input, naming file, column, lines and the fix.
+    """
+    sources = {"survey": "survey data", "areas": "areas table", "benchmarks": "benchmarks"} | (
+        sources or {}
+    )
+    src = sources["survey"]
+    structure = spec.structure
+    family = get_family(spec.outcome)
+    covariates = list(structure.covariates)
+    needed = [structure.area, spec.outcome.column, *covariates]
+    needed += [c for c in (structure.wave, structure.weight) if c is not None]
+    _require_columns(survey, needed, src, "Fix the column name in the spec or the data file.")
+
+    if "respondent_id" in survey.columns:
+        ids = survey["respondent_id"]
+        duplicated = ids.duplicated(keep=False) & ids.notna()
+        if duplicated.any():
+            rows = list(np.flatnonzero(duplicated.to_numpy()))
+            raise DataError(
+                f"{src}: column 'respondent_id' repeats '{ids.iloc[rows[0]]}' "
+                f"({first_rows(rows)}); each respondent must appear once. Remove duplicate rows."
+            )
+
+    frame = pd.DataFrame(index=survey.index)
+    frame[AREA] = _clean_labels(survey[structure.area])
+    blank = frame[AREA].isna()
+    if blank.any():
+        raise DataError(
+            f"{src}: column '{structure.area}' (area) is blank in "
+            f"{first_rows(list(np.flatnonzero(blank.to_numpy())))}; every respondent needs an area."
+        )
+    if structure.wave is not None:
+        frame["wave"] = _integer_column(survey[structure.wave], structure.wave, src)
+    for column in covariates:
+        frame[column] = _clean_labels(survey[column])
+    if structure.weight is not None:
+        weight = pd.to_numeric(survey[structure.weight], errors="coerce")
+        bad = weight.isna() | ~(weight > 0) | ~np.isfinite(weight)
+        if bad.any():
+            rows = list(np.flatnonzero(bad.to_numpy()))
+            raise DataError(
+                f"{src}: column '{structure.weight}' (weight) must be a positive number, not "
+                f"{survey[structure.weight].iloc[rows[0]]!r} ({first_rows(rows)}). Fix the "
+                f"weights or drop 'structure.weight' from the spec."
+            )
+        frame["weight"] = weight.astype(float)
+
+    answers = survey[spec.outcome.column]
+    if not pd.api.types.is_numeric_dtype(answers) and not pd.api.types.is_bool_dtype(answers):
+        answers = _clean_labels(answers)
+    has_answer = answers.notna().to_numpy()
+    has_covariates = frame[covariates].notna().all(axis=1).to_numpy()
+    n_missing_outcome = int((~has_answer).sum())
+    n_missing_covariates = int((has_answer & ~has_covariates).sum())
+    keep = has_answer & has_covariates
+    if not keep.any():
+        raise DataError(
+            f"{src}: column '{spec.outcome.column}' has no usable answers "
+            f"({n_missing_outcome} missing, {n_missing_covariates} with a missing covariate)."
+        )
+    if n_missing_covariates:
+        warnings.warn(
+            f"{src}: dropped {n_missing_covariates} respondent(s) with a missing covariate "
+            f"({', '.join(covariates)}).",
+            UserWarning,
+            stacklevel=2,
+        )
+    counts = family.encode(answers[keep], src)
+    respondents = pd.concat([frame[keep], counts], axis=1).reset_index(drop=True)
+    for column in covariates:
+        respondents[column] = respondents[column].astype(str)
+    respondents[AREA] = respondents[AREA].astype(str)
+
+    need_areas = bool(structure.area_covariates) or spec.benchmark is not None
+    if areas is None:
+        if need_areas:
+            raise DataError("the spec uses area covariates or a benchmark but no areas table")
+        area_table = pd.DataFrame(index=pd.Index(sorted(respondents[AREA].unique()), name=AREA))
+        area_table["name"] = area_table.index
+    else:
+        area_table = validate_areas(
+            areas,
+            sources["areas"],
+            list(structure.area_covariates),
+            need_deprivation=spec.benchmark is not None and spec.benchmark.match == "deprivation",
+        )
+        unknown = sorted(set(frame[AREA]) - set(area_table.index))
+        if unknown:
+            rows = list(np.flatnonzero(frame[AREA].isin(unknown).to_numpy()))
+            raise DataError(
+                f"{src}: area(s) {unknown[:5]}{' ...' if len(unknown) > 5 else ''} in column "
+                f"'{structure.area}' ({first_rows(rows)}) are missing from {sources['areas']}"
+                f"{did_you_mean(unknown[0], area_table.index)}. Add a row for each area to "
+                f"the areas table."
+            )
+        area_table = area_table.sort_index()
+    area_table["n"] = respondents.groupby(AREA).size().reindex(area_table.index).fillna(0)
+    area_table["n"] = area_table["n"].astype(np.int64)
+
+    bench = None
+    if spec.benchmark is not None:
+        if benchmarks is None:
+            raise DataError("the spec has a [benchmark] section but no benchmarks table was given")
+        bench = validate_benchmarks(benchmarks, sources["benchmarks"])
+        indicators = sorted(bench["indicator"].unique())
+        if spec.benchmark.indicator not in indicators:
+            raise DataError(
+                f"{sources['benchmarks']}: no rows for indicator '{spec.benchmark.indicator}'"
+                f"{did_you_mean(spec.benchmark.indicator, indicators)}; indicators present: "
+                f"{', '.join(indicators)}. Fix 'benchmark.indicator' in the spec."
+            )
+        bench = bench[bench["indicator"] == spec.benchmark.indicator].reset_index(drop=True)
+
+    return SurveyData(
+        respondents=respondents,
+        areas=area_table,
+        benchmarks=bench,
+        family=family,
+        covariates=tuple(covariates),
+        area_covariates=tuple(structure.area_covariates),
+        wave=structure.wave is not None,
+        n_missing_outcome=n_missing_outcome,
+        n_missing_covariates=n_missing_covariates,
+        weighted=structure.weight is not None,
+        data_hash=_frame_hash(respondents, area_table),
+    )
+
+
+def load_survey_data(spec: ModelSpec, data: str | Path | None = None) -> SurveyData:
+    """Read the files a spec names (``data`` overrides the survey path) and validate them.
+
+    Parameters
+    ----------
+    spec
+        A spec with resolved paths (see :func:`lcmodel.spec.load_spec`).
+    data
+        Optional survey file replacing ``spec.data``.
+    """
+    survey_path = Path(data) if data is not None else spec.data
+    survey = read_table(survey_path, "survey")
+    areas = read_table(spec.areas, "areas") if spec.areas is not None else None
+    benchmarks = (
+        read_table(spec.benchmark.table, "benchmarks") if spec.benchmark is not None else None
+    )
+    sources = {"survey": str(survey_path)}
+    if spec.areas is not None:
+        sources["areas"] = str(spec.areas)
+    if spec.benchmark is not None:
+        sources["benchmarks"] = str(spec.benchmark.table)
+    return prepare_survey_data(survey, spec, areas, benchmarks, sources=sources)

@@ -1,0 +1,64 @@
+"""Exceptions raised by lcmodel.
+
+Every error a user can cause derives from :class:`LcmodelError`, so the command line can
+turn it into a one-paragraph message and a non-zero exit code instead of a traceback.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable, Sequence
+
+__all__ = [
+    "DataError",
+    "DiagnosticsError",
+    "LcmodelError",
+    "SpecError",
+    "did_you_mean",
+    "first_rows",
+]
+
+
+class LcmodelError(ValueError):
+    """Base class of every error caused by user input."""
+
+
+class DataError(LcmodelError):
+    """A data file (survey, areas, benchmarks) fails validation."""
+
+
+class SpecError(LcmodelError):
+    """A model spec is invalid: unknown key, wrong type, inconsistent options."""
+
+
+class DiagnosticsError(LcmodelError):
+    """Sampling finished but the convergence diagnostics fail their gates."""
+
+
+def did_you_mean(word: str, choices: Iterable[str]) -> str:
+    """Return a ``" (did you mean 'x'?)"`` hint, or an empty string when nothing is close.
+
+    Parameters
+    ----------
+    word
+        The unknown word the user wrote.
+    choices
+        The words that would have been accepted.
+    """
+    matches = difflib.get_close_matches(str(word), [str(c) for c in choices], n=1, cutoff=0.6)
+    return f" (did you mean '{matches[0]}'?)" if matches else ""
+
+
+def first_rows(rows: Sequence[int], limit: int = 5) -> str:
+    """Format the first offending data rows as file line numbers (header is line 1).
+
+    Parameters
+    ----------
+    rows
+        Zero-based row positions in the data frame.
+    limit
+        How many to show before summarising the rest.
+    """
+    shown = ", ".join(str(int(r) + 2) for r in rows[:limit])
+    more = f" and {len(rows) - limit} more" if len(rows) > limit else ""
+    return f"line{'s' if len(rows) > 1 else ''} {shown}{more}"

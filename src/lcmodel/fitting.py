@@ -1,0 +1,166 @@
+"""Sampling: sampler choice, seeds, timing, and the diagnostics gate.
+
+``sampler = "auto"`` uses nutpie when it is installed (it compiles the model with numba and
+samples in Rust, typically several times faster than PyMC's own NUTS) and PyMC's NUTS
+otherwise. Every fit is seeded: when the spec gives no seed one is drawn from the operating
+system's entropy and recorded in the result, so any run can be repeated exactly.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import time
+from datetime import UTC, datetime
+from importlib.metadata import version
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+import pymc as pm
+
+from lcmodel.comparison import match_benchmarks
+from lcmodel.data import AREA
+from lcmodel.diagnostics import compute_diagnostics
+from lcmodel.errors import SpecError
+
+if TYPE_CHECKING:
+    from lcmodel.model import AreaModel
+    from lcmodel.results import FitResult
+
+__all__ = ["available_samplers", "fit_model", "resolve_sampler"]
+
+_SAMPLER_MODULES = {"pymc": ("pymc",), "nutpie": ("nutpie",), "numpyro": ("numpyro", "jax")}
+_INSTALL_HINT = {
+    "nutpie": "pip install 'lcmodel[nutpie]'",
+    "numpyro": "pip install 'lcmodel[numpyro]'",
+}
+
+
+def available_samplers() -> list[str]:
+    """NUTS samplers usable in this environment, in order of preference for ``auto``."""
+    order = ["nutpie", "pymc", "numpyro"]
+    return [
+        name
+        for name in order
+        if all(importlib.util.find_spec(module) for module in _SAMPLER_MODULES[name])
+    ]
+
+
+def resolve_sampler(name: str) -> str:
+    """Turn a spec's sampler name into an installed sampler.
+
+    Parameters
+    ----------
+    name
+        ``auto``, ``pymc``, ``nutpie`` or ``numpyro``.
+
+    Raises
+    ------
+    SpecError
+        When the named sampler is not installed (with the install command).
+    """
+    installed = available_samplers()
+    if name == "auto":
+        return installed[0]
+    if name not in _SAMPLER_MODULES:
+        raise SpecError(f"unknown sampler '{name}'; choose auto, pymc, nutpie or numpyro")
+    if name not in installed:
+        raise SpecError(
+            f"sampler '{name}' is not installed; install it with {_INSTALL_HINT[name]} or use "
+            f"--sampler pymc"
+        )
+    return name
+
+
+def draw_seed() -> int:
+    """A fresh seed from the operating system's entropy (recorded with the result)."""
+    return int(np.random.SeedSequence().entropy % (2**31 - 1))
+
+
+def direct_estimates(model: AreaModel) -> pd.Series:
+    """Direct estimate per area (weighted by design weights when the spec names them)."""
+    data = model.data
+    family = data.family
+    values = {}
+    for area, group in data.respondents.groupby(AREA, sort=True):
+        weights = group["weight"] if data.weighted else None
+        values[area] = family.direct(group[data.count_columns], weights)
+    return pd.Series(values, dtype=float).reindex(data.areas.index)
+
+
+def area_inputs(model: AreaModel) -> pd.DataFrame:
+    """Everything per area that estimates need besides the posterior.
+
+    Columns: ``name``, ``nation``, ``deprivation_decile`` (when known), ``n``, ``direct``,
+    ``in_sample`` and the benchmark match (see :func:`lcmodel.comparison.match_benchmarks`).
+    """
+    areas = model.data.areas
+    columns = [c for c in ["name", "nation", "deprivation_decile"] if c in areas.columns]
+    table = areas[columns].copy()
+    table["n"] = areas["n"].astype(np.int64)
+    table["direct"] = direct_estimates(model)
+    table["in_sample"] = table["n"] > 0
+    match = model.spec.benchmark.match if model.spec.benchmark is not None else "national"
+    matched = match_benchmarks(areas, model.data.benchmarks, match)
+    return pd.concat([table, matched], axis=1)
+
+
+def fit_model(model: AreaModel, *, progressbar: bool = True, **overrides: Any) -> FitResult:
+    """Sample ``model`` and wrap the posterior in a :class:`~lcmodel.results.FitResult`.
+
+    Parameters
+    ----------
+    model
+        The area model.
+    progressbar
+        Show the sampler's progress bar.
+    **overrides
+        ``[fit]`` settings replacing the spec's (``draws``, ``seed``, ``sampler``, ...).
+    """
+    from lcmodel.model import AreaModel
+    from lcmodel.results import FitResult
+
+    spec = model.spec.with_overrides(**overrides)
+    if spec is not model.spec:
+        model = AreaModel(spec, model.data)
+    settings = spec.fit
+    seed = settings.seed if settings.seed is not None else draw_seed()
+    sampler = resolve_sampler(settings.sampler)
+    start = time.perf_counter()
+    pymc_model = model.build()
+    idata = pm.sample(
+        draws=settings.draws,
+        tune=settings.tune,
+        chains=settings.chains,
+        cores=settings.cores,
+        random_seed=seed,
+        nuts_sampler=sampler,
+        progressbar=progressbar,
+        compute_convergence_checks=False,
+        model=pymc_model,
+        nuts={"target_accept": settings.target_accept},
+    )
+    wall = time.perf_counter() - start
+    checked = [rv.name for rv in pymc_model.free_RVs] + ["area_value"]
+    diagnostics = compute_diagnostics(idata, checked)
+    metadata = {
+        "lcmodel_version": version("lcmodel"),
+        "pymc_version": pm.__version__,
+        "created": datetime.now(UTC).isoformat(timespec="seconds"),
+        "data_hash": model.data.data_hash,
+        "seed": seed,
+        "sampler": sampler,
+        "wall_seconds": round(wall, 3),
+        "n_respondents": len(model.data.respondents),
+        "n_missing_outcome": model.data.n_missing_outcome,
+        "n_missing_covariates": model.data.n_missing_covariates,
+        "quantity": model.family.quantity,
+        "weighted_direct": model.data.weighted,
+    }
+    return FitResult(
+        idata=idata,
+        spec=spec.with_overrides(seed=seed),
+        areas=area_inputs(model),
+        diagnostics=diagnostics,
+        metadata=metadata,
+    )

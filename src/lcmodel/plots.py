@@ -1,0 +1,69 @@
+"""Plots of area estimates. Every function returns ``(fig, ax)``."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import matplotlib as mpl
+import numpy as np
+import pandas as pd
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
+
+__all__ = ["forest_plot"]
+
+
+def forest_plot(
+    estimates: pd.DataFrame, *, title: str | None = None, quantity: str = "share"
+) -> tuple[Figure, Axes]:
+    """Areas ordered by estimate, with intervals, direct estimates and benchmarks.
+
+    Parameters
+    ----------
+    estimates
+        Table from :meth:`lcmodel.results.FitResult.estimates`.
+    title
+        Figure title.
+    quantity
+        What the values are (``"share"`` values are drawn as percentages).
+
+    Returns
+    -------
+    tuple
+        The matplotlib figure and axes.
+    """
+    from matplotlib.figure import Figure
+    from matplotlib.lines import Line2D
+
+    table = estimates.sort_values("mean").reset_index(drop=True)
+    scale = 100.0 if quantity == "share" else 1.0
+    fig = Figure(figsize=(7.5, 1.2 + 0.32 * len(table)), layout="constrained")
+    ax = fig.add_subplot()
+    y = np.arange(len(table))
+    colours = mpl.colormaps["tab10"]
+    ax.hlines(y, table["lower"] * scale, table["upper"] * scale, color=colours(0), lw=2)
+    ax.plot(table["mean"] * scale, y, "o", color=colours(0), ms=5)
+    ax.plot(table["direct"] * scale, y, "o", mfc="none", mec="0.45", ms=5)
+    ax.plot(table["benchmark"] * scale, y, "|", color=colours(3), ms=14, mew=2)
+    labels = [
+        f"{name} (n={n})" if in_sample else f"{name} (not surveyed)"
+        for name, n, in_sample in zip(table["name"], table["n"], table["in_sample"], strict=True)
+    ]
+    ax.set_yticks(y, labels, fontsize=8)
+    ax.set_ylim(-0.7, len(table) - 0.3)
+    unit = " (%)" if quantity == "share" else ""
+    ax.set_xlabel(f"{quantity.capitalize()}{unit}")
+    ax.grid(axis="x", color="0.9")
+    ax.set_axisbelow(True)
+    interval = table["interval"].iloc[0] if len(table) else ""
+    handles = [
+        Line2D([], [], color=colours(0), marker="o", lw=2, label=f"model, {interval} interval"),
+        Line2D([], [], color="0.45", marker="o", mfc="none", ls="none", label="direct (sample)"),
+        Line2D([], [], color=colours(3), marker="|", ms=12, mew=2, ls="none", label="benchmark"),
+    ]
+    ax.legend(handles=handles, loc="lower right", fontsize=8, frameon=True)
+    if title:
+        ax.set_title(title)
+    return fig, ax

@@ -1,0 +1,267 @@
+"""Fit results: tables, prose, diagnostics, and saving/loading to a folder.
+
+A saved folder holds ``estimates.csv`` (the area table), ``posterior.nc`` (the full
+posterior, netCDF), ``diagnostics.json``, ``forest.png`` and ``result.json`` (the spec, the
+per-area inputs of the estimates, package versions, the seed and a hash of the input data).
+:func:`load` restores a result whose ``estimates()`` equal the original's exactly.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+from typing import Any
+
+import arviz as az
+import numpy as np
+import pandas as pd
+import xarray as xr
+
+from lcmodel._io import atomic_folder
+from lcmodel.diagnostics import Diagnostics, summary_table
+from lcmodel.errors import LcmodelError
+from lcmodel.estimates import area_estimates, interval_label
+from lcmodel.spec import ModelSpec, parse_spec
+
+__all__ = ["FitResult", "load"]
+
+FILES = ("estimates.csv", "posterior.nc", "diagnostics.json", "result.json", "forest.png")
+
+
+def _frame_to_json(frame: pd.DataFrame) -> dict[str, Any]:
+    def clean(value: Any) -> Any:
+        if isinstance(value, float | np.floating) and math.isnan(value):
+            return None
+        return value.item() if isinstance(value, np.generic) else value
+
+    return {
+        "index": [clean(v) for v in frame.index],
+        "index_name": frame.index.name,
+        "columns": {c: [clean(v) for v in frame[c]] for c in frame.columns},
+        "dtypes": {c: str(frame[c].dtype) for c in frame.columns},
+    }
+
+
+def _frame_from_json(data: dict[str, Any]) -> pd.DataFrame:
+    frame = pd.DataFrame(data["columns"], index=pd.Index(data["index"], name=data["index_name"]))
+    for column, dtype in data["dtypes"].items():
+        if dtype.startswith("float"):
+            frame[column] = frame[column].astype(float)
+        elif dtype.startswith(("int", "bool")):
+            frame[column] = frame[column].astype(dtype)
+        else:
+            frame[column] = frame[column].astype(object).where(frame[column].notna(), "")
+    return frame
+
+
+class FitResult:
+    """The posterior of one fitted area model, with everything needed to report it.
+
+    Parameters
+    ----------
+    idata
+        Posterior, sample stats and data, as returned by PyMC.
+    spec
+        The spec that produced it (with the seed actually used).
+    areas
+        Per-area inputs of the estimates: names, nation, deprivation, ``n``, ``direct``,
+        ``in_sample`` and the matched benchmark.
+    diagnostics
+        Convergence diagnostics.
+    metadata
+        Versions, seed, sampler, timing and data hash.
+    """
+
+    def __init__(
+        self,
+        idata: xr.DataTree,
+        spec: ModelSpec,
+        areas: pd.DataFrame,
+        diagnostics: Diagnostics,
+        metadata: dict[str, Any],
+    ) -> None:
+        self.idata = idata
+        self.spec = spec
+        self.areas = areas
+        self._diagnostics = diagnostics
+        self.metadata = metadata
+        self._estimates: dict[tuple[float, str], pd.DataFrame] = {}
+
+    def __repr__(self) -> str:
+        return (
+            f"FitResult(name={self.spec.name!r}, areas={len(self.areas)}, "
+            f"diagnostics={'passed' if self._diagnostics.passed else 'FAILED'})"
+        )
+
+    @property
+    def posterior(self) -> xr.Dataset:
+        """The posterior group as an xarray Dataset."""
+        return self.idata["posterior"].to_dataset()
+
+    def estimates(self, prob: float | None = None, kind: str | None = None) -> pd.DataFrame:
+        """Per-area estimates with intervals and the benchmark comparison.
+
+        Parameters
+        ----------
+        prob
+            Interval probability; the spec's ``fit.interval`` (0.9 by default) when omitted.
+        kind
+            ``"eti"`` (equal-tailed) or ``"hdi"``; the spec's ``fit.interval_kind`` when
+            omitted.
+
+        Returns
+        -------
+        pandas.DataFrame
+            One row per area; see :data:`lcmodel.estimates.ESTIMATE_COLUMNS`.
+        """
+        prob = self.spec.fit.interval if prob is None else prob
+        kind = self.spec.fit.interval_kind if kind is None else kind
+        key = (prob, kind)
+        if key not in self._estimates:
+            self._estimates[key] = area_estimates(
+                self.posterior,
+                self.areas,
+                prob=prob,
+                kind=kind,
+                seed=int(self.metadata["seed"]),
+                bounded=self.metadata.get("quantity") == "share",
+            )
+        return self._estimates[key].copy()
+
+    def summary(self, var_names: list[str] | None = None) -> pd.DataFrame:
+        """Posterior summary of the model parameters (not the per-area latent ``z``).
+
+        Parameters
+        ----------
+        var_names
+            Variables to summarise; by default every named parameter and deterministic
+            except the standardised ``z_*`` offsets.
+        """
+        if var_names is None:
+            var_names = [v for v in self.posterior.data_vars if not str(v).startswith("z_")]
+        return summary_table(
+            self.idata, var_names, self.spec.fit.interval, self.spec.fit.interval_kind
+        )
+
+    def diagnostics(self) -> Diagnostics:
+        """Convergence diagnostics and whether the fit passed its gates."""
+        return self._diagnostics
+
+    def describe(self) -> str:
+        """A paragraph an analyst could paste into a report."""
+        table = self.estimates()
+        quantity = self.metadata.get("quantity", "value")
+        pct = quantity == "share"
+
+        def fmt(value: float) -> str:
+            return f"{value * 100:.0f}%" if pct else f"{value:.2f}"
+
+        low = table.loc[table["mean"].idxmin()]
+        high = table.loc[table["mean"].idxmax()]
+        surveyed = int(table["in_sample"].sum())
+        text = (
+            f"{self.spec.name}: modelled {quantity} of '{self.spec.outcome.column}' in "
+            f"{len(table)} areas ({surveyed} surveyed) from {self.metadata['n_respondents']:,} "
+            f"answers ({self.metadata['n_missing_outcome']:,} missing answers dropped). "
+            f"Estimates range from {fmt(low['mean'])} in {low['name']} "
+            f"({fmt(low['lower'])}-{fmt(low['upper'])}) to {fmt(high['mean'])} in "
+            f"{high['name']} ({fmt(high['lower'])}-{fmt(high['upper'])}); intervals are "
+            f"{table['interval'].iloc[0]}."
+        )
+        compared = table.dropna(subset=["p_above_benchmark"])
+        if len(compared):
+            above = int((compared["p_above_benchmark"] > 0.9).sum())
+            below = int((compared["p_above_benchmark"] < 0.1).sum())
+            text += (
+                f" Against their benchmarks, {above} of {len(compared)} areas are above with "
+                f"probability over 90% and {below} below with probability over 90%."
+            )
+        return f"{text} {self._diagnostics.message()}"
+
+    def plot_forest(self, **kwargs: Any) -> tuple[Any, Any]:
+        """Forest plot of the area estimates with benchmarks; returns ``(fig, ax)``."""
+        from lcmodel.plots import forest_plot
+
+        kwargs.setdefault("title", self.spec.name)
+        kwargs.setdefault("quantity", self.metadata.get("quantity", "share"))
+        return forest_plot(self.estimates(), **kwargs)
+
+    def save(self, folder: str | Path) -> Path:
+        """Write the result to ``folder`` atomically (all files, or none).
+
+        The files are written to a temporary sibling folder which then replaces ``folder``;
+        an existing folder is replaced only once the new one is complete.
+
+        Parameters
+        ----------
+        folder
+            Output folder (created, or replaced when it exists).
+
+        Returns
+        -------
+        pathlib.Path
+            The folder written.
+        """
+        with atomic_folder(folder) as staging:
+            self._write(staging)
+        return Path(folder).resolve()
+
+    def _write(self, folder: Path) -> None:
+        self.estimates().to_csv(folder / "estimates.csv", index=False)
+        _posterior_for_netcdf(self.idata).to_netcdf(folder / "posterior.nc", engine="h5netcdf")
+        (folder / "diagnostics.json").write_text(
+            json.dumps(self._diagnostics.to_dict(), indent=2) + "\n"
+        )
+        payload = {
+            "spec": self.spec.model_dump(mode="json"),
+            "metadata": self.metadata,
+            "areas": _frame_to_json(self.areas),
+            "interval": interval_label(self.spec.fit.interval, self.spec.fit.interval_kind),
+        }
+        (folder / "result.json").write_text(json.dumps(payload, indent=2) + "\n")
+        fig, _ = self.plot_forest()
+        fig.savefig(folder / "forest.png", dpi=120)
+
+
+def _posterior_for_netcdf(idata: xr.DataTree) -> xr.DataTree:
+    """Drop variables netCDF cannot store (object arrays holding ``None``, e.g. messages)."""
+    tree = idata.copy()
+    for node in tree.subtree:
+        drop = [
+            name
+            for name, var in node.dataset.data_vars.items()
+            if var.dtype == object and any(v is None for v in np.ravel(var.values))
+        ]
+        if drop:
+            node.dataset = node.dataset.drop_vars(drop)
+    return tree
+
+
+def load(folder: str | Path) -> FitResult:
+    """Restore a result written by :meth:`FitResult.save`.
+
+    Parameters
+    ----------
+    folder
+        A folder written by ``save`` (or by ``lcmodel fit``).
+
+    Raises
+    ------
+    LcmodelError
+        When the folder or one of its files is missing.
+    """
+    folder = Path(folder)
+    for name in ("posterior.nc", "diagnostics.json", "result.json"):
+        if not (folder / name).is_file():
+            raise LcmodelError(f"{folder}: not a saved lcmodel result ({name} is missing)")
+    payload = json.loads((folder / "result.json").read_text())
+    diagnostics = Diagnostics.from_dict(json.loads((folder / "diagnostics.json").read_text()))
+    idata = az.from_netcdf(folder / "posterior.nc", engine="h5netcdf").load()
+    return FitResult(
+        idata=idata,
+        spec=parse_spec(payload["spec"], source=str(folder / "result.json")),
+        areas=_frame_from_json(payload["areas"]),
+        diagnostics=diagnostics,
+        metadata=payload["metadata"],
+    )

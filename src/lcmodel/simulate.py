@@ -1,0 +1,909 @@
+"""Synthetic community surveys with known truth.
+
+The simulator writes example data modelled on People's Health Trust's Local Conversations
+evaluation: residents of a few dozen deprived neighbourhoods in England, Scotland and Wales,
+surveyed over several waves, with very uneven numbers of respondents per area. Every number it
+produces comes from the generative model below, so estimates can be checked against the truth.
+
+Generative model
+----------------
+Areas
+    ``n_areas`` areas with codes ``LC01``, ``LC02``, ... (sorted), nations in rough proportion
+    70% England, 15% Scotland, 15% Wales (at least one of each when ``n_areas >= 3``), a
+    nation-specific deprivation decile drawn uniformly from 1-3 and a fictional neighbourhood
+    name. Each area has an adult population of 1,500-12,000 (log-uniform) whose age band x sex
+    mix is Dirichlet around a national mix (``population``).
+Sample sizes
+    Area sizes are 5 plus a largest-remainder split of the other respondents in proportion to
+    two-piece lognormal weights ``exp(1.5 z)`` for ``z < 0`` and ``exp(0.8 z)`` for ``z >= 0``
+    (a long tail of small areas, a few large ones), where the ``z`` are stratified normal
+    quantiles (one in each of ``n_areas`` equal-probability strata, randomly assigned to areas).
+    Sizes are therefore always very uneven, sum exactly to ``n_respondents`` and are at least 5.
+Waves
+    Each area is surveyed in a contiguous run of waves (about half the areas in every wave, the
+    others joining later or leaving earlier); every wave of the run has at least one respondent
+    and the rest are spread uniformly over it.
+Respondents
+    Age band and sex are drawn from the area's population mix tilted towards older people
+    (factors 0.7, 0.9, 1.2, 1.3 for 16-34, 35-54, 55-74, 75+), so the design ``weight`` (population
+    share / sample share of the respondent's cell within the area, normalised to mean 1 in the
+    area) is not constant.
+Outcomes
+    For respondent ``i`` in area ``a`` and wave ``t`` and each of the nine questions ``k``,
+    ``eta = mu_k + u[a, k] + beta_age_k[age] + beta_sex_k[sex] + gamma_k * (decile - 2)
+    + w[t, k]``, higher meaning a higher answer score (better, except for anxiety). Area effects
+    ``u[a]`` are multivariate normal with standard deviation ``area_sd`` (half that for the 0-10
+    scales) and a fixed correlation matrix (0.4-0.6 among the four social indicators, weaker
+    elsewhere, negative between anxiety and the other wellbeing scores); wave effects are
+    Normal(0, 0.1). Binary questions: ``P(success) = logistic(eta)``, then the answer label is
+    drawn among the success (or failure) labels with fixed within-group probabilities; ``mu_k``
+    is calibrated with ``scipy.optimize.brentq`` so that the expected share over the simulated
+    respondents equals ``TARGET_SHARES[k]``. Ordinal questions and 0-10 scales: cumulative logit,
+    ``P(score <= s) = logistic(theta_s - eta)`` with ``mu_k = 0`` and cutpoints ``theta`` fixed
+    across areas and respondents, calibrated (also with brentq, once per simulation) so that the
+    expected overall distribution equals the target one. Each answer is then missing completely
+    at random with probability ``missing_rate``, independently per question.
+Truth
+    For every area, indicator and quantity: ``sample`` is the average of the respondent-level
+    true value (probability, category probability or expected score) over the area's
+    respondents who answered the question (NaN if none did); ``population`` is its expectation
+    over the area's population age band x sex mix, averaged evenly over the waves in which the
+    area was surveyed.
+Benchmarks
+    Four rows are real published figures (Community Life Survey, England, as reported in the
+    Local Conversations evaluation); all the others are illustrative values, labelled as such.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from types import MappingProxyType
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+from scipy.optimize import brentq
+from scipy.special import expit
+from scipy.stats import norm
+
+from lcmodel._io import atomic_file
+
+__all__ = [
+    "AGE_BANDS",
+    "NATIONS",
+    "QUESTIONS",
+    "SEXES",
+    "TARGET_SHARES",
+    "Question",
+    "SimulatedSurvey",
+    "simulate_survey",
+]
+
+QuestionKind = Literal["binary", "ordinal", "scale"]
+
+
+@dataclass(frozen=True)
+class Question:
+    """One survey question of the simulated survey.
+
+    Attributes
+    ----------
+    column : str
+        Column name in the survey table.
+    kind : {"binary", "ordinal", "scale"}
+        ``binary``: labelled answers that collapse to success/failure; ``ordinal``: ordered
+        labels; ``scale``: an integer score 0-10 (ONS wellbeing).
+    labels : tuple of str
+        Answer labels in order from best/most to least (for 0-10 scales ``"10"`` to ``"0"``).
+    success : tuple of str
+        For binary questions, the labels that count as success; empty otherwise.
+    text : str
+        Short wording of the question.
+    """
+
+    column: str
+    kind: QuestionKind
+    labels: tuple[str, ...]
+    success: tuple[str, ...]
+    text: str
+
+
+_SCALE_LABELS = tuple(str(v) for v in range(10, -1, -1))
+
+QUESTIONS: Mapping[str, Question] = MappingProxyType(
+    {
+        q.column: q
+        for q in (
+            Question(
+                "speak_neighbours",
+                "binary",
+                (
+                    "On most days",
+                    "Once or twice a week",
+                    "Once or twice a month",
+                    "Less than once a month",
+                    "Never",
+                ),
+                ("On most days", "Once or twice a week", "Once or twice a month"),
+                "How often do you chat to your neighbours, more than just to say hello?",
+            ),
+            Question(
+                "trust",
+                "binary",
+                (
+                    "Many can be trusted",
+                    "Some can be trusted",
+                    "A few can be trusted",
+                    "None can be trusted",
+                ),
+                ("Many can be trusted", "Some can be trusted"),
+                "How many of the people in your neighbourhood can be trusted?",
+            ),
+            Question(
+                "belonging",
+                "binary",
+                ("Very strongly", "Fairly strongly", "Not very strongly", "Not at all strongly"),
+                ("Very strongly", "Fairly strongly"),
+                "How strongly do you feel you belong to your immediate neighbourhood?",
+            ),
+            Question(
+                "collective_efficacy",
+                "binary",
+                ("Definitely agree", "Tend to agree", "Tend to disagree", "Definitely disagree"),
+                ("Definitely agree", "Tend to agree"),
+                "People in this area, working together, can change how the area is run.",
+            ),
+            Question(
+                "health",
+                "ordinal",
+                ("Very good", "Good", "Fair", "Bad", "Very bad"),
+                (),
+                "How is your health in general?",
+            ),
+            Question(
+                "life_satisfaction",
+                "scale",
+                _SCALE_LABELS,
+                (),
+                "Overall, how satisfied are you with your life nowadays? (0-10)",
+            ),
+            Question(
+                "worthwhile",
+                "scale",
+                _SCALE_LABELS,
+                (),
+                "Overall, to what extent do you feel the things you do in your life are "
+                "worthwhile? (0-10)",
+            ),
+            Question(
+                "happiness",
+                "scale",
+                _SCALE_LABELS,
+                (),
+                "Overall, how happy did you feel yesterday? (0-10)",
+            ),
+            Question(
+                "anxiety",
+                "scale",
+                _SCALE_LABELS,
+                (),
+                "Overall, how anxious did you feel yesterday? (0-10)",
+            ),
+            Question(
+                "services",
+                "ordinal",
+                (
+                    "Very satisfied",
+                    "Fairly satisfied",
+                    "Neither satisfied nor dissatisfied",
+                    "Fairly dissatisfied",
+                    "Very dissatisfied",
+                ),
+                (),
+                "How satisfied are you with the local services in your area?",
+            ),
+        )
+    }
+)
+
+TARGET_SHARES: Mapping[str, float] = MappingProxyType(
+    {"speak_neighbours": 0.74, "trust": 0.73, "belonging": 0.81, "collective_efficacy": 0.83}
+)
+
+AGE_BANDS: tuple[str, ...] = ("16-34", "35-54", "55-74", "75+")
+SEXES: tuple[str, ...] = ("Female", "Male")
+NATIONS: tuple[str, ...] = ("England", "Scotland", "Wales")
+
+_OUTCOMES: tuple[str, ...] = tuple(QUESTIONS)
+_CELLS: tuple[tuple[str, str], ...] = tuple((a, s) for a in AGE_BANDS for s in SEXES)
+
+# Target overall distributions of the non-binary questions, in label order (best/most first).
+_TARGET_DISTRIBUTIONS: Mapping[str, tuple[float, ...]] = MappingProxyType(
+    {
+        "health": (0.25, 0.40, 0.22, 0.09, 0.04),
+        "services": (0.15, 0.40, 0.20, 0.15, 0.10),
+        # 0-10 scales written from score 0 to 10 and reversed into label order below.
+        "life_satisfaction": (
+            0.010, 0.008, 0.012, 0.025, 0.040, 0.120, 0.160, 0.180, 0.170, 0.130, 0.145,
+        )[::-1],
+        "worthwhile": (
+            0.005, 0.005, 0.010, 0.020, 0.030, 0.080, 0.110, 0.200, 0.260, 0.140, 0.140,
+        )[::-1],
+        "happiness": (
+            0.020, 0.015, 0.025, 0.035, 0.040, 0.090, 0.090, 0.180, 0.220, 0.130, 0.155,
+        )[::-1],
+        "anxiety": (
+            0.220, 0.140, 0.120, 0.100, 0.070, 0.100, 0.060, 0.070, 0.060, 0.030, 0.030,
+        )[::-1],
+    }
+)  # fmt: skip
+
+# Within-group label probabilities for binary questions: (success labels, failure labels).
+_LABEL_SPLIT: Mapping[str, tuple[tuple[float, ...], tuple[float, ...]]] = MappingProxyType(
+    {
+        "speak_neighbours": ((0.30, 0.45, 0.25), (0.55, 0.45)),
+        "trust": ((0.45, 0.55), (0.80, 0.20)),
+        "belonging": ((0.35, 0.65), (0.70, 0.30)),
+        "collective_efficacy": ((0.30, 0.70), (0.65, 0.35)),
+    }
+)
+
+# Fixed effects on the latent scale, per outcome in _OUTCOMES order (higher = higher score).
+_BETA_AGE = np.array(
+    [
+        [-0.40, 0.00, 0.30, 0.40],  # speak_neighbours
+        [-0.50, -0.10, 0.30, 0.50],  # trust
+        [-0.50, -0.10, 0.30, 0.60],  # belonging
+        [0.10, 0.05, -0.05, -0.20],  # collective_efficacy
+        [0.80, 0.30, -0.30, -1.00],  # health: worse with age
+        [0.10, -0.20, 0.10, 0.10],  # life_satisfaction
+        [-0.10, 0.00, 0.10, 0.00],  # worthwhile
+        [0.00, -0.15, 0.15, 0.10],  # happiness
+        [0.10, 0.15, -0.10, -0.20],  # anxiety
+        [0.00, -0.10, 0.05, 0.20],  # services
+    ]
+)
+_BETA_SEX = np.array(
+    [
+        [0.10, -0.10],
+        [0.05, -0.05],
+        [0.05, -0.05],
+        [0.05, -0.05],
+        [0.00, 0.00],
+        [0.05, -0.05],
+        [0.15, -0.15],
+        [0.00, 0.00],
+        [0.10, -0.10],
+        [0.00, 0.00],
+    ]
+)
+# Effect per deprivation decile above 2 (decile 1 = most deprived).
+_GAMMA = np.array([0.15, 0.30, 0.20, 0.10, 0.25, 0.15, 0.10, 0.10, -0.15, 0.20])
+_WAVE_SD = 0.1
+_SCALE_AREA_SD_FACTOR = 0.5
+_SIZE_SIGMA_LOW = 1.5  # log-scale spread of the smaller-than-median areas
+_SIZE_SIGMA_HIGH = 0.8  # and of the larger ones
+_MIN_AREA_SIZE = 5
+_AGE_OVERSAMPLING = np.array([0.7, 0.9, 1.2, 1.3])
+_NATIONAL_AGE_MIX = np.array([0.30, 0.32, 0.27, 0.11])
+_NATIONAL_FEMALE_SHARE = np.array([0.50, 0.51, 0.52, 0.57])
+_MIX_CONCENTRATION = 50.0
+_POPULATION_RANGE = (1_500, 12_000)
+
+
+def _area_correlation() -> np.ndarray:
+    """Return the correlation matrix of the area effects (order of ``_OUTCOMES``)."""
+    idx = {k: i for i, k in enumerate(_OUTCOMES)}
+    social = ("speak_neighbours", "trust", "belonging", "collective_efficacy")
+    wellbeing = ("life_satisfaction", "worthwhile", "happiness")
+    pairs: dict[tuple[str, str], float] = {
+        ("speak_neighbours", "trust"): 0.50,
+        ("speak_neighbours", "belonging"): 0.55,
+        ("speak_neighbours", "collective_efficacy"): 0.40,
+        ("trust", "belonging"): 0.60,
+        ("trust", "collective_efficacy"): 0.45,
+        ("belonging", "collective_efficacy"): 0.50,
+        ("life_satisfaction", "worthwhile"): 0.50,
+        ("life_satisfaction", "happiness"): 0.50,
+        ("worthwhile", "happiness"): 0.40,
+    }
+    for s in social:
+        pairs[(s, "health")] = 0.15
+        pairs[(s, "services")] = 0.25
+        pairs[(s, "anxiety")] = -0.10
+        for w in wellbeing:
+            pairs[(s, w)] = 0.20
+    for w in wellbeing:
+        pairs[(w, "anxiety")] = -0.30
+        pairs[(w, "health")] = 0.20
+        pairs[(w, "services")] = 0.10
+    pairs[("health", "anxiety")] = -0.15
+    pairs[("health", "services")] = 0.10
+    pairs[("anxiety", "services")] = -0.05
+    corr = np.eye(len(_OUTCOMES))
+    for (a, b), r in pairs.items():
+        corr[idx[a], idx[b]] = corr[idx[b], idx[a]] = r
+    return corr
+
+
+_AREA_CORRELATION = _area_correlation()
+_AREA_CHOLESKY = np.linalg.cholesky(_AREA_CORRELATION)  # fails loudly if not positive definite
+
+_AREA_NAMES: Mapping[str, tuple[str, ...]] = MappingProxyType(
+    {
+        "England": (
+            "Ashby Fields",
+            "Bramley Vale",
+            "Castleton Green",
+            "Denholm Park",
+            "Elmcroft",
+            "Fairhaven Estate",
+            "Greystones",
+            "Hartley Cross",
+            "Hollins Brook",
+            "Kingsmead",
+            "Larkfield Rise",
+            "Millbrook",
+            "Netherfield Rows",
+            "Oakley Moor",
+            "Pennington Hill",
+            "Quarry Bank",
+            "Riverside Flats",
+            "Saltergate",
+            "Thornbury Close",
+            "Underhill",
+            "Westwood Gardens",
+            "Wyndham Heath",
+        ),
+        "Scotland": (
+            "Auchenlea",
+            "Balmore Park",
+            "Craigend",
+            "Dunmore Braes",
+            "Glenburn",
+            "Kirkton Road",
+            "Strathview",
+            "Torrance Mains",
+        ),
+        "Wales": (
+            "Bryn Hyfryd",
+            "Cwm Derwen",
+            "Llanfair Isaf",
+            "Maes-y-coed",
+            "Pen-y-bryn",
+            "Tregarth Fields",
+            "Ty Gwyn",
+            "Ystrad Heights",
+        ),
+    }
+)
+_NAME_SUFFIXES = ("North", "South", "East", "West", "Central")
+
+# (nation, deprivation) -> indicator -> (estimate, n); n is None exactly for published figures.
+_PUBLISHED_SOURCE = (
+    "Community Life Survey (England), as reported in the Local Conversations evaluation"
+)
+_SURVEY_BY_NATION = {
+    "England": "Community Life Survey (England)",
+    "Scotland": "Scottish Household Survey",
+    "Wales": "National Survey for Wales",
+}
+_BENCHMARK_VALUES: Mapping[tuple[str, str], Mapping[str, tuple[float, int | None]]] = (
+    MappingProxyType(
+        {
+            ("England", "all"): {
+                "speak_neighbours": (0.51, None),
+                "trust": (0.63, 2900),
+                "belonging": (0.62, None),
+                "collective_efficacy": (0.54, None),
+            },
+            ("England", "1-3"): {
+                "speak_neighbours": (0.47, 850),
+                "trust": (0.56, None),
+                "belonging": (0.58, 850),
+                "collective_efficacy": (0.49, 850),
+            },
+            ("Scotland", "all"): {
+                "speak_neighbours": (0.55, 2600),
+                "trust": (0.66, 2600),
+                "belonging": (0.70, 2600),
+                "collective_efficacy": (0.52, 2600),
+            },
+            ("Scotland", "1-3"): {
+                "speak_neighbours": (0.50, 700),
+                "trust": (0.57, 700),
+                "belonging": (0.64, 700),
+                "collective_efficacy": (0.47, 700),
+            },
+            ("Wales", "all"): {
+                "speak_neighbours": (0.56, 2300),
+                "trust": (0.65, 2300),
+                "belonging": (0.68, 2300),
+                "collective_efficacy": (0.53, 2300),
+            },
+            ("Wales", "1-3"): {
+                "speak_neighbours": (0.51, 600),
+                "trust": (0.58, 600),
+                "belonging": (0.63, 600),
+                "collective_efficacy": (0.48, 600),
+            },
+        }
+    )
+)
+_BENCHMARK_YEAR = 2021
+
+_FILES = ("survey", "areas", "benchmarks", "truth", "population")
+
+
+@dataclass(frozen=True, eq=False)
+class SimulatedSurvey:
+    """A simulated survey with its known truth.
+
+    Attributes
+    ----------
+    survey : pandas.DataFrame
+        One row per respondent: ``respondent_id``, ``area``, ``wave``, ``age_band``, ``sex``,
+        ``weight`` and one column per question of ``QUESTIONS`` (answer labels as strings; 0-10
+        scales as nullable ``Int64``), blank when missing.
+    areas : pandas.DataFrame
+        ``area``, ``name``, ``nation``, ``deprivation_decile``.
+    benchmarks : pandas.DataFrame
+        ``indicator``, ``nation``, ``deprivation``, ``estimate``, ``n`` (``Int64``, blank when not
+        published), ``source``, ``year``.
+    truth : pandas.DataFrame
+        Long table ``area``, ``indicator``, ``quantity``, ``population``, ``sample``.
+    population : pandas.DataFrame
+        Adult population frame ``area``, ``age_band``, ``sex``, ``count``.
+    """
+
+    survey: pd.DataFrame
+    areas: pd.DataFrame
+    benchmarks: pd.DataFrame
+    truth: pd.DataFrame
+    population: pd.DataFrame
+
+    def write(self, folder: str | Path) -> None:
+        """Write the five tables as CSV files in ``folder``.
+
+        Files are ``survey.csv``, ``areas.csv``, ``benchmarks.csv``, ``truth.csv`` and
+        ``population.csv``. The folder is created if needed; each file is written to a temporary
+        file in the same folder and then moved into place, so a reader never sees a half-written
+        file.
+
+        Parameters
+        ----------
+        folder : str or pathlib.Path
+            Destination folder.
+        """
+        target = Path(folder)
+        target.mkdir(parents=True, exist_ok=True)
+        for name in _FILES:
+            frame: pd.DataFrame = getattr(self, name)
+            with atomic_file(target / f"{name}.csv") as staging:
+                frame.to_csv(staging, index=False)
+
+
+def _check_int(name: str, value: object, minimum: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int | np.integer):
+        raise ValueError(f"{name} must be an integer, got {value!r}")
+    if value < minimum:
+        raise ValueError(f"{name} must be at least {minimum}, got {value}")
+    return int(value)
+
+
+def _check_float(name: str, value: object, low: float, high: float, *, high_open: bool) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float | np.integer | np.floating):
+        raise ValueError(f"{name} must be a number, got {value!r}")
+    number = float(value)
+    upper_ok = number < high if high_open else number <= high
+    if not (math.isfinite(number) and number >= low and upper_ok):
+        bracket = ")" if high_open else "]"
+        raise ValueError(f"{name} must be in [{low}, {high}{bracket}, got {value!r}")
+    return number
+
+
+def _largest_remainder(total: int, shares: np.ndarray) -> np.ndarray:
+    """Split ``total`` into integers proportional to ``shares`` (largest remainder)."""
+    exact = total * shares / shares.sum()
+    counts = np.floor(exact).astype(np.int64)
+    short = total - int(counts.sum())
+    if short > 0:
+        order = np.argsort(-(exact - counts), kind="stable")
+        counts[order[:short]] += 1
+    return counts
+
+
+def _assign_nations(n_areas: int, rng: np.random.Generator) -> np.ndarray:
+    if n_areas >= 3:
+        n_scotland = max(1, round(0.15 * n_areas))
+        n_wales = max(1, round(0.15 * n_areas))
+    else:
+        n_scotland, n_wales = n_areas - 1, 0
+    n_england = n_areas - n_scotland - n_wales
+    nations = np.array(["England"] * n_england + ["Scotland"] * n_scotland + ["Wales"] * n_wales)
+    return rng.permutation(nations)
+
+
+def _area_names(nations: np.ndarray, rng: np.random.Generator) -> list[str]:
+    names: list[str] = [""] * len(nations)
+    for nation in NATIONS:
+        where = np.flatnonzero(nations == nation)
+        base = list(rng.permutation(np.array(_AREA_NAMES[nation])))
+        pool = list(base)
+        for suffix in _NAME_SUFFIXES:
+            pool += [f"{b} {suffix}" for b in base]
+        round_ = 2
+        while len(pool) < len(where):
+            pool += [f"{b} {round_}" for b in base]
+            round_ += 1
+        for i, name in zip(where, pool, strict=False):
+            names[i] = str(name)
+    return names
+
+
+def _area_sizes(n_respondents: int, n_areas: int, rng: np.random.Generator) -> np.ndarray:
+    strata = (np.arange(n_areas) + rng.random(n_areas)) / n_areas
+    z = rng.permutation(norm.ppf(strata))
+    weights = np.exp(np.where(z < 0, _SIZE_SIGMA_LOW, _SIZE_SIGMA_HIGH) * z)
+    extra = _largest_remainder(n_respondents - _MIN_AREA_SIZE * n_areas, weights)
+    return _MIN_AREA_SIZE + extra
+
+
+def _population_mix(n_areas: int, rng: np.random.Generator) -> np.ndarray:
+    national = np.array(
+        [
+            _NATIONAL_AGE_MIX[a] * (f if s == 0 else 1.0 - f)
+            for a, f in enumerate(_NATIONAL_FEMALE_SHARE)
+            for s in range(len(SEXES))
+        ]
+    )
+    return rng.dirichlet(_MIX_CONCENTRATION * national, size=n_areas)
+
+
+def _cumulative_probs(eta: np.ndarray, cutpoints: np.ndarray) -> np.ndarray:
+    """Return ``P(score <= s)`` for ``s = 0 .. K-2``, shape ``(len(eta), K-1)``."""
+    return expit(cutpoints[None, :] - eta[:, None])
+
+
+def _label_probs(eta: np.ndarray, cutpoints: np.ndarray) -> np.ndarray:
+    """Category probabilities in label order (highest score first), shape ``(len(eta), K)``."""
+    cum = _cumulative_probs(eta, cutpoints)
+    ones = np.ones((len(eta), 1))
+    zeros = np.zeros((len(eta), 1))
+    by_score = np.diff(np.hstack([zeros, cum, ones]), axis=1)
+    return by_score[:, ::-1]
+
+
+def _calibrate_intercept(rest: np.ndarray, target: float) -> float:
+    def gap(mu: float) -> float:
+        return float(expit(mu + rest).mean() - target)
+
+    return float(brentq(gap, -40.0 - rest.max(), 40.0 - rest.min(), xtol=1e-12))
+
+
+def _calibrate_cutpoints(eta: np.ndarray, label_shares: tuple[float, ...]) -> np.ndarray:
+    by_score = np.asarray(label_shares[::-1], dtype=float)
+    cumulative = np.cumsum(by_score)[:-1]
+    cuts = []
+    for target in cumulative:
+
+        def gap(theta: float, target: float = float(target)) -> float:
+            return float(expit(theta - eta).mean() - target)
+
+        cuts.append(brentq(gap, eta.min() - 40.0, eta.max() + 40.0, xtol=1e-12))
+    return np.asarray(cuts)
+
+
+def _quantities(column: str) -> list[str]:
+    question = QUESTIONS[column]
+    if question.kind == "binary":
+        return ["share"]
+    names = [f"share:{label}" for label in question.labels]
+    if question.kind == "scale":
+        names.append("mean")
+    return names
+
+
+def _true_values(column: str, eta: np.ndarray, cutpoints: np.ndarray | None) -> np.ndarray:
+    """Respondent-level true values, shape ``(len(eta), n_quantities)``."""
+    question = QUESTIONS[column]
+    if question.kind == "binary":
+        return expit(eta)[:, None]
+    assert cutpoints is not None
+    probs = _label_probs(eta, cutpoints)
+    if question.kind == "scale":
+        scores = np.array([float(label) for label in question.labels])
+        return np.hstack([probs, (probs @ scores)[:, None]])
+    return probs
+
+
+def _benchmarks() -> pd.DataFrame:
+    rows = []
+    for indicator in TARGET_SHARES:
+        for nation in NATIONS:
+            for deprivation in ("all", "1-3"):
+                estimate, n = _BENCHMARK_VALUES[(nation, deprivation)][indicator]
+                if n is None:
+                    source = f"published figure: {_PUBLISHED_SOURCE} (no sample size published)"
+                else:
+                    source = (
+                        f"illustrative: {_SURVEY_BY_NATION[nation]}-style value for "
+                        "demonstration, not a published figure"
+                    )
+                rows.append(
+                    {
+                        "indicator": indicator,
+                        "nation": nation,
+                        "deprivation": deprivation,
+                        "estimate": estimate,
+                        "n": n,
+                        "source": source,
+                        "year": _BENCHMARK_YEAR,
+                    }
+                )
+    frame = pd.DataFrame(rows)
+    frame["n"] = pd.array([pd.NA if v is None else v for v in frame["n"]], dtype="Int64")
+    frame["year"] = frame["year"].astype(np.int64)
+    return frame
+
+
+def simulate_survey(
+    n_respondents: int = 2852,
+    n_areas: int = 20,
+    n_waves: int = 6,
+    seed: int = 2026,
+    *,
+    area_sd: float = 0.45,
+    missing_rate: float = 0.03,
+) -> SimulatedSurvey:
+    """Simulate a multi-area, multi-wave community survey with known truth.
+
+    The generative model is described in the module docstring.
+
+    Parameters
+    ----------
+    n_respondents : int, default 2852
+        Total number of respondents; at least ``5 * n_areas`` (every area has at least 5).
+    n_areas : int, default 20
+        Number of areas, at least 2.
+    n_waves : int, default 6
+        Number of survey waves, at least 1.
+    seed : int, default 2026
+        Seed of the random generator (non-negative); the same seed gives the same data.
+    area_sd : float, default 0.45
+        Standard deviation of the area effects on the latent (logit) scale, in ``[0, 5]``; the
+        0-10 scales use half of it.
+    missing_rate : float, default 0.03
+        Probability that an answer is missing, independently per question, in ``[0, 0.5)``.
+
+    Returns
+    -------
+    SimulatedSurvey
+        The survey, areas, benchmarks, truth and population tables.
+
+    Raises
+    ------
+    ValueError
+        If an argument is out of range; the message names the argument.
+    """
+    n_areas = _check_int("n_areas", n_areas, 2)
+    n_respondents = _check_int("n_respondents", n_respondents, _MIN_AREA_SIZE * n_areas)
+    n_waves = _check_int("n_waves", n_waves, 1)
+    seed = _check_int("seed", seed, 0)
+    area_sd = _check_float("area_sd", area_sd, 0.0, 5.0, high_open=False)
+    missing_rate = _check_float("missing_rate", missing_rate, 0.0, 0.5, high_open=True)
+
+    streams = np.random.default_rng(seed).spawn(8)
+    rng_areas, rng_sizes, rng_mix, rng_waves, rng_people, rng_effects, rng_answers, rng_miss = (
+        streams
+    )
+
+    # Areas -------------------------------------------------------------------------------
+    width = max(2, len(str(n_areas)))
+    codes = np.array([f"LC{i:0{width}d}" for i in range(1, n_areas + 1)])
+    nations = _assign_nations(n_areas, rng_areas)
+    deciles = rng_areas.integers(1, 4, size=n_areas)
+    names = _area_names(nations, rng_areas)
+    areas = pd.DataFrame(
+        {
+            "area": codes,
+            "name": names,
+            "nation": nations,
+            "deprivation_decile": deciles.astype(np.int64),
+        }
+    )
+
+    sizes = _area_sizes(n_respondents, n_areas, rng_sizes)
+
+    low, high = _POPULATION_RANGE
+    pop_size = np.round(np.exp(rng_mix.uniform(np.log(low), np.log(high), size=n_areas)))
+    pop_share = _population_mix(n_areas, rng_mix)
+    n_cells = len(_CELLS)
+    pop_counts = np.vstack(
+        [
+            1 + _largest_remainder(int(p) - n_cells, s)
+            for p, s in zip(pop_size, pop_share, strict=True)
+        ]
+    )
+    pop_share = pop_counts / pop_counts.sum(axis=1, keepdims=True)
+    population = pd.DataFrame(
+        {
+            "area": np.repeat(codes, n_cells),
+            "age_band": np.tile([c[0] for c in _CELLS], n_areas),
+            "sex": np.tile([c[1] for c in _CELLS], n_areas),
+            "count": pop_counts.ravel().astype(np.int64),
+        }
+    )
+
+    # Waves -------------------------------------------------------------------------------
+    wave_start = np.ones(n_areas, dtype=np.int64)
+    wave_end = np.full(n_areas, n_waves, dtype=np.int64)
+    area_of = np.repeat(np.arange(n_areas), sizes)
+    wave = np.empty(n_respondents, dtype=np.int64)
+    offset = 0
+    for a in range(n_areas):
+        length = n_waves
+        if rng_waves.random() < 0.5:
+            length = int(rng_waves.integers(math.ceil(n_waves / 2), n_waves + 1))
+        length = min(length, int(sizes[a]))
+        start = int(rng_waves.integers(1, n_waves - length + 2))
+        wave_start[a], wave_end[a] = start, start + length - 1
+        run = np.arange(start, start + length)
+        rest = rng_waves.integers(start, start + length, size=int(sizes[a]) - length)
+        wave[offset : offset + sizes[a]] = rng_waves.permutation(np.concatenate([run, rest]))
+        offset += int(sizes[a])
+
+    # Respondents -------------------------------------------------------------------------
+    age_tilt = np.repeat(_AGE_OVERSAMPLING, len(SEXES))
+    sample_prob = pop_share * age_tilt[None, :]
+    sample_prob /= sample_prob.sum(axis=1, keepdims=True)
+    cum = np.cumsum(sample_prob, axis=1)[area_of]
+    cell = np.minimum((rng_people.random(n_respondents)[:, None] > cum).sum(axis=1), n_cells - 1)
+    age_idx = cell // len(SEXES)
+    sex_idx = cell % len(SEXES)
+
+    cell_key = area_of * n_cells + cell
+    cell_n = np.bincount(cell_key, minlength=n_areas * n_cells).reshape(n_areas, n_cells)
+    raw_weight = pop_share[area_of, cell] / (cell_n[area_of, cell] / sizes[area_of])
+    area_mean = np.bincount(area_of, weights=raw_weight, minlength=n_areas) / sizes
+    weight = raw_weight / area_mean[area_of]
+
+    # Effects -----------------------------------------------------------------------------
+    n_outcomes = len(_OUTCOMES)
+    sd = np.array(
+        [
+            area_sd * (_SCALE_AREA_SD_FACTOR if QUESTIONS[k].kind == "scale" else 1.0)
+            for k in _OUTCOMES
+        ]
+    )
+    u = (rng_effects.standard_normal((n_areas, n_outcomes)) @ _AREA_CHOLESKY.T) * sd[None, :]
+    wave_effect = rng_effects.normal(0.0, _WAVE_SD, size=(n_waves, n_outcomes))
+    dep_term = (deciles - 2).astype(float)
+
+    def linear_part(
+        areas_i: np.ndarray, age: np.ndarray, sex: np.ndarray, waves: np.ndarray
+    ) -> np.ndarray:
+        return (
+            u[areas_i]
+            + _BETA_AGE[:, age].T
+            + _BETA_SEX[:, sex].T
+            + dep_term[areas_i, None] * _GAMMA[None, :]
+            + wave_effect[waves - 1]
+        )
+
+    rest = linear_part(area_of, age_idx, sex_idx, wave)
+    mu = np.zeros(n_outcomes)
+    cutpoints: dict[str, np.ndarray] = {}
+    for k, column in enumerate(_OUTCOMES):
+        if QUESTIONS[column].kind == "binary":
+            mu[k] = _calibrate_intercept(rest[:, k], TARGET_SHARES[column])
+        else:
+            cutpoints[column] = _calibrate_cutpoints(rest[:, k], _TARGET_DISTRIBUTIONS[column])
+    eta = rest + mu[None, :]
+
+    # Answers -----------------------------------------------------------------------------
+    answers: dict[str, pd.Series] = {}
+    answered: dict[str, np.ndarray] = {}
+    for k, column in enumerate(_OUTCOMES):
+        question = QUESTIONS[column]
+        draw = rng_answers.random(n_respondents)
+        if question.kind == "binary":
+            success = draw < expit(eta[:, k])
+            ok_probs, bad_probs = _LABEL_SPLIT[column]
+            failures = tuple(lab for lab in question.labels if lab not in question.success)
+            ok_labels = rng_answers.choice(
+                np.array(question.success), size=n_respondents, p=ok_probs
+            )
+            bad_labels = rng_answers.choice(np.array(failures), size=n_respondents, p=bad_probs)
+            values = np.where(success, ok_labels, bad_labels).astype(object)
+        else:
+            probs = _label_probs(eta[:, k], cutpoints[column])
+            label_idx = np.minimum(
+                (draw[:, None] > np.cumsum(probs, axis=1)).sum(axis=1), len(question.labels) - 1
+            )
+            values = np.array(question.labels, dtype=object)[label_idx]
+        missing = rng_miss.random(n_respondents) < missing_rate
+        answered[column] = ~missing
+        if question.kind == "scale":
+            numbers = pd.array(values.astype(np.int64), dtype="Int64")
+            numbers[missing] = pd.NA
+            answers[column] = pd.Series(numbers)
+        else:
+            values[missing] = np.nan
+            answers[column] = pd.Series(values, dtype="str")
+
+    # Survey table, ordered by wave then area -----------------------------------------------
+    order = np.lexsort((area_of, wave))
+    id_width = max(5, len(str(n_respondents)))
+    survey = pd.DataFrame(
+        {
+            "respondent_id": [f"R{i:0{id_width}d}" for i in range(1, n_respondents + 1)],
+            "area": codes[area_of[order]],
+            "wave": wave[order],
+            "age_band": np.array(AGE_BANDS)[age_idx[order]],
+            "sex": np.array(SEXES)[sex_idx[order]],
+            "weight": weight[order],
+        }
+    )
+    for column in _OUTCOMES:
+        survey[column] = answers[column].iloc[order].reset_index(drop=True)
+
+    # Truth -------------------------------------------------------------------------------
+    pop_blocks: dict[str, list[np.ndarray]] = {column: [] for column in _OUTCOMES}
+    for a in range(n_areas):
+        waves_a = np.arange(wave_start[a], wave_end[a] + 1)
+        grid_cell = np.tile(np.arange(n_cells), len(waves_a))
+        grid_wave = np.repeat(waves_a, n_cells)
+        grid_weight = pop_share[a, grid_cell] / len(waves_a)
+        grid_eta = (
+            linear_part(
+                np.full(len(grid_cell), a),
+                grid_cell // len(SEXES),
+                grid_cell % len(SEXES),
+                grid_wave,
+            )
+            + mu[None, :]
+        )
+        for k, column in enumerate(_OUTCOMES):
+            values = _true_values(column, grid_eta[:, k], cutpoints.get(column))
+            pop_blocks[column].append(grid_weight @ values)
+
+    frames = []
+    for k, column in enumerate(_OUTCOMES):
+        quantities = _quantities(column)
+        person = _true_values(column, eta[:, k], cutpoints.get(column))
+        keep = answered[column]
+        counts = np.bincount(area_of[keep], minlength=n_areas).astype(float)
+        sums = np.vstack(
+            [
+                np.bincount(area_of[keep], weights=person[keep, q], minlength=n_areas)
+                for q in range(len(quantities))
+            ]
+        ).T
+        with np.errstate(invalid="ignore", divide="ignore"):
+            sample_mean = sums / counts[:, None]
+        pop_mean = np.vstack(pop_blocks[column])
+        frames.append(
+            pd.DataFrame(
+                {
+                    "area": np.repeat(codes, len(quantities)),
+                    "indicator": column,
+                    "quantity": np.tile(quantities, n_areas),
+                    "population": pop_mean.ravel(),
+                    "sample": sample_mean.ravel(),
+                }
+            )
+        )
+    truth = pd.concat(frames, ignore_index=True)
+    truth = truth.sort_values(["area"], kind="stable").reset_index(drop=True)
+
+    return SimulatedSurvey(
+        survey=survey,
+        areas=areas,
+        benchmarks=_benchmarks(),
+        truth=truth,
+        population=population,
+    )

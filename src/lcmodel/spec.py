@@ -1,0 +1,276 @@
+"""Model specs: the declarative description of one fit, read from TOML and validated.
+
+A spec names the data, the outcome and its family, the area/wave/covariate structure, the
+benchmark to compare with, sampler settings and prior overrides. It is validated with pydantic
+(``extra="forbid"``): an unknown key is an error with a "did you mean" hint, never silence.
+A spec cannot run code: families and distributions are chosen by name from fixed registries.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+from lcmodel.errors import SpecError, did_you_mean
+from lcmodel.priors import PriorSpec
+
+__all__ = [
+    "DEFAULT_INTERVAL",
+    "BenchmarkSpec",
+    "FitSpec",
+    "ModelSpec",
+    "OutcomeSpec",
+    "StructureSpec",
+    "load_spec",
+]
+
+DEFAULT_INTERVAL = 0.9
+"""Default posterior interval probability, used everywhere an interval is reported."""
+
+FAMILY_NAMES = ("bernoulli",)
+"""Outcome families a spec may name (one module each under ``lcmodel.families``)."""
+
+SAMPLERS = ("auto", "pymc", "nutpie", "numpyro")
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class OutcomeSpec(_Strict):
+    """The indicator being modelled: its column, family and answer coding."""
+
+    column: str = Field(description="Survey column holding the answers.")
+    family: str = Field(default="bernoulli", description="Outcome family.")
+    success: list[str] | None = Field(
+        default=None, description="Answer labels counted as 1 (omit for 0/1 columns)."
+    )
+    failure: list[str] | None = Field(
+        default=None,
+        description="Answer labels counted as 0; when given, any other label is an error.",
+    )
+
+    @field_validator("family")
+    @classmethod
+    def _known_family(cls, value: str) -> str:
+        if value not in FAMILY_NAMES:
+            raise ValueError(
+                f"unknown family '{value}'{did_you_mean(value, FAMILY_NAMES)}; "
+                f"available: {', '.join(FAMILY_NAMES)}"
+            )
+        return value
+
+    @model_validator(mode="after")
+    def _labels(self) -> OutcomeSpec:
+        if self.failure is not None and self.success is None:
+            raise ValueError("'failure' labels are given without 'success' labels")
+        if self.success is not None:
+            if not self.success:
+                raise ValueError("'success' must list at least one answer label")
+            both = set(self.success) & set(self.failure or [])
+            if both:
+                raise ValueError(f"label(s) {sorted(both)} are in both 'success' and 'failure'")
+        return self
+
+
+class StructureSpec(_Strict):
+    """How respondents are grouped: area, wave, and covariates."""
+
+    area: str = Field(description="Survey column naming the area of each respondent.")
+    wave: str | None = Field(default=None, description="Survey column with the wave (integer).")
+    covariates: list[str] = Field(
+        default_factory=list, description="Categorical respondent covariates."
+    )
+    area_covariates: list[str] = Field(
+        default_factory=list, description="Columns of the areas table used as area covariates."
+    )
+    weight: str | None = Field(
+        default=None,
+        description="Survey column of design weights (used by the direct estimates).",
+    )
+
+    @model_validator(mode="after")
+    def _distinct(self) -> StructureSpec:
+        used = [self.area, self.wave, *self.covariates, self.weight]
+        named = [c for c in used if c is not None]
+        repeated = sorted({c for c in named if named.count(c) > 1})
+        if repeated:
+            raise ValueError(f"column(s) {repeated} are used for more than one role")
+        return self
+
+
+class BenchmarkSpec(_Strict):
+    """Which benchmark rows to compare area estimates with."""
+
+    table: Path = Field(description="Benchmarks CSV/Parquet (relative to the spec file).")
+    indicator: str = Field(description="Value of the benchmarks' 'indicator' column to use.")
+    match: Literal["deprivation", "national"] = Field(
+        default="deprivation",
+        description="Match each area's nation and deprivation decile, or its nation only.",
+    )
+
+
+class FitSpec(_Strict):
+    """Sampler settings."""
+
+    draws: int = Field(default=1000, gt=0)
+    tune: int = Field(default=1000, ge=0)
+    chains: int = Field(default=4, gt=0)
+    seed: int | None = Field(
+        default=None,
+        ge=0,
+        description="Random seed; when omitted one is drawn and recorded with the result.",
+    )
+    sampler: Literal["auto", "pymc", "nutpie", "numpyro"] = "auto"
+    target_accept: float = Field(default=0.9, gt=0, lt=1)
+    interval: float = Field(default=DEFAULT_INTERVAL, gt=0, lt=1)
+    interval_kind: Literal["eti", "hdi"] = "eti"
+    cores: int | None = Field(default=None, gt=0)
+    aggregate: bool = Field(
+        default=True,
+        description="Collapse respondents into sufficient-statistic cells (same posterior).",
+    )
+
+
+class ModelSpec(_Strict):
+    """A complete, validated model spec.
+
+    Paths are stored as given; :func:`load_spec` resolves them against the spec file's folder.
+    """
+
+    name: str = Field(min_length=1)
+    data: Path
+    areas: Path | None = None
+    outcome: OutcomeSpec
+    structure: StructureSpec
+    benchmark: BenchmarkSpec | None = None
+    fit: FitSpec = Field(default_factory=FitSpec)
+    priors: dict[str, PriorSpec] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> ModelSpec:
+        if self.structure.area_covariates and self.areas is None:
+            raise ValueError("'structure.area_covariates' needs an 'areas' table")
+        if self.benchmark is not None and self.areas is None:
+            raise ValueError("'benchmark' needs an 'areas' table to know each area's nation")
+        return self
+
+    def with_overrides(self, **changes: Any) -> ModelSpec:
+        """Return a copy with top-level or ``fit`` fields replaced (``None`` values ignored).
+
+        Parameters
+        ----------
+        **changes
+            ``data``, ``areas`` or any :class:`FitSpec` field.
+        """
+        changes = {k: v for k, v in changes.items() if v is not None}
+        fit_keys = set(FitSpec.model_fields)
+        fit = {k: v for k, v in changes.items() if k in fit_keys}
+        top = {k: v for k, v in changes.items() if k not in fit_keys}
+        unknown = set(top) - set(ModelSpec.model_fields)
+        if unknown:
+            raise SpecError(f"cannot override unknown spec field(s) {sorted(unknown)}")
+        data = self.model_dump()
+        data.update(top)
+        data["fit"] = {**data["fit"], **fit}
+        return parse_spec(data, source="overrides")
+
+    def resolved(self, base: Path) -> ModelSpec:
+        """Return a copy whose relative file paths are made absolute against ``base``."""
+
+        def fix(path: Path | None) -> Path | None:
+            if path is None:
+                return None
+            return path if path.is_absolute() else (base / path).resolve()
+
+        data = self.model_dump()
+        data["data"] = fix(self.data)
+        data["areas"] = fix(self.areas)
+        if self.benchmark is not None:
+            data["benchmark"]["table"] = fix(self.benchmark.table)
+        return ModelSpec.model_validate(data)
+
+
+def _section_fields(loc: tuple[int | str, ...]) -> list[str]:
+    """Allowed keys at the table that ``loc`` points into."""
+    model: type[BaseModel] = ModelSpec
+    for part in loc[:-1]:
+        field = model.model_fields.get(str(part))
+        annotation = getattr(field, "annotation", None) if field else None
+        candidates = [annotation, *getattr(annotation, "__args__", ())]
+        nested = [c for c in candidates if isinstance(c, type) and issubclass(c, BaseModel)]
+        if not nested:
+            return []
+        model = nested[0]
+    return list(model.model_fields)
+
+
+def _format_error(error: dict[str, Any]) -> str:
+    loc = tuple(error["loc"])
+    where = ".".join(str(p) for p in loc) or "(top level)"
+    if error["type"] == "extra_forbidden":
+        allowed = _section_fields(loc)
+        return (
+            f"unknown key '{where}'{did_you_mean(str(loc[-1]), allowed)}; "
+            f"allowed keys here: {', '.join(allowed)}"
+        )
+    if error["type"] == "missing":
+        return f"missing required key '{where}'"
+    message = str(error["msg"]).removeprefix("Value error, ")
+    return f"'{where}': {message}" if loc else message
+
+
+def parse_spec(raw: dict[str, Any], source: str) -> ModelSpec:
+    """Validate a spec dictionary, turning pydantic errors into one :class:`SpecError`.
+
+    Parameters
+    ----------
+    raw
+        The parsed TOML (or equivalent dictionary).
+    source
+        Where it came from, for the message (usually the file path).
+    """
+    try:
+        return ModelSpec.model_validate(raw)
+    except ValidationError as exc:
+        problems = [_format_error(dict(e)) for e in exc.errors()]
+        bullet = "\n  - ".join(problems)
+        raise SpecError(f"{source}: invalid model spec:\n  - {bullet}") from None
+
+
+def load_spec(path: str | Path) -> ModelSpec:
+    """Read and validate a TOML model spec; relative paths resolve against its folder.
+
+    Parameters
+    ----------
+    path
+        Path to a ``.toml`` spec.
+
+    Returns
+    -------
+    ModelSpec
+        The validated spec, with absolute data paths.
+
+    Raises
+    ------
+    SpecError
+        When the file is missing, is not valid TOML, or fails validation.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise SpecError(f"{path}: spec file not found")
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise SpecError(f"{path}: not valid TOML: {exc}") from None
+    return parse_spec(raw, source=str(path)).resolved(path.parent.resolve())
