@@ -307,6 +307,8 @@ def prepare_survey_data(
         sources or {}
     )
     src = sources["survey"]
+    # Positions, not index labels, are what error messages report as file lines.
+    survey = survey.reset_index(drop=True)
     structure = spec.structure
     family = get_family(spec.outcome)
     covariates = list(structure.covariates)

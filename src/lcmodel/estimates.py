@@ -32,6 +32,7 @@ ESTIMATE_COLUMNS = [
     "upper",
     "interval",
     "benchmark",
+    "benchmark_n",
     "benchmark_source",
     "benchmark_match",
     "diff_mean",

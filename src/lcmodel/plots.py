@@ -34,13 +34,12 @@ def forest_plot(
     tuple
         The matplotlib figure and axes.
     """
-    from matplotlib.figure import Figure
+    import matplotlib.pyplot as plt
     from matplotlib.lines import Line2D
 
     table = estimates.sort_values("mean").reset_index(drop=True)
     scale = 100.0 if quantity == "share" else 1.0
-    fig = Figure(figsize=(7.5, 1.2 + 0.32 * len(table)), layout="constrained")
-    ax = fig.add_subplot()
+    fig, ax = plt.subplots(figsize=(7.5, 1.2 + 0.32 * len(table)), layout="constrained")
     y = np.arange(len(table))
     colours = mpl.colormaps["tab10"]
     ax.hlines(y, table["lower"] * scale, table["upper"] * scale, color=colours(0), lw=2)

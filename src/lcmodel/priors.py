@@ -12,6 +12,7 @@ pins ``pymc<6.4``; this module is the thin equivalent lcmodel needs until that i
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -82,6 +83,8 @@ class PriorSpec(BaseModel):
         for key, value in given.items():
             if isinstance(value, bool) or not isinstance(value, int | float):
                 raise ValueError(f"{self.dist} parameter '{key}' must be a number, got {value!r}")
+            if not math.isfinite(value):
+                raise ValueError(f"{self.dist} parameter '{key}' must be finite, got {value}")
             if key in spec.positive_params and not value > 0:
                 raise ValueError(f"{self.dist} parameter '{key}' must be > 0, got {value}")
         return self

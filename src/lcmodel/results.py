@@ -38,20 +38,20 @@ def _frame_to_json(frame: pd.DataFrame) -> dict[str, Any]:
     return {
         "index": [clean(v) for v in frame.index],
         "index_name": frame.index.name,
+        "index_dtype": str(frame.index.dtype),
         "columns": {c: [clean(v) for v in frame[c]] for c in frame.columns},
         "dtypes": {c: str(frame[c].dtype) for c in frame.columns},
     }
 
 
 def _frame_from_json(data: dict[str, Any]) -> pd.DataFrame:
-    frame = pd.DataFrame(data["columns"], index=pd.Index(data["index"], name=data["index_name"]))
+    index = pd.Index(data["index"], name=data["index_name"]).astype(data["index_dtype"])
+    frame = pd.DataFrame(data["columns"], index=index)
     for column, dtype in data["dtypes"].items():
+        values = frame[column]
         if dtype.startswith("float"):
-            frame[column] = frame[column].astype(float)
-        elif dtype.startswith(("int", "bool")):
-            frame[column] = frame[column].astype(dtype)
-        else:
-            frame[column] = frame[column].astype(object).where(frame[column].notna(), "")
+            values = values.astype(object).where(values.notna(), np.nan)
+        frame[column] = values.astype(dtype)
     return frame
 
 
@@ -220,8 +220,13 @@ class FitResult:
             "interval": interval_label(self.spec.fit.interval, self.spec.fit.interval_kind),
         }
         (folder / "result.json").write_text(json.dumps(payload, indent=2) + "\n")
+        import matplotlib.pyplot as plt
+
         fig, _ = self.plot_forest()
-        fig.savefig(folder / "forest.png", dpi=120)
+        try:
+            fig.savefig(folder / "forest.png", dpi=120)
+        finally:
+            plt.close(fig)
 
 
 def _posterior_for_netcdf(idata: xr.DataTree) -> xr.DataTree:

@@ -10,6 +10,12 @@ from lcmodel.errors import DataError
 
 __all__ = ["read_table"]
 
+_NA_VALUES = [
+    *("", "#N/A", "#N/A N/A", "#NA", "-1.#IND", "-1.#QNAN", "-NaN", "-nan", "1.#IND"),
+    *("1.#QNAN", "<NA>", "N/A", "NA", "NULL", "NaN", "n/a", "nan", "null"),
+]
+"""Cells read as missing: pandas' defaults without "None", which is a real answer label."""
+
 
 def read_table(path: str | Path, role: str) -> pd.DataFrame:
     """Read a CSV or Parquet file into a DataFrame.
@@ -33,7 +39,9 @@ def read_table(path: str | Path, role: str) -> pd.DataFrame:
         if path.suffix.lower() in {".parquet", ".pq"}:
             frame = pd.read_parquet(path)
         else:
-            frame = pd.read_csv(path, skipinitialspace=True)
+            frame = pd.read_csv(
+                path, skipinitialspace=True, keep_default_na=False, na_values=_NA_VALUES
+            )
     except pd.errors.EmptyDataError:
         raise DataError(f"{path}: {role} file is empty; it needs a header row and data") from None
     except (ValueError, OSError, pd.errors.ParserError) as exc:

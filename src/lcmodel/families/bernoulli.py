@@ -48,7 +48,12 @@ class BernoulliFamily(Family):
         column = self.outcome.column
         if self.outcome.success is None:
             return pd.DataFrame({"y": self._code_zero_one(answers, source)}, index=answers.index)
-        labels = answers.astype(str).str.strip()
+        values = answers
+        if pd.api.types.is_float_dtype(values) and np.all(np.isfinite(values)):
+            if (values == values.round()).all():
+                # Numeric codes read as floats because of blanks: 4.0 is the label "4".
+                values = values.astype(np.int64)
+        labels = values.astype(str).str.strip()
         success = set(self.outcome.success)
         present = set(labels.unique())
         for label in self.outcome.success:

@@ -1,0 +1,38 @@
+"""Shared fixtures and the ``--run-slow`` option."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+MODELS = ROOT / "models"
+DATA = ROOT / "data"
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--run-slow", action="store_true", default=False, help="run slow calibration suites"
+    )
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if config.getoption("--run-slow"):
+        return
+    skip = pytest.mark.skip(reason="slow calibration suite: run with --run-slow")
+    for item in items:
+        if "slow" in item.keywords:
+            item.add_marker(skip)
+
+
+@pytest.fixture(autouse=True)
+def _reseed() -> None:
+    """Reseed numpy's global generator before every test (nothing should rely on it)."""
+    np.random.seed(12345)  # noqa: NPY002 - reseeds the legacy global state on purpose
+
+
+@pytest.fixture(scope="session")
+def root() -> Path:
+    return ROOT

@@ -1,0 +1,239 @@
+"""Real (small) fits: estimates, reproducibility, cells vs rows, save/load, recovery of truth."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import lcmodel
+from lcmodel import AreaModel, FitResult
+from lcmodel.estimates import ESTIMATE_COLUMNS
+from lcmodel.fitting import available_samplers
+from lcmodel.simulate import QUESTIONS, simulate_survey
+
+MODELS = Path(__file__).resolve().parents[1] / "models"
+SMALL = {"draws": 300, "tune": 300, "chains": 2, "seed": 11}
+
+pytestmark = pytest.mark.sampling
+
+
+@pytest.fixture(scope="module")
+def trust_model() -> AreaModel:
+    return AreaModel.from_spec(MODELS / "trust.toml")
+
+
+@pytest.fixture(scope="module")
+def trust_fit(trust_model: AreaModel) -> FitResult:
+    return trust_model.fit(progressbar=False, **SMALL)
+
+
+class TestEstimates:
+    def test_table_columns_and_ranges(self, trust_fit: FitResult) -> None:
+        table = trust_fit.estimates()
+        assert list(table.columns) == ESTIMATE_COLUMNS
+        assert len(table) == 20
+        assert table["n"].sum() == trust_fit.metadata["n_respondents"]
+        assert ((table["mean"] > 0) & (table["mean"] < 1)).all()
+        assert (table["lower"] < table["mean"]).all() and (table["mean"] < table["upper"]).all()
+        assert (table["interval"] == "90% equal-tailed").all()
+        assert table["p_above_benchmark"].between(0, 1).all()
+        assert (table["diff_lower"] < table["diff_mean"]).all()
+        # every shipped area is in deciles 1-3, so it matches the 1-3 benchmark of its nation
+        assert table["benchmark_match"].str.contains("deciles 1-3").all()
+
+    def test_direct_is_sample_share(self, trust_fit: FitResult, trust_model: AreaModel) -> None:
+        respondents = trust_model.data.respondents
+        direct = respondents.groupby("area")["y"].mean()
+        table = trust_fit.estimates().set_index("area")
+        np.testing.assert_allclose(table["direct"], direct.reindex(table.index))
+
+    def test_small_areas_shrink_towards_overall_level(self, trust_fit: FitResult) -> None:
+        table = trust_fit.estimates()
+        overall = (table["direct"] * table["n"]).sum() / table["n"].sum()
+        shift = (table["mean"] - table["direct"]).abs()
+        gap = (table["direct"] - overall).abs()
+        small = table["n"] < 30
+        large = table["n"] > 200
+        assert (shift[small] / gap[small]).median() > 3 * (shift[large] / gap[large]).median()
+        # shrinkage moves estimates towards the overall level, not away from it
+        assert ((table["mean"] - overall).abs() <= gap + 0.01).all()
+
+    def test_p_above_benchmark_matches_fixed_benchmark_draws(self, trust_fit: FitResult) -> None:
+        """England's trust benchmark is published without n: P(above) is a plain tail share."""
+        table = trust_fit.estimates().set_index("area")
+        area = table.index[(table["nation"] == "England")][0]
+        assert np.isnan(trust_fit.areas.loc[area, "benchmark_n"])
+        draws = trust_fit.posterior["area_value"].sel(area=area).to_numpy().ravel()
+        benchmark = table.loc[area, "benchmark"]
+        assert table.loc[area, "p_above_benchmark"] == pytest.approx(np.mean(draws > benchmark))
+        assert table.loc[area, "diff_mean"] == pytest.approx(draws.mean() - benchmark)
+
+    def test_benchmark_uncertainty_widens_difference(self, trust_fit: FitResult) -> None:
+        table = trust_fit.estimates().set_index("area")
+        known_n = trust_fit.areas["benchmark_n"].notna()
+        area = known_n[known_n].index[0]
+        width_diff = table.loc[area, "diff_upper"] - table.loc[area, "diff_lower"]
+        width_area = table.loc[area, "upper"] - table.loc[area, "lower"]
+        assert width_diff > width_area * 1.02
+
+    def test_hdi_intervals_on_request(self, trust_fit: FitResult) -> None:
+        table = trust_fit.estimates(prob=0.5, kind="hdi")
+        assert (table["interval"] == "50% highest-density").all()
+        default = trust_fit.estimates()
+        assert ((table["upper"] - table["lower"]) < (default["upper"] - default["lower"])).all()
+
+    def test_summary_describe_and_diagnostics(self, trust_fit: FitResult) -> None:
+        summary = trust_fit.summary()
+        assert "sigma_area" in summary.index
+        assert not any(str(name).startswith("z_") for name in summary.index)
+        diagnostics = trust_fit.diagnostics()
+        assert diagnostics.chains == 2 and diagnostics.draws == 300
+        assert diagnostics.n_divergent == 0
+        text = trust_fit.describe()
+        assert "90% equal-tailed" in text and "Diagnostics" in text
+
+    def test_plot(self, trust_fit: FitResult) -> None:
+        _fig, ax = trust_fit.plot_forest()
+        assert len(ax.get_yticklabels()) == 20
+        assert ax.get_xlabel() == "Share (%)"
+
+
+class TestSaveLoad:
+    def test_round_trip_is_exact(self, trust_fit: FitResult, tmp_path: Path) -> None:
+        folder = trust_fit.save(tmp_path / "result")
+        assert sorted(p.name for p in folder.iterdir()) == sorted(lcmodel.results.FILES)
+        loaded = lcmodel.load(folder)
+        pd.testing.assert_frame_equal(loaded.estimates(), trust_fit.estimates())
+        pd.testing.assert_frame_equal(loaded.areas, trust_fit.areas)
+        assert loaded.spec == trust_fit.spec
+        assert loaded.metadata == trust_fit.metadata
+        assert loaded.diagnostics() == trust_fit.diagnostics()
+        np.testing.assert_array_equal(
+            loaded.posterior["area_value"].to_numpy(),
+            trust_fit.posterior["area_value"].to_numpy(),
+        )
+        csv = pd.read_csv(folder / "estimates.csv")
+        assert list(csv.columns) == ESTIMATE_COLUMNS
+
+    def test_metadata_records_provenance(self, trust_fit: FitResult) -> None:
+        meta = trust_fit.metadata
+        assert meta["lcmodel_version"] == lcmodel.__version__
+        assert len(meta["data_hash"]) == 64
+        assert meta["seed"] == SMALL["seed"]
+        assert trust_fit.spec.fit.seed == SMALL["seed"]
+
+    def test_failed_save_leaves_previous_folder(
+        self, trust_fit: FitResult, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        folder = tmp_path / "out"
+        folder.mkdir()
+        (folder / "old.txt").write_text("previous run")
+
+        def broken(*args: object, **kwargs: object) -> None:
+            raise OSError("disk full")
+
+        monkeypatch.setattr(FitResult, "plot_forest", broken)
+        with pytest.raises(OSError, match="disk full"):
+            trust_fit.save(folder)
+        assert [p.name for p in tmp_path.iterdir()] == ["out"]
+        assert [p.name for p in folder.iterdir()] == ["old.txt"]
+
+    def test_load_rejects_other_folders(self, tmp_path: Path) -> None:
+        with pytest.raises(lcmodel.LcmodelError, match="not a saved lcmodel result"):
+            lcmodel.load(tmp_path)
+
+
+class TestSampling:
+    def test_same_seed_same_posterior(self, trust_model: AreaModel, trust_fit: FitResult) -> None:
+        again = trust_model.fit(progressbar=False, **SMALL)
+        np.testing.assert_array_equal(
+            again.posterior["area_value"].to_numpy(),
+            trust_fit.posterior["area_value"].to_numpy(),
+        )
+
+    def test_auto_prefers_nutpie(self, trust_fit: FitResult) -> None:
+        expected = "nutpie" if "nutpie" in available_samplers() else "pymc"
+        assert trust_fit.metadata["sampler"] == expected
+
+    def test_unseeded_fit_records_its_seed(self, trust_model: AreaModel) -> None:
+        result = trust_model.fit(progressbar=False, draws=50, tune=50, chains=1, seed=None)
+        assert isinstance(result.metadata["seed"], int)
+        assert result.spec.fit.seed == result.metadata["seed"]
+
+    def test_pymc_sampler_is_reproducible(self, trust_model: AreaModel) -> None:
+        settings = {"draws": 100, "tune": 100, "chains": 2, "seed": 5, "sampler": "pymc"}
+        first = trust_model.fit(progressbar=False, **settings)
+        second = trust_model.fit(progressbar=False, **settings)
+        assert first.metadata["sampler"] == "pymc"
+        np.testing.assert_array_equal(
+            first.posterior["area_value"].to_numpy(), second.posterior["area_value"].to_numpy()
+        )
+
+    def test_cells_and_rows_give_the_same_posterior(self, trust_model: AreaModel) -> None:
+        settings = {"draws": 1000, "tune": 500, "chains": 2}
+        cells = trust_model.fit(progressbar=False, seed=1, aggregate=True, **settings)
+        rows = trust_model.fit(progressbar=False, seed=2, aggregate=False, **settings)
+        a = cells.estimates().set_index("area")
+        b = rows.estimates().set_index("area")
+        # posterior means agree within Monte Carlo error (sd / sqrt(ESS), both fits)
+        mcse = np.sqrt(a["sd"] ** 2 / a["ess_bulk"] + b["sd"] ** 2 / b["ess_bulk"])
+        assert (np.abs(a["mean"] - b["mean"]) < 4.5 * mcse).all()
+        np.testing.assert_allclose(a["sd"], b["sd"], rtol=0.15)
+        s_a = cells.posterior["sigma_area"].to_numpy().ravel()
+        s_b = rows.posterior["sigma_area"].to_numpy().ravel()
+        assert abs(np.median(s_a) - np.median(s_b)) < 0.1 * np.median(s_a)
+
+
+BINARY = [q for q in QUESTIONS.values() if q.kind == "binary"]
+
+
+@pytest.fixture(scope="module")
+def simulated(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, pd.DataFrame]:
+    folder = tmp_path_factory.mktemp("recovery")
+    survey = simulate_survey(n_respondents=3000, n_areas=60, seed=7)
+    survey.write(folder)
+    return folder, survey.truth
+
+
+def _binary_spec(folder: Path, question) -> Path:
+    labels = ", ".join(f'"{label}"' for label in question.success)
+    failures = [label for label in question.labels if label not in question.success]
+    path = folder / f"{question.column}.toml"
+    path.write_text(
+        f'name = "{question.column}"\ndata = "survey.csv"\nareas = "areas.csv"\n'
+        f'[outcome]\ncolumn = "{question.column}"\nsuccess = [{labels}]\n'
+        f"failure = [{', '.join(repr(f).replace(chr(39), chr(34)) for f in failures)}]\n"
+        f'[structure]\narea = "area"\nwave = "wave"\ncovariates = ["age_band", "sex"]\n'
+        f'area_covariates = ["deprivation_decile"]\n'
+    )
+    return path
+
+
+def test_recovery_interval_coverage(simulated: tuple[Path, pd.DataFrame]) -> None:
+    """90% intervals cover the true sample-standardised shares at a rate near 90%.
+
+    240 intervals (4 indicators x 60 areas); with independent intervals a binomial 99.9% range
+    for the coverage is about [0.84, 0.96]. The 50% intervals are the negative control: they
+    must cover about half as often, so the test cannot pass with intervals that are merely wide.
+    """
+    folder, truth = simulated
+    hits90, hits50 = [], []
+    for question in BINARY:
+        result = AreaModel.from_spec(_binary_spec(folder, question)).fit(
+            progressbar=False, draws=500, tune=500, chains=2, seed=3
+        )
+        assert result.diagnostics().n_divergent == 0
+        true = truth[(truth["indicator"] == question.column) & (truth["quantity"] == "share")]
+        true = true.set_index("area")["sample"]
+        for prob, hits in [(0.9, hits90), (0.5, hits50)]:
+            table = result.estimates(prob=prob).set_index("area")
+            inside = (table["lower"] <= true[table.index]) & (true[table.index] <= table["upper"])
+            hits.extend(inside.tolist())
+    coverage90, coverage50 = np.mean(hits90), np.mean(hits50)
+    print(f"coverage: 90% intervals {coverage90:.3f}, 50% intervals {coverage50:.3f}")
+    assert len(hits90) == 240
+    assert 0.84 <= coverage90 <= 0.96, coverage90
+    assert 0.38 <= coverage50 <= 0.62, coverage50
