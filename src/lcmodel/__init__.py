@@ -15,7 +15,7 @@ from importlib.metadata import version as _version
 
 from lcmodel.data import SurveyData, load_survey_data, prepare_survey_data
 from lcmodel.diagnostics import Diagnostics
-from lcmodel.errors import DataError, DiagnosticsError, LcmodelError, SpecError
+from lcmodel.errors import DataError, LcmodelError, SpecError
 from lcmodel.model import AreaModel
 from lcmodel.priors import PriorSpec
 from lcmodel.results import FitResult, load
@@ -27,7 +27,6 @@ __all__ = [
     "AreaModel",
     "DataError",
     "Diagnostics",
-    "DiagnosticsError",
     "FitResult",
     "LcmodelError",
     "ModelSpec",

@@ -24,7 +24,10 @@ EXIT_DIAGNOSTICS = 3
 
 
 def _paragraph(text: str) -> str:
-    return "\n".join(textwrap.fill(p, width=100) for p in text.split("\n"))
+    return "\n".join(
+        textwrap.fill(p, width=100, break_long_words=False, break_on_hyphens=False)
+        for p in text.split("\n")
+    )
 
 
 def format_estimates(table: pd.DataFrame, quantity: str = "share") -> str:
@@ -65,7 +68,9 @@ def _fit(args: argparse.Namespace) -> int:
     from lcmodel.spec import load_spec
 
     spec = load_spec(args.spec)
-    model = AreaModel.from_spec(spec, data=args.data)
+    if args.data is not None:
+        spec = spec.with_overrides(data=Path(args.data).resolve())
+    model = AreaModel.from_spec(spec)
     result = model.fit(
         progressbar=not args.quiet,
         draws=args.draws,
@@ -83,7 +88,7 @@ def _fit(args: argparse.Namespace) -> int:
         print(
             _paragraph(
                 "\nNothing was written. Rerun with --allow-failed-diagnostics to write the "
-                "output anyway (the tables will say the diagnostics failed)."
+                "output anyway (estimates.csv then has diagnostics_ok = False on every row)."
             ),
             file=sys.stderr,
         )

@@ -146,7 +146,12 @@ def parse_deprivation(value: object) -> tuple[int, int] | None:
 
 
 def validate_areas(
-    frame: pd.DataFrame, source: str, area_covariates: list[str], need_deprivation: bool
+    frame: pd.DataFrame,
+    source: str,
+    area_covariates: list[str],
+    *,
+    need_nation: bool = False,
+    need_deprivation: bool = False,
 ) -> pd.DataFrame:
     """Validate the areas table and return it indexed by area code.
 
@@ -158,12 +163,14 @@ def validate_areas(
         File name for messages.
     area_covariates
         Columns the model uses as area covariates (must be complete).
+    need_nation
+        Whether ``nation`` is required (any benchmark comparison).
     need_deprivation
-        Whether ``nation`` and ``deprivation_decile`` are required (benchmark matching).
+        Whether ``deprivation_decile`` is required (deprivation-matched benchmarks).
     """
     required = [AREA, *area_covariates]
-    if need_deprivation:
-        required += ["nation", "deprivation_decile"]
+    required += ["nation"] if need_nation or need_deprivation else []
+    required += ["deprivation_decile"] if need_deprivation else []
     _require_columns(frame, required, source, "The areas table needs one row per area.")
     areas = frame.copy()
     areas[AREA] = _clean_labels(areas[AREA])
@@ -387,6 +394,7 @@ def prepare_survey_data(
             areas,
             sources["areas"],
             list(structure.area_covariates),
+            need_nation=spec.benchmark is not None,
             need_deprivation=spec.benchmark is not None and spec.benchmark.match == "deprivation",
         )
         unknown = sorted(set(frame[AREA]) - set(area_table.index))

@@ -129,7 +129,9 @@ def compute_diagnostics(
     min_bulk = float(table["ess_bulk"].min())
     min_tail = float(table["ess_tail"].min())
     failures = []
-    if chains > 1 and not max_rhat <= thresholds.rhat_max:
+    if chains < 2:
+        failures.append("R-hat cannot be checked with one chain; run at least 2 chains")
+    elif not max_rhat <= thresholds.rhat_max:
         bad = table.index[table["r_hat"] > thresholds.rhat_max]
         failures.append(
             f"R-hat above {thresholds.rhat_max} for {len(bad)} quantities "

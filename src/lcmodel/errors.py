@@ -11,7 +11,6 @@ from collections.abc import Iterable, Sequence
 
 __all__ = [
     "DataError",
-    "DiagnosticsError",
     "LcmodelError",
     "SpecError",
     "did_you_mean",
@@ -29,10 +28,6 @@ class DataError(LcmodelError):
 
 class SpecError(LcmodelError):
     """A model spec is invalid: unknown key, wrong type, inconsistent options."""
-
-
-class DiagnosticsError(LcmodelError):
-    """Sampling finished but the convergence diagnostics fail their gates."""
 
 
 def did_you_mean(word: str, choices: Iterable[str]) -> str:

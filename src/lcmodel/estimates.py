@@ -41,6 +41,7 @@ ESTIMATE_COLUMNS = [
     "p_above_benchmark",
     "rhat",
     "ess_bulk",
+    "diagnostics_ok",
 ]
 """Columns of :func:`area_estimates`, in order."""
 
@@ -68,6 +69,7 @@ def area_estimates(
     prob: float,
     kind: str,
     seed: int,
+    diagnostics_ok: bool,
     bounded: bool = True,
 ) -> pd.DataFrame:
     """Per-area table: estimate, interval, benchmark comparison and diagnostics.
@@ -82,6 +84,9 @@ def area_estimates(
         Interval probability and kind (``"eti"`` or ``"hdi"``).
     seed
         Seed for the benchmark-uncertainty draws (the fit's seed, for reproducibility).
+    diagnostics_ok
+        Whether the whole fit passed its convergence gates (repeated on every row, so a
+        table read on its own still says so).
     bounded
         Whether area values are shares (benchmarks then get Beta uncertainty).
 
@@ -119,5 +124,6 @@ def area_estimates(
     table["ess_bulk"] = az.ess(values.to_dataset(name="v"), sample_dims=["chain", "draw"])[
         "v"
     ].to_numpy()
+    table["diagnostics_ok"] = diagnostics_ok
     table = table.rename_axis(AREA).reset_index()
     return table.reindex(columns=ESTIMATE_COLUMNS)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import importlib.util
 import time
 from datetime import UTC, datetime
-from importlib.metadata import version
+from importlib.metadata import PackageNotFoundError, version
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -22,6 +22,7 @@ from lcmodel.comparison import match_benchmarks
 from lcmodel.data import AREA
 from lcmodel.diagnostics import compute_diagnostics
 from lcmodel.errors import SpecError
+from lcmodel.spec import FitSpec
 
 if TYPE_CHECKING:
     from lcmodel.model import AreaModel
@@ -72,6 +73,13 @@ def resolve_sampler(name: str) -> str:
     return name
 
 
+def _version_of(package: str) -> str:
+    try:
+        return version(package)
+    except PackageNotFoundError:
+        return "not installed"
+
+
 def draw_seed() -> int:
     """A fresh seed from the operating system's entropy (recorded with the result)."""
     return int(np.random.SeedSequence().entropy % (2**31 - 1))
@@ -120,9 +128,15 @@ def fit_model(model: AreaModel, *, progressbar: bool = True, **overrides: Any) -
     from lcmodel.model import AreaModel
     from lcmodel.results import FitResult
 
-    spec = model.spec.with_overrides(**overrides)
-    if spec is not model.spec:
-        model = AreaModel(spec, model.data)
+    unknown = set(overrides) - set(FitSpec.model_fields)
+    if unknown:
+        raise SpecError(
+            f"fit() takes [fit] settings only, not {sorted(unknown)}; to use other data, build "
+            f"the model with AreaModel.from_spec(spec, data=...)"
+        )
+    if any(value is not None for value in overrides.values()):
+        model = AreaModel(model.spec.with_overrides(**overrides), model.data)
+    spec = model.spec
     settings = spec.fit
     seed = settings.seed if settings.seed is not None else draw_seed()
     sampler = resolve_sampler(settings.sampler)
@@ -145,7 +159,7 @@ def fit_model(model: AreaModel, *, progressbar: bool = True, **overrides: Any) -
     diagnostics = compute_diagnostics(idata, checked)
     metadata = {
         "lcmodel_version": version("lcmodel"),
-        "pymc_version": pm.__version__,
+        "versions": {name: _version_of(name) for name in ("pymc", "pytensor", "arviz", sampler)},
         "created": datetime.now(UTC).isoformat(timespec="seconds"),
         "data_hash": model.data.data_hash,
         "seed": seed,

@@ -80,6 +80,14 @@ class AreaModel:
         self.data = data
         self.family = data.family
         self.keys: list[str] = [AREA, *(["wave"] if data.wave else []), *data.covariates]
+        for column in data.covariates:
+            levels = data.respondents[column].unique()
+            if len(levels) < 2:
+                raise DataError(
+                    f"covariate '{column}' has a single level ({levels[0]!r}) among respondents "
+                    f"who answered '{spec.outcome.column}'; it cannot be estimated. Drop it from "
+                    f"'structure.covariates'."
+                )
         self._area_design = self._area_covariate_design()
         self._check_prior_overrides()
 
@@ -206,7 +214,14 @@ class AreaModel:
                     )
                 design[column] = ("numeric", (x - x.mean()) / sd)
             else:
-                design[column] = ("categorical", sorted(values.astype(str).unique()))
+                levels = sorted(values.astype(str).unique())
+                if len(levels) < 2:
+                    raise DataError(
+                        f"area covariate '{column}' has a single level ({levels[0]!r}) in the "
+                        f"areas table; it cannot be estimated. Drop it from "
+                        f"'structure.area_covariates'."
+                    )
+                design[column] = ("categorical", levels)
         return design
 
     def coords(self) -> dict[str, list[Any]]:

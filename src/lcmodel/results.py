@@ -125,6 +125,7 @@ class FitResult:
                 prob=prob,
                 kind=kind,
                 seed=int(self.metadata["seed"]),
+                diagnostics_ok=self._diagnostics.passed,
                 bounded=self.metadata.get("quantity") == "share",
             )
         return self._estimates[key].copy()

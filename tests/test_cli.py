@@ -1,0 +1,155 @@
+"""The command line: outputs, exit codes, messages, and the no-partial-output rule."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from lcmodel.cli import EXIT_BAD_INPUT, EXIT_DIAGNOSTICS, main
+from lcmodel.estimates import ESTIMATE_COLUMNS
+
+ROOT = Path(__file__).resolve().parents[1]
+SPEC = ROOT / "models" / "trust.toml"
+SMALL = ["--draws", "300", "--tune", "300", "--chains", "2", "--seed", "4", "--quiet"]
+
+
+def _err(capsys) -> str:
+    """Captured stderr with line wrapping undone."""
+    return " ".join(capsys.readouterr().err.split())
+
+
+def _copy_example(tmp_path: Path) -> Path:
+    """Copy the shipped specs and data so a test can break them."""
+    shutil.copytree(ROOT / "models", tmp_path / "models")
+    shutil.copytree(ROOT / "data", tmp_path / "data")
+    return tmp_path / "models" / "trust.toml"
+
+
+@pytest.mark.sampling
+def test_fit_writes_outputs_and_prints_table(tmp_path: Path, capsys) -> None:
+    out = tmp_path / "out"
+    code = main(["fit", str(SPEC), "--out", str(out), "--allow-failed-diagnostics", *SMALL])
+    printed = capsys.readouterr().out
+    assert code == 0
+    assert sorted(p.name for p in out.iterdir()) == sorted(
+        ["estimates.csv", "posterior.nc", "diagnostics.json", "forest.png", "result.json"]
+    )
+    table = pd.read_csv(out / "estimates.csv")
+    assert list(table.columns) == ESTIMATE_COLUMNS
+    assert len(table) == 20
+    diagnostics = json.loads((out / "diagnostics.json").read_text())
+    assert diagnostics["chains"] == 2 and "passed" in diagnostics
+    assert (out / "forest.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert "Hartley Cross" in printed and "90% equal-tailed" in printed
+    assert "P(above)" in printed
+
+    assert main(["summarize", str(out)]) == 0
+    assert "Hartley Cross" in capsys.readouterr().out
+
+
+@pytest.mark.sampling
+def test_failed_diagnostics_exit_code_and_no_output(tmp_path: Path, capsys) -> None:
+    out = tmp_path / "out"
+    tiny = ["--draws", "30", "--tune", "30", "--chains", "2", "--seed", "1", "--quiet"]
+    code = main(["fit", str(SPEC), "--out", str(out), *tiny])
+    captured = capsys.readouterr()
+    assert code == EXIT_DIAGNOSTICS
+    assert "Diagnostics FAILED" in captured.out
+    assert "--allow-failed-diagnostics" in captured.err
+    assert not out.exists()
+    assert list(tmp_path.iterdir()) == []
+
+    code = main(["fit", str(SPEC), "--out", str(out), "--allow-failed-diagnostics", *tiny])
+    assert code == 0
+    assert json.loads((out / "diagnostics.json").read_text())["passed"] is False
+
+
+@pytest.mark.parametrize(
+    ("edit", "message"),
+    [
+        (lambda s: s.replace("family = ", "famly = "), "did you mean 'family'"),
+        (lambda s: s.replace("draws = 1000", "draws = -5"), "fit.draws"),
+        (lambda s: s.replace('"A few can be trusted", ', ""), "does not know"),
+        (lambda s: s.replace('"Many can be trusted"', '"Many can be trustd"'), "never occurs"),
+        (lambda s: s.replace('indicator = "trust"', 'indicator = "trst"'), "did you mean"),
+        (lambda s: s.replace('covariates = ["age_band", "sex"]', 'covariates = ["age"]'), "age"),
+    ],
+)
+def test_bad_spec_or_data_exits_2_without_output(tmp_path: Path, capsys, edit, message) -> None:
+    spec = _copy_example(tmp_path)
+    spec.write_text(edit(spec.read_text()))
+    out = tmp_path / "out"
+    code = main(["fit", str(spec), "--out", str(out), *SMALL])
+    err = _err(capsys)
+    assert code == EXIT_BAD_INPUT
+    assert err.startswith("error: ")
+    assert message in err
+    assert "Traceback" not in err
+    assert not out.exists()
+
+
+def test_area_missing_from_areas_table(tmp_path: Path, capsys) -> None:
+    spec = _copy_example(tmp_path)
+    areas = tmp_path / "data" / "areas.csv"
+    lines = areas.read_text().splitlines()
+    areas.write_text("\n".join(line for line in lines if not line.startswith("LC07")) + "\n")
+    code = main(["fit", str(spec), "--out", str(tmp_path / "out"), *SMALL])
+    err = _err(capsys)
+    assert code == EXIT_BAD_INPUT
+    assert "LC07" in err and "areas.csv" in err and "Add a row" in err
+
+
+def test_data_override_with_empty_file(tmp_path: Path, capsys) -> None:
+    empty = tmp_path / "empty.csv"
+    empty.write_text("")
+    code = main(["fit", str(SPEC), "--data", str(empty), "--out", str(tmp_path / "o"), *SMALL])
+    assert code == EXIT_BAD_INPUT
+    assert "empty.csv: survey file is empty" in _err(capsys)
+    assert not (tmp_path / "o").exists()
+
+
+def test_missing_spec(tmp_path: Path, capsys) -> None:
+    assert main(["fit", str(tmp_path / "nope.toml")]) == EXIT_BAD_INPUT
+    assert "spec file not found" in _err(capsys)
+
+
+def test_unavailable_sampler_is_a_clear_error(tmp_path: Path, capsys, monkeypatch) -> None:
+    monkeypatch.setattr("lcmodel.fitting.available_samplers", lambda: ["pymc"])
+    code = main(["fit", str(SPEC), "--sampler", "nutpie", "--out", str(tmp_path / "o"), *SMALL])
+    assert code == EXIT_BAD_INPUT
+    assert "pip install 'lcmodel[nutpie]'" in _err(capsys)
+
+
+def test_priors_command(capsys) -> None:
+    assert main(["priors", str(SPEC)]) == 0
+    out = capsys.readouterr().out
+    assert "sigma_area" in out and "HalfNormal(sigma=1)" in out and "gamma_deprivation" in out
+
+
+def test_simulate_command(tmp_path: Path, capsys) -> None:
+    code = main(["simulate", "--out", str(tmp_path), "--respondents", "400", "--areas", "8"])
+    assert code == 0
+    assert "400 respondents in 8 areas" in capsys.readouterr().out
+    assert len(pd.read_csv(tmp_path / "survey.csv")) == 400
+    assert main(["simulate", "--out", str(tmp_path), "--areas", "1"]) == EXIT_BAD_INPUT
+
+
+def test_shipped_data_is_what_the_simulator_writes(tmp_path: Path) -> None:
+    """data/ is generated by `lcmodel simulate` with its defaults: regenerate and compare."""
+    assert main(["simulate", "--out", str(tmp_path)]) == 0
+    for name in ["survey", "areas", "benchmarks", "truth", "population"]:
+        fresh = (tmp_path / f"{name}.csv").read_text()
+        assert fresh == (ROOT / "data" / f"{name}.csv").read_text(), name
+
+
+def test_console_script_is_installed() -> None:
+    lcmodel = Path(sys.executable).parent / "lcmodel"
+    done = subprocess.run([str(lcmodel), "--help"], capture_output=True, text=True, check=False)
+    assert done.returncode == 0
+    assert "fit" in done.stdout and "simulate" in done.stdout
