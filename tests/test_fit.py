@@ -65,15 +65,16 @@ class TestEstimates:
         """England's trust benchmark is published without n: P(above) is a plain tail share."""
         table = trust_fit.estimates().set_index("area")
         area = table.index[(table["nation"] == "England")][0]
-        assert np.isnan(trust_fit.areas.loc[area, "benchmark_n"])
-        draws = trust_fit.posterior["area_value"].sel(area=area).to_numpy().ravel()
+        assert np.isnan(table.loc[area, "benchmark_n"])
+        draws = trust_fit.posterior["area_value"].sel(area=area, quantity="share")
+        draws = draws.to_numpy().ravel()
         benchmark = table.loc[area, "benchmark"]
         assert table.loc[area, "p_above_benchmark"] == pytest.approx(np.mean(draws > benchmark))
         assert table.loc[area, "diff_mean"] == pytest.approx(draws.mean() - benchmark)
 
     def test_benchmark_uncertainty_widens_difference(self, trust_fit: FitResult) -> None:
         table = trust_fit.estimates().set_index("area")
-        known_n = trust_fit.areas["benchmark_n"].notna()
+        known_n = table["benchmark_n"].notna()
         area = known_n[known_n].index[0]
         width_diff = table.loc[area, "diff_upper"] - table.loc[area, "diff_lower"]
         width_area = table.loc[area, "upper"] - table.loc[area, "lower"]
@@ -107,7 +108,7 @@ class TestSaveLoad:
         assert sorted(p.name for p in folder.iterdir()) == sorted(lcmodel.results.FILES)
         loaded = lcmodel.load(folder)
         pd.testing.assert_frame_equal(loaded.estimates(), trust_fit.estimates())
-        pd.testing.assert_frame_equal(loaded.areas, trust_fit.areas)
+        pd.testing.assert_frame_equal(loaded.inputs, trust_fit.inputs)
         assert loaded.spec == trust_fit.spec
         assert loaded.metadata == trust_fit.metadata
         assert loaded.diagnostics() == trust_fit.diagnostics()

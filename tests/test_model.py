@@ -84,7 +84,8 @@ class TestStructure:
         }
         dims = model.named_vars_to_dims
         assert dims["z_area"] == ("area",)
-        assert dims["area_value"] == ("area",)
+        assert dims["area_value"] == ("area", "quantity")
+        assert list(model.coords["quantity"]) == ["share"]
         assert dims["beta_age_band"] == ("age_band",)
         assert dims["wave_effect"] == ("wave",)
         assert list(model.coords["area"]) == list(trust.data.areas.index)
@@ -155,7 +156,7 @@ class TestStructure:
             + values["wave_effect"][idx("wave")]
         )
         expected = pd.Series(expit(eta)).groupby(respondents["area"].to_numpy()).mean()
-        np.testing.assert_allclose(values["area_value"], expected.to_numpy(), rtol=1e-10)
+        np.testing.assert_allclose(values["area_value"][:, 0], expected.to_numpy(), rtol=1e-10)
 
     def test_zero_sum_effects(self, trust: AreaModel) -> None:
         model = trust.build()

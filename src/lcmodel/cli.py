@@ -30,9 +30,10 @@ def _paragraph(text: str) -> str:
     )
 
 
-def format_estimates(table: pd.DataFrame, quantity: str = "share") -> str:
-    """Render an estimates table for the terminal (shares as percentages)."""
-    pct = quantity == "share"
+def format_estimates(table: pd.DataFrame, quantity: str) -> str:
+    """Render one quantity's rows of an estimates table (shares as percentages)."""
+    table = table[table["quantity"] == quantity]
+    pct = quantity.startswith("share")
     shown = pd.DataFrame(
         {
             "area": table["area"],
@@ -60,7 +61,7 @@ def format_estimates(table: pd.DataFrame, quantity: str = "share") -> str:
     }
     interval = table["interval"].iloc[0]
     body = shown.to_string(index=False, formatters=formats)
-    return f"{body}\n(lower/upper: {interval} posterior interval)"
+    return f"{quantity}\n{body}\n(lower/upper: {interval} posterior interval)"
 
 
 def _fit(args: argparse.Namespace) -> int:
@@ -80,8 +81,7 @@ def _fit(args: argparse.Namespace) -> int:
         sampler=args.sampler,
     )
     diagnostics = result.diagnostics()
-    quantity = result.metadata["quantity"]
-    print(format_estimates(result.estimates(), quantity))
+    print(format_estimates(result.estimates(), result.headline))
     print()
     print(_paragraph(result.describe()))
     if not diagnostics.passed and not args.allow_failed_diagnostics:
@@ -129,7 +129,7 @@ def _summarize(args: argparse.Namespace) -> int:
     from lcmodel.results import load
 
     result = load(args.folder)
-    print(format_estimates(result.estimates(), result.metadata["quantity"]))
+    print(format_estimates(result.estimates(), result.headline))
     print()
     print(_paragraph(result.describe()))
     return 0

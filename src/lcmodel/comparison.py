@@ -34,7 +34,8 @@ def match_benchmarks(
         Validated areas (index ``area``) with ``nation`` and, for deprivation matching,
         ``deprivation_decile``.
     benchmarks
-        Validated benchmark rows of one indicator, or ``None``.
+        Validated benchmark rows of one indicator and quantity; ``None`` or no rows gives
+        every area an empty benchmark.
     match
         ``"deprivation"`` or ``"national"``.
 
@@ -49,7 +50,7 @@ def match_benchmarks(
     out["benchmark_n"] = np.nan
     out["benchmark_source"] = ""
     out["benchmark_match"] = "no benchmark"
-    if benchmarks is None:
+    if benchmarks is None or benchmarks.empty:
         return out
     unmatched = []
     for area, row in areas.iterrows():

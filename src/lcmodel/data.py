@@ -51,7 +51,12 @@ class SurveyData:
     family
         The outcome family that coded the answers.
     covariates, area_covariates
-        Names of the respondent and area covariates in the model.
+        Names of the categorical respondent covariates and of the area covariates.
+    numeric_covariates
+        Names of the numeric respondent covariates.
+    population
+        Population means of the numeric covariates per area (index ``area``; a ``size``
+        column when the spec names one), or ``None``.
     wave
         Whether a wave column is modelled.
     n_missing_outcome
@@ -69,6 +74,8 @@ class SurveyData:
     covariates: tuple[str, ...]
     area_covariates: tuple[str, ...]
     wave: bool
+    numeric_covariates: tuple[str, ...] = ()
+    population: pd.DataFrame | None = None
     n_missing_outcome: int = 0
     n_missing_covariates: int = 0
     weighted: bool = False
@@ -106,6 +113,112 @@ def _integer_column(series: pd.Series, column: str, source: str) -> pd.Series:
             f"Fix or remove those rows."
         )
     return numbers.astype(np.int64)
+
+
+def _numeric_column(series: pd.Series, column: str, source: str) -> pd.Series:
+    """Numbers, with blanks kept missing; text or infinities are errors."""
+    numbers = pd.to_numeric(series, errors="coerce")
+    bad = (numbers.isna() & series.notna()) | np.isinf(numbers.fillna(0.0))
+    if bad.any():
+        rows = list(np.flatnonzero(bad.to_numpy()))
+        raise DataError(
+            f"{source}: column '{column}' must hold numbers, not {series.iloc[rows[0]]!r} "
+            f"({first_rows(rows)}). Fix the values, or list the column under "
+            f"'structure.covariates' if it is categorical."
+        )
+    return numbers.astype(float)
+
+
+def sort_areas(codes: object) -> list[str]:
+    """Area codes in natural order (numerically when every code is a number)."""
+    labels = [str(c) for c in codes]  # type: ignore[attr-defined]
+    if labels and all(label.isdigit() for label in labels):
+        return sorted(labels, key=int)
+    return sorted(labels)
+
+
+def validate_population(frame: pd.DataFrame, spec: ModelSpec, source: str) -> pd.DataFrame:
+    """Validate a table of population covariate means (one row per area).
+
+    Parameters
+    ----------
+    frame
+        Raw table.
+    spec
+        The spec (its ``[population]`` section names the columns).
+    source
+        File name for messages.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by area, one column per numeric covariate (its population mean) and ``size``
+        when the spec names a size column.
+    """
+    assert spec.population is not None
+    settings = spec.population
+    columns = [settings.area, *settings.means.values()]
+    columns += [settings.size] if settings.size else []
+    _require_columns(frame, columns, source, "Fix the column names in [population].")
+    table = pd.DataFrame(index=pd.Index(_clean_labels(frame[settings.area]), name=AREA))
+    blank = table.index.isna()
+    if blank.any():
+        raise DataError(
+            f"{source}: column '{settings.area}' is blank in "
+            f"{first_rows(list(np.flatnonzero(blank)))}."
+        )
+    duplicated = table.index.duplicated(keep=False)
+    if duplicated.any():
+        rows = list(np.flatnonzero(duplicated))
+        raise DataError(
+            f"{source}: area '{table.index[rows[0]]}' appears more than once "
+            f"({first_rows(rows)}); give one row per area."
+        )
+    for covariate, column in settings.means.items():
+        values = _numeric_column(frame[column], column, source)
+        blank = values.isna()
+        if blank.any():
+            raise DataError(
+                f"{source}: column '{column}' (population mean of {covariate}) is blank in "
+                f"{first_rows(list(np.flatnonzero(blank.to_numpy())))}."
+            )
+        table[covariate] = values.to_numpy()
+    if settings.size:
+        size = _numeric_column(frame[settings.size], settings.size, source)
+        bad = size.isna() | ~(size > 0)
+        if bad.any():
+            rows = list(np.flatnonzero(bad.to_numpy()))
+            raise DataError(
+                f"{source}: column '{settings.size}' (population size) must be a positive "
+                f"number, not {frame[settings.size].iloc[rows[0]]!r} ({first_rows(rows)})."
+            )
+        table["size"] = size.to_numpy()
+    return table
+
+
+def _check_population_areas(
+    population: pd.DataFrame, respondents: pd.DataFrame, areas: pd.DataFrame, source: str
+) -> None:
+    missing = sorted(set(respondents[AREA]) - set(population.index))
+    if missing:
+        raise DataError(
+            f"{source}: no population means for surveyed area(s) {missing[:5]}; every surveyed "
+            f"area needs a row."
+        )
+    unknown = sorted(set(population.index) - set(areas.index))
+    if unknown:
+        raise DataError(
+            f"{source}: area(s) {unknown[:5]} are not in the areas table; add them there or "
+            f"remove them here."
+        )
+    if "size" in population.columns:
+        n = respondents.groupby(AREA).size()
+        small = [a for a, k in n.items() if population.at[a, "size"] < k]
+        if small:
+            raise DataError(
+                f"{source}: population size of area '{small[0]}' is smaller than its "
+                f"{n[small[0]]} respondents; sizes count population units."
+            )
 
 
 def _frame_hash(*frames: pd.DataFrame) -> str:
@@ -214,6 +327,7 @@ def validate_benchmarks(frame: pd.DataFrame, source: str) -> pd.DataFrame:
     ----------
     frame
         Raw table with ``indicator``, ``nation``, ``deprivation``, ``estimate`` and optional
+        ``quantity`` (default ``share``; e.g. ``mean`` or ``share:good or very good``),
         ``n``, ``source``, ``year``.
     source
         File name for messages.
@@ -264,20 +378,24 @@ def validate_benchmarks(frame: pd.DataFrame, source: str) -> pd.DataFrame:
         table["n"] = n.astype(float)
     else:
         table["n"] = np.nan
+    if "quantity" not in table.columns:
+        table["quantity"] = "share"
+    table["quantity"] = _clean_labels(table["quantity"]).fillna("share")
     if "source" not in table.columns:
         table["source"] = ""
     table["source"] = table["source"].fillna("").astype(str)
     if "year" not in table.columns:
         table["year"] = pd.NA
-    key = ["indicator", "nation", "deprivation"]
+    key = ["indicator", "quantity", "nation", "deprivation"]
     duplicated = table.duplicated(key, keep=False)
     if duplicated.any():
         rows = list(np.flatnonzero(duplicated.to_numpy()))
         first = table.iloc[rows[0]]
         raise DataError(
-            f"{source}: more than one benchmark for indicator '{first['indicator']}', nation "
-            f"'{first['nation']}', deprivation '{first['deprivation']}' ({first_rows(rows)}); "
-            f"keep one row per indicator x nation x deprivation group."
+            f"{source}: more than one benchmark for indicator '{first['indicator']}' "
+            f"({first['quantity']}), nation '{first['nation']}', deprivation "
+            f"'{first['deprivation']}' ({first_rows(rows)}); keep one row per indicator x "
+            f"quantity x nation x deprivation group."
         )
     return table.reset_index(drop=True)
 
@@ -287,6 +405,7 @@ def prepare_survey_data(
     spec: ModelSpec,
     areas: pd.DataFrame | None = None,
     benchmarks: pd.DataFrame | None = None,
+    population: pd.DataFrame | None = None,
     *,
     sources: dict[str, str] | None = None,
 ) -> SurveyData:
@@ -302,24 +421,33 @@ def prepare_survey_data(
         Raw areas table; required when the spec uses area covariates or benchmarks.
     benchmarks
         Raw benchmarks table; required when the spec has a ``[benchmark]`` section.
+    population
+        Raw table of population covariate means; required when the spec has a
+        ``[population]`` section.
     sources
-        File names of the frames for messages (keys ``survey``, ``areas``, ``benchmarks``).
+        File names of the frames for messages (keys ``survey``, ``areas``, ``benchmarks``,
+        ``population``).
 
     Raises
     ------
     DataError
         On any invalid input, naming file, column, lines and the fix.
     """
-    sources = {"survey": "survey data", "areas": "areas table", "benchmarks": "benchmarks"} | (
-        sources or {}
-    )
+    defaults = {
+        "survey": "survey data",
+        "areas": "areas table",
+        "benchmarks": "benchmarks",
+        "population": "population table",
+    }
+    sources = defaults | (sources or {})
     src = sources["survey"]
     # Positions, not index labels, are what error messages report as file lines.
     survey = survey.reset_index(drop=True)
     structure = spec.structure
     family = get_family(spec.outcome)
     covariates = list(structure.covariates)
-    needed = [structure.area, spec.outcome.column, *covariates]
+    numeric = list(structure.numeric_covariates)
+    needed = [structure.area, spec.outcome.column, *covariates, *numeric]
     needed += [c for c in (structure.wave, structure.weight) if c is not None]
     _require_columns(survey, needed, src, "Fix the column name in the spec or the data file.")
 
@@ -345,6 +473,8 @@ def prepare_survey_data(
         frame["wave"] = _integer_column(survey[structure.wave], structure.wave, src)
     for column in covariates:
         frame[column] = _clean_labels(survey[column])
+    for column in numeric:
+        frame[column] = _numeric_column(survey[column], column, src)
     if structure.weight is not None:
         weight = pd.to_numeric(survey[structure.weight], errors="coerce")
         bad = weight.isna() | ~(weight > 0) | ~np.isfinite(weight)
@@ -361,7 +491,7 @@ def prepare_survey_data(
     if not pd.api.types.is_numeric_dtype(answers) and not pd.api.types.is_bool_dtype(answers):
         answers = _clean_labels(answers)
     has_answer = answers.notna().to_numpy()
-    has_covariates = frame[covariates].notna().all(axis=1).to_numpy()
+    has_covariates = frame[covariates + numeric].notna().all(axis=1).to_numpy()
     n_missing_outcome = int((~has_answer).sum())
     n_missing_covariates = int((has_answer & ~has_covariates).sum())
     keep = has_answer & has_covariates
@@ -373,7 +503,7 @@ def prepare_survey_data(
     if n_missing_covariates:
         warnings.warn(
             f"{src}: dropped {n_missing_covariates} respondent(s) with a missing covariate "
-            f"({', '.join(covariates)}).",
+            f"({', '.join(covariates + numeric)}).",
             UserWarning,
             stacklevel=2,
         )
@@ -383,11 +513,20 @@ def prepare_survey_data(
         respondents[column] = respondents[column].astype(str)
     respondents[AREA] = respondents[AREA].astype(str)
 
+    if spec.population is not None:
+        if population is None:
+            raise DataError("the spec has a [population] section but no population table")
+        population = validate_population(population, spec, sources["population"])
+    else:
+        population = None
     need_areas = bool(structure.area_covariates) or spec.benchmark is not None
     if areas is None:
         if need_areas:
             raise DataError("the spec uses area covariates or a benchmark but no areas table")
-        area_table = pd.DataFrame(index=pd.Index(sorted(respondents[AREA].unique()), name=AREA))
+        codes = set(respondents[AREA])
+        if population is not None:
+            codes |= set(population.index)
+        area_table = pd.DataFrame(index=pd.Index(sort_areas(codes), name=AREA))
         area_table["name"] = area_table.index
     else:
         area_table = validate_areas(
@@ -406,7 +545,9 @@ def prepare_survey_data(
                 f"{did_you_mean(unknown[0], area_table.index)}. Add a row for each area to "
                 f"the areas table."
             )
-        area_table = area_table.sort_index()
+        area_table = area_table.loc[sort_areas(area_table.index)]
+    if population is not None:
+        _check_population_areas(population, respondents, area_table, sources["population"])
     area_table["n"] = respondents.groupby(AREA).size().reindex(area_table.index).fillna(0)
     area_table["n"] = area_table["n"].astype(np.int64)
 
@@ -432,6 +573,8 @@ def prepare_survey_data(
         covariates=tuple(covariates),
         area_covariates=tuple(structure.area_covariates),
         wave=structure.wave is not None,
+        numeric_covariates=tuple(numeric),
+        population=population,
         n_missing_outcome=n_missing_outcome,
         n_missing_covariates=n_missing_covariates,
         weighted=structure.weight is not None,
@@ -455,9 +598,14 @@ def load_survey_data(spec: ModelSpec, data: str | Path | None = None) -> SurveyD
     benchmarks = (
         read_table(spec.benchmark.table, "benchmarks") if spec.benchmark is not None else None
     )
+    population = (
+        read_table(spec.population.table, "population") if spec.population is not None else None
+    )
     sources = {"survey": str(survey_path)}
+    if spec.population is not None:
+        sources["population"] = str(spec.population.table)
     if spec.areas is not None:
         sources["areas"] = str(spec.areas)
     if spec.benchmark is not None:
         sources["benchmarks"] = str(spec.benchmark.table)
-    return prepare_survey_data(survey, spec, areas, benchmarks, sources=sources)
+    return prepare_survey_data(survey, spec, areas, benchmarks, population, sources=sources)

@@ -23,6 +23,7 @@ ESTIMATE_COLUMNS = [
     "name",
     "nation",
     "deprivation_decile",
+    "quantity",
     "n",
     "in_sample",
     "direct",
@@ -64,22 +65,21 @@ def _bounds(draws: np.ndarray, prob: float, kind: str) -> tuple[float, float]:
 
 def area_estimates(
     posterior: xr.Dataset,
-    areas: pd.DataFrame,
+    inputs: pd.DataFrame,
     *,
     prob: float,
     kind: str,
     seed: int,
     diagnostics_ok: bool,
-    bounded: bool = True,
 ) -> pd.DataFrame:
-    """Per-area table: estimate, interval, benchmark comparison and diagnostics.
+    """Per area and quantity: estimate, interval, benchmark comparison and diagnostics.
 
     Parameters
     ----------
     posterior
-        Posterior group with ``area_value`` (dims ``chain, draw, area``).
-    areas
-        Area inputs (see :func:`lcmodel.fitting.area_inputs`), indexed by area.
+        Posterior group with ``area_value`` (dims ``chain, draw, area, quantity``).
+    inputs
+        One row per area x quantity (see :func:`lcmodel.fitting.area_inputs`).
     prob, kind
         Interval probability and kind (``"eti"`` or ``"hdi"``).
     seed
@@ -87,43 +87,49 @@ def area_estimates(
     diagnostics_ok
         Whether the whole fit passed its convergence gates (repeated on every row, so a
         table read on its own still says so).
-    bounded
-        Whether area values are shares (benchmarks then get Beta uncertainty).
 
     Returns
     -------
     pandas.DataFrame
-        One row per area with :data:`ESTIMATE_COLUMNS`.
+        One row per area x quantity with :data:`ESTIMATE_COLUMNS`, in the order of
+        ``inputs``. Share benchmarks with a known ``n`` carry Beta uncertainty; mean
+        benchmarks are treated as fixed.
     """
-    values = posterior["area_value"].transpose(AREA, "chain", "draw")
-    draws = values.to_numpy().reshape(values.sizes[AREA], -1)
-    order = [str(a) for a in values[AREA].to_numpy()]
-    table = areas.reindex(order).copy()
-    table["mean"] = draws.mean(axis=1)
-    table["sd"] = draws.std(axis=1, ddof=1)
-    bounds = np.array([_bounds(row, prob, kind) for row in draws])
+    values = posterior["area_value"]
+    draws = values.stack(sample=("chain", "draw")).transpose(AREA, "quantity", "sample")
+    area_index = pd.Index([str(a) for a in values[AREA].to_numpy()])
+    quantity_index = pd.Index([str(q) for q in values["quantity"].to_numpy()])
+    table = inputs.reset_index(drop=True).copy()
+    i = area_index.get_indexer(table[AREA])
+    j = quantity_index.get_indexer(table["quantity"])
+    samples = draws.to_numpy()[i, j]
+    table["mean"] = samples.mean(axis=1)
+    table["sd"] = samples.std(axis=1, ddof=1)
+    bounds = np.array([_bounds(row, prob, kind) for row in samples])
     table["lower"], table["upper"] = bounds[:, 0], bounds[:, 1]
     table["interval"] = interval_label(prob, kind)
 
     rng = np.random.default_rng(seed)
-    comparison = np.full((len(order), 4), np.nan)
-    for i, area in enumerate(order):
-        benchmark = table.at[area, "benchmark"]
+    comparison = np.full((len(table), 4), np.nan)
+    for row in range(len(table)):
+        benchmark = table.at[row, "benchmark"]
         if np.isnan(benchmark):
             continue
         reference = benchmark_draws(
-            benchmark, table.at[area, "benchmark_n"], draws.shape[1], rng, bounded
+            benchmark,
+            table.at[row, "benchmark_n"],
+            samples.shape[1],
+            rng,
+            bounded=table.at[row, "kind"] == "share",
         )
-        diff = draws[i] - reference
-        comparison[i] = [diff.mean(), *_bounds(diff, prob, kind), (diff > 0).mean()]
+        diff = samples[row] - reference
+        comparison[row] = [diff.mean(), *_bounds(diff, prob, kind), (diff > 0).mean()]
     table[["diff_mean", "diff_lower", "diff_upper", "p_above_benchmark"]] = comparison
 
-    table["rhat"] = az.rhat(values.to_dataset(name="v"), sample_dims=["chain", "draw"])[
-        "v"
-    ].to_numpy()
-    table["ess_bulk"] = az.ess(values.to_dataset(name="v"), sample_dims=["chain", "draw"])[
-        "v"
-    ].to_numpy()
+    dataset = values.to_dataset(name="v")
+    rhat = az.rhat(dataset, sample_dims=["chain", "draw"])["v"].to_numpy()
+    ess = az.ess(dataset, sample_dims=["chain", "draw"])["v"].to_numpy()
+    table["rhat"] = rhat[i, j]
+    table["ess_bulk"] = ess[i, j]
     table["diagnostics_ok"] = diagnostics_ok
-    table = table.rename_axis(AREA).reset_index()
     return table.reindex(columns=ESTIMATE_COLUMNS)

@@ -9,6 +9,7 @@ system's entropy and recorded in the result, so any run can be repeated exactly.
 from __future__ import annotations
 
 import importlib.util
+import os
 import time
 from datetime import UTC, datetime
 from importlib.metadata import PackageNotFoundError, version
@@ -80,37 +81,59 @@ def _version_of(package: str) -> str:
         return "not installed"
 
 
+def available_cores(chains: int) -> int:
+    """Cores to sample on: one per chain, at most the CPUs this process may use.
+
+    Passing this explicitly matters: left unset, nutpie sampled 4 chains on 2 cores about
+    1.9x slower here (docs/benchmarks.md).
+    """
+    return max(1, min(chains, len(os.sched_getaffinity(0))))
+
+
 def draw_seed() -> int:
     """A fresh seed from the operating system's entropy (recorded with the result)."""
     return int(np.random.SeedSequence().entropy % (2**31 - 1))
 
 
-def direct_estimates(model: AreaModel) -> pd.Series:
-    """Direct estimate per area (weighted by design weights when the spec names them)."""
+def direct_estimates(model: AreaModel) -> pd.DataFrame:
+    """Direct estimate of every quantity per area (Hajek-weighted when the spec names weights).
+
+    Returns a frame indexed by area (unsurveyed areas are NaN) with one column per quantity.
+    """
     data = model.data
-    family = data.family
     values = {}
     for area, group in data.respondents.groupby(AREA, sort=True):
         weights = group["weight"] if data.weighted else None
-        values[area] = family.direct(group[data.count_columns], weights)
-    return pd.Series(values, dtype=float).reindex(data.areas.index)
+        values[area] = data.family.direct(group[data.count_columns], weights)
+    frame = pd.DataFrame.from_dict(values, orient="index", columns=model.quantities())
+    return frame.reindex(data.areas.index)
 
 
 def area_inputs(model: AreaModel) -> pd.DataFrame:
-    """Everything per area that estimates need besides the posterior.
+    """Everything per area and quantity that estimates need besides the posterior.
 
-    Columns: ``name``, ``nation``, ``deprivation_decile`` (when known), ``n``, ``direct``,
-    ``in_sample`` and the benchmark match (see :func:`lcmodel.comparison.match_benchmarks`).
+    One row per area x quantity: ``area``, ``quantity``, ``kind`` (share or mean), ``name``,
+    ``nation``, ``deprivation_decile`` (when known), ``n``, ``in_sample``, ``direct`` and the
+    benchmark match (see :func:`lcmodel.comparison.match_benchmarks`).
     """
     areas = model.data.areas
     columns = [c for c in ["name", "nation", "deprivation_decile"] if c in areas.columns]
-    table = areas[columns].copy()
-    table["n"] = areas["n"].astype(np.int64)
-    table["direct"] = direct_estimates(model)
-    table["in_sample"] = table["n"] > 0
+    direct = direct_estimates(model)
+    benchmarks = model.data.benchmarks
     match = model.spec.benchmark.match if model.spec.benchmark is not None else "national"
-    matched = match_benchmarks(areas, model.data.benchmarks, match)
-    return pd.concat([table, matched], axis=1)
+    parts = []
+    for quantity in model.family.quantities():
+        table = areas[columns].copy()
+        table.insert(0, "quantity", quantity.name)
+        table.insert(1, "kind", quantity.kind)
+        table["n"] = areas["n"].astype(np.int64)
+        table["in_sample"] = table["n"] > 0
+        table["direct"] = direct[quantity.name]
+        rows = None
+        if benchmarks is not None:
+            rows = benchmarks[benchmarks["quantity"] == quantity.name]
+        parts.append(pd.concat([table, match_benchmarks(areas, rows, match)], axis=1))
+    return pd.concat(parts).rename_axis(AREA).reset_index()
 
 
 def fit_model(model: AreaModel, *, progressbar: bool = True, **overrides: Any) -> FitResult:
@@ -146,7 +169,7 @@ def fit_model(model: AreaModel, *, progressbar: bool = True, **overrides: Any) -
         draws=settings.draws,
         tune=settings.tune,
         chains=settings.chains,
-        cores=settings.cores,
+        cores=settings.cores or available_cores(settings.chains),
         random_seed=seed,
         nuts_sampler=sampler,
         progressbar=progressbar,
@@ -168,13 +191,14 @@ def fit_model(model: AreaModel, *, progressbar: bool = True, **overrides: Any) -
         "n_respondents": len(model.data.respondents),
         "n_missing_outcome": model.data.n_missing_outcome,
         "n_missing_covariates": model.data.n_missing_covariates,
-        "quantity": model.family.quantity,
+        "family": model.family.name,
+        "headline": model.family.headline(),
         "weighted_direct": model.data.weighted,
     }
     return FitResult(
         idata=idata,
         spec=spec.with_overrides(seed=seed),
-        areas=area_inputs(model),
+        inputs=area_inputs(model),
         diagnostics=diagnostics,
         metadata=metadata,
     )

@@ -4,21 +4,24 @@
 PyMC model to inspect before any sampling; ``fit()`` samples it and returns a
 :class:`~lcmodel.results.FitResult`.
 
-Linear predictor of a respondent in area ``a``, wave ``t``, with covariate levels ``l_k``::
+Linear predictor of a respondent in area ``a``, wave ``t``, with categorical covariate levels
+``l_k`` and standardised numeric covariates ``x_m``::
 
-    eta = intercept + sum_k beta_k[l_k] + area_term[a] + wave_effect[t]
-    area_term[a] = sum_j gamma_j * x_j[a] + area_effect[a]
+    eta = intercept + sum_k beta_k[l_k] + sum_m beta_m * x_m + area_term[a] + wave_effect[t]
+    area_term[a] = sum_j gamma_j * w_j[a] + area_effect[a]
     area_effect = sigma_area * z_area,   z_area ~ Normal(0, 1)     (non-centred)
-    wave_effect = sigma_wave * z_wave,   z_wave ~ Normal(0, 1)     (non-centred)
+    wave_effect = sigma_wave * z_wave,   z_wave ~ ZeroSumNormal(1)  (non-centred, zero-sum)
 
 Categorical effects (``beta_k``, categorical ``gamma_j``) are zero-sum over their levels, so
-no level is a reference and the intercept is the log-odds of an average respondent. Numeric
-area covariates are standardised over the areas table before they enter.
+no level is a reference and the intercept is the value for an average respondent. Numeric
+covariates are standardised (respondent covariates over respondents, area covariates over the
+areas table) before they enter. The family decides the link, whether there is an intercept
+(ordinal cutpoints absorb it), and the scale of the default priors (1 on the logit scale, the
+outcome's sd for Gaussian outcomes).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -29,7 +32,7 @@ import pytensor.tensor as pt
 from lcmodel.cells import Cells, aggregate, as_rows
 from lcmodel.data import AREA, SurveyData, load_survey_data
 from lcmodel.errors import DataError, SpecError, did_you_mean
-from lcmodel.priors import PriorSpec, Support
+from lcmodel.priors import PriorSpec, PriorTerm
 from lcmodel.spec import ModelSpec, load_spec
 
 if TYPE_CHECKING:
@@ -37,24 +40,17 @@ if TYPE_CHECKING:
 
     from lcmodel.results import FitResult
 
-__all__ = ["AreaModel", "PriorTerm"]
+__all__ = ["AreaModel"]
 
 UNIT = "cell"
 """Dimension name of the likelihood's observation units."""
 
-
-@dataclass(frozen=True)
-class PriorTerm:
-    """A model term with a prior: its default, the support it needs, and why."""
-
-    name: str
-    default: PriorSpec
-    support: Support
-    why: str
+QUANTITY = "quantity"
+"""Dimension name of the area quantities (share, category shares, mean)."""
 
 
 def _prior(dist: str, **params: float) -> PriorSpec:
-    return PriorSpec(dist=dist, **params)
+    return PriorSpec(dist=dist, **{k: round(v, 6) for k, v in params.items()})
 
 
 class AreaModel:
@@ -80,14 +76,25 @@ class AreaModel:
         self.data = data
         self.family = data.family
         self.keys: list[str] = [AREA, *(["wave"] if data.wave else []), *data.covariates]
+        respondents = data.respondents
         for column in data.covariates:
-            levels = data.respondents[column].unique()
+            levels = respondents[column].unique()
             if len(levels) < 2:
                 raise DataError(
                     f"covariate '{column}' has a single level ({levels[0]!r}) among respondents "
                     f"who answered '{spec.outcome.column}'; it cannot be estimated. Drop it from "
                     f"'structure.covariates'."
                 )
+        self._numeric = {}
+        for column in data.numeric_covariates:
+            values = respondents[column].to_numpy(dtype=float)
+            if not values.std() > 0:
+                raise DataError(
+                    f"numeric covariate '{column}' has the same value for every respondent; "
+                    f"drop it from 'structure.numeric_covariates'."
+                )
+            self._numeric[column] = (float(values.mean()), float(values.std()))
+        self._scale = self.family.scale(respondents[data.count_columns])
         self._area_design = self._area_covariate_design()
         self._check_prior_overrides()
 
@@ -109,28 +116,36 @@ class AreaModel:
     # ----------------------------------------------------------------- priors
     def prior_terms(self) -> dict[str, PriorTerm]:
         """Every term with a prior, with its default, required support and rationale."""
-        terms = [
-            PriorTerm(
-                "intercept",
-                _prior("Normal", mu=0, sigma=2.5),
-                "real",
-                "log-odds of an average respondent; sd 2.5 spreads mass over shares 1%-99%",
-            ),
+        s = self._scale
+        unit = "on the logit scale" if self.family.link_scale else "outcome sds"
+        counts = self.data.respondents[self.data.count_columns]
+        family_terms = self.family.prior_terms(counts)
+        terms = [t for t in family_terms if t.name == "intercept" and self.family.has_intercept]
+        terms.append(
             PriorTerm(
                 "sigma_area",
-                _prior("HalfNormal", sigma=1),
+                _prior("HalfNormal", sigma=s),
                 "positive",
-                "between-area sd on the logit scale; 1 allows areas to differ by ~2 logits "
-                "while shrinking towards little variation when the data say so",
-            ),
-        ]
+                f"between-area sd, scale 1 {unit}: allows areas to differ substantially while "
+                "shrinking towards little variation when the data say so",
+            )
+        )
         for column in self.data.covariates:
             terms.append(
                 PriorTerm(
                     f"beta_{column}",
-                    _prior("ZeroSumNormal", sigma=1),
+                    _prior("ZeroSumNormal", sigma=s),
                     "zerosum",
-                    f"effects of {column} levels (zero-sum), sd 1 on the logit scale",
+                    f"effects of {column} levels (zero-sum), sd 1 {unit}",
+                )
+            )
+        for column in self.data.numeric_covariates:
+            terms.append(
+                PriorTerm(
+                    f"beta_{column}",
+                    _prior("Normal", mu=0, sigma=2.5 * s),
+                    "real",
+                    f"change per sd of {column} among respondents, sd 2.5 {unit}",
                 )
             )
         for column, (kind, _) in self._area_design.items():
@@ -138,30 +153,31 @@ class AreaModel:
                 terms.append(
                     PriorTerm(
                         f"gamma_{column}",
-                        _prior("Normal", mu=0, sigma=1),
+                        _prior("Normal", mu=0, sigma=s),
                         "real",
-                        f"log-odds change per sd of {column} across areas",
+                        f"change per sd of {column} across areas, sd 1 {unit}",
                     )
                 )
             else:
                 terms.append(
                     PriorTerm(
                         f"gamma_{column}",
-                        _prior("ZeroSumNormal", sigma=1),
+                        _prior("ZeroSumNormal", sigma=s),
                         "zerosum",
-                        f"effects of area {column} levels (zero-sum), sd 1 on the logit scale",
+                        f"effects of area {column} levels (zero-sum), sd 1 {unit}",
                     )
                 )
         if self.data.wave:
             terms.append(
                 PriorTerm(
                     "sigma_wave",
-                    _prior("HalfNormal", sigma=0.5),
+                    _prior("HalfNormal", sigma=0.5 * s),
                     "positive",
-                    "sd of wave-to-wave shifts on the logit scale; few waves cannot inform a "
-                    "wide prior, and shifts beyond ~1 logit are implausible",
+                    f"sd of wave-to-wave shifts, scale 0.5 {unit}: few waves cannot inform a "
+                    "wide prior, and large shifts between waves are implausible",
                 )
             )
+        terms += [t for t in family_terms if t.name != "intercept"]
         return {t.name: t for t in terms}
 
     def default_priors(self) -> dict[str, PriorSpec]:
@@ -224,8 +240,12 @@ class AreaModel:
                 design[column] = ("categorical", levels)
         return design
 
+    def quantities(self) -> list[str]:
+        """Names of the area quantities (``share``, ``share:<category>``, ``mean``)."""
+        return [q.name for q in self.family.quantities()]
+
     def coords(self) -> dict[str, list[Any]]:
-        """PyMC coordinates: areas, waves, covariate levels."""
+        """PyMC coordinates: areas, waves, covariate levels, quantities."""
         respondents = self.data.respondents
         coords: dict[str, list[Any]] = {AREA: list(self.data.areas.index)}
         if self.data.wave:
@@ -235,10 +255,14 @@ class AreaModel:
         for column, (kind, levels) in self._area_design.items():
             if kind == "categorical":
                 coords[f"area_{column}"] = list(levels)
-        return coords
+        coords[QUANTITY] = self.quantities()
+        return coords | self.family.coords()
 
     def units(self, aggregate_cells: bool | None = None) -> Cells:
         """Observation units of the likelihood: cells (default) or respondent rows.
+
+        Respondents are collapsed into cells only when they share their linear predictor,
+        that is without numeric respondent covariates.
 
         Parameters
         ----------
@@ -247,36 +271,66 @@ class AreaModel:
         """
         if aggregate_cells is None:
             aggregate_cells = self.spec.fit.aggregate
-        make = aggregate if aggregate_cells else as_rows
-        return make(self.data.respondents, self.keys, self.data.count_columns)
+        respondents, counts = self.data.respondents, self.data.count_columns
+        if aggregate_cells and not self._numeric:
+            return aggregate(respondents, self.keys, counts)
+        return as_rows(respondents, self.keys + list(self._numeric), counts)
 
     def reference_cells(self) -> pd.DataFrame:
         """The population each area value averages over, with a ``weight`` column.
 
         A surveyed area averages over its own respondents (sample-standardised). An area in
         the areas table with no respondents averages over the whole sample's covariate mix,
-        with its area effect drawn from the area-effect distribution.
+        with its area effect drawn from the area-effect distribution. With population means
+        of numeric covariates (``[population]``), each area has one reference row at its
+        population means (at the non-sampled units' means when population sizes are given).
         """
         respondents = self.data.respondents
-        own = respondents.groupby(self.keys, sort=True, observed=True).size()
-        own = own.rename("weight").reset_index()
+        population = self.data.population
+        if population is not None:
+            means = population.loc[list(self.data.areas.index), list(self._numeric)].copy()
+            if "size" in population.columns:
+                size = population.loc[means.index, "size"].to_numpy()
+                n = self.data.areas["n"].to_numpy()
+                sample = respondents.groupby(AREA)[list(self._numeric)].sum()
+                sample = sample.reindex(means.index).fillna(0.0)
+                rest = np.maximum(size - n, 1.0)[:, None]
+                means = (means * size[:, None] - sample) / rest
+            return means.rename_axis(AREA).reset_index().assign(weight=1.0)
+        if self._numeric:
+            own = respondents[self.keys + list(self._numeric)].assign(weight=1.0)
+        else:
+            own = respondents.groupby(self.keys, sort=True, observed=True).size()
+            own = own.rename("weight").reset_index()
         unsurveyed = [a for a, n in self.data.areas["n"].items() if n == 0]
         if not unsurveyed:
             return own
-        pooled_keys = self.keys[1:]
-        if pooled_keys:
-            pooled = respondents.groupby(pooled_keys, sort=True, observed=True).size()
-            pooled = pooled.rename("weight").reset_index()
+        pooled = own.drop(columns=AREA)
+        group = [c for c in pooled.columns if c != "weight"]
+        if group:
+            pooled = pooled.groupby(group, sort=True, observed=True)["weight"].sum().reset_index()
         else:
-            pooled = pd.DataFrame({"weight": [len(respondents)]})
+            pooled = pd.DataFrame({"weight": [float(pooled["weight"].sum())]})
         borrowed = pd.concat([pooled.assign(**{AREA: area}) for area in unsurveyed])
         return pd.concat([own, borrowed[own.columns]], ignore_index=True)
+
+    def _finite_population(self) -> tuple[np.ndarray, np.ndarray] | None:
+        """Sampling fraction and sample mean per area, when population sizes are known."""
+        population = self.data.population
+        if population is None or "size" not in population.columns:
+            return None
+        areas = self.data.areas
+        n = areas["n"].to_numpy(dtype=float)
+        fraction = n / population.loc[areas.index, "size"].to_numpy()
+        values = self.family.respondent_values(self.data.respondents[self.data.count_columns])
+        sums = pd.DataFrame(values).groupby(self.data.respondents[AREA].to_numpy()).sum()
+        mean = sums.reindex(areas.index).fillna(0.0).to_numpy() / np.maximum(n, 1.0)[:, None]
+        return fraction, mean
 
     def _codes(self, keys: pd.DataFrame, coords: dict[str, list[Any]]) -> dict[str, np.ndarray]:
         codes = {}
         for column in self.keys:
-            index = pd.Index(coords[AREA if column == AREA else column])
-            codes[column] = index.get_indexer(keys[column])
+            codes[column] = pd.Index(coords[column]).get_indexer(keys[column])
         return codes
 
     # ------------------------------------------------------------------ build
@@ -286,16 +340,16 @@ class AreaModel:
         Parameters
         ----------
         aggregate_cells
-            Likelihood over binomial cells (default) or Bernoulli respondent rows; the
+            Likelihood over sufficient-statistic cells (default) or respondent rows; the
             posterior is the same.
 
         Returns
         -------
         pymc.Model
-            Free variables ``intercept``, ``beta_<covariate>``, ``gamma_<area covariate>``,
-            ``sigma_area``, ``z_area``, ``sigma_wave``, ``z_wave``; deterministics
-            ``area_effect``, ``wave_effect`` and ``area_value`` (the area quantity, dims
-            ``area``).
+            Free variables ``intercept`` (not for ordinal outcomes), ``beta_<covariate>``,
+            ``gamma_<area covariate>``, ``sigma_area``, ``z_area``, ``sigma_wave``,
+            ``z_wave`` and the family's own (``cutpoints``, ``sigma``); deterministics
+            ``area_effect``, ``wave_effect`` and ``area_value`` (dims ``area, quantity``).
         """
         priors = self.priors()
         coords = self.coords()
@@ -303,10 +357,13 @@ class AreaModel:
         reference = self.reference_cells()
         with pm.Model(coords=coords) as model:
             model.add_coord(UNIT, np.arange(len(units)))
-            intercept = priors["intercept"].build("intercept")
+            intercept = priors["intercept"].build("intercept") if self.family.has_intercept else 0
             beta = {
                 column: priors[f"beta_{column}"].build(f"beta_{column}", dims=column)
                 for column in self.data.covariates
+            }
+            slopes = {
+                column: priors[f"beta_{column}"].build(f"beta_{column}") for column in self._numeric
             }
             sigma_area = priors["sigma_area"].build("sigma_area")
             z_area = pm.Normal("z_area", 0.0, 1.0, dims=AREA)
@@ -326,27 +383,38 @@ class AreaModel:
             wave_effect = None
             if self.data.wave:
                 sigma_wave = priors["sigma_wave"].build("sigma_wave")
-                z_wave = pm.Normal("z_wave", 0.0, 1.0, dims="wave")
+                z_wave = pm.ZeroSumNormal("z_wave", sigma=1.0, dims="wave")
                 wave_effect = pm.Deterministic("wave_effect", z_wave * sigma_wave, dims="wave")
+            params = self.family.add_parameters(priors)
 
             def predictor(keys: pd.DataFrame) -> Any:
                 codes = self._codes(keys, coords)
                 eta = intercept + area_term[codes[AREA]]
                 for column, effect in beta.items():
                     eta = eta + effect[codes[column]]
+                for column, slope in slopes.items():
+                    mean, sd = self._numeric[column]
+                    eta = eta + slope * ((keys[column].to_numpy(dtype=float) - mean) / sd)
                 if wave_effect is not None:
                     eta = eta + wave_effect[codes["wave"]]
                 return eta
 
-            self.family.add_likelihood(predictor(units.keys), units.counts, units.trials, UNIT)
+            self.family.add_likelihood(predictor(units.keys), units, params, UNIT)
 
-            ref_value = self.family.expected_value(predictor(reference))
+            expected = self.family.expected_quantities(predictor(reference), params)
             ref_area = self._codes(reference, coords)[AREA]
             weight = reference["weight"].to_numpy(dtype=float)
             total = np.bincount(ref_area, weights=weight, minlength=len(coords[AREA]))
-            share = weight / total[ref_area]
-            area_value = pt.zeros(len(coords[AREA]))[ref_area].inc(share * ref_value)
-            pm.Deterministic("area_value", area_value, dims=AREA)
+            share = (weight / total[ref_area])[:, None]
+            shape = (len(coords[AREA]), len(coords[QUANTITY]))
+            area_value = pt.zeros(shape)[ref_area].inc(share * expected)
+            correction = self._finite_population()
+            if correction is not None:
+                fraction, sample_mean = correction
+                area_value = (1.0 - fraction)[:, None] * area_value + fraction[
+                    :, None
+                ] * sample_mean
+            pm.Deterministic("area_value", area_value, dims=(AREA, QUANTITY))
         return model
 
     # -------------------------------------------------------------------- fit

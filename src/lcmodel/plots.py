@@ -15,19 +15,16 @@ if TYPE_CHECKING:
 __all__ = ["forest_plot"]
 
 
-def forest_plot(
-    estimates: pd.DataFrame, *, title: str | None = None, quantity: str = "share"
-) -> tuple[Figure, Axes]:
+def forest_plot(estimates: pd.DataFrame, *, title: str | None = None) -> tuple[Figure, Axes]:
     """Areas ordered by estimate, with intervals, direct estimates and benchmarks.
 
     Parameters
     ----------
     estimates
-        Table from :meth:`lcmodel.results.FitResult.estimates`.
+        Rows of one quantity from :meth:`lcmodel.results.FitResult.estimates`; shares are
+        drawn as percentages.
     title
         Figure title.
-    quantity
-        What the values are (``"share"`` values are drawn as percentages).
 
     Returns
     -------
@@ -38,7 +35,9 @@ def forest_plot(
     from matplotlib.lines import Line2D
 
     table = estimates.sort_values("mean").reset_index(drop=True)
-    scale = 100.0 if quantity == "share" else 1.0
+    quantity = str(table["quantity"].iloc[0]) if len(table) else "value"
+    share = quantity.startswith("share")
+    scale = 100.0 if share else 1.0
     fig, ax = plt.subplots(figsize=(7.5, 1.2 + 0.32 * len(table)), layout="constrained")
     y = np.arange(len(table))
     colours = mpl.colormaps["tab10"]
@@ -52,8 +51,8 @@ def forest_plot(
     ]
     ax.set_yticks(y, labels, fontsize=8)
     ax.set_ylim(-0.7, len(table) - 0.3)
-    unit = " (%)" if quantity == "share" else ""
-    ax.set_xlabel(f"{quantity.capitalize()}{unit}")
+    label = quantity.replace("share:", "share ").capitalize()
+    ax.set_xlabel(f"{label} (%)" if share else label)
     ax.grid(axis="x", color="0.9")
     ax.set_axisbelow(True)
     interval = table["interval"].iloc[0] if len(table) else ""

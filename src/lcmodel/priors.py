@@ -21,7 +21,7 @@ from pydantic import BaseModel, ConfigDict, model_validator
 
 from lcmodel.errors import SpecError, did_you_mean
 
-__all__ = ["DISTRIBUTIONS", "PriorSpec", "Support"]
+__all__ = ["DISTRIBUTIONS", "PriorSpec", "PriorTerm", "Support"]
 
 Support = Literal["real", "positive", "zerosum"]
 
@@ -141,3 +141,13 @@ class PriorSpec(BaseModel):
         """
         distribution = getattr(pm, self.dist)
         return distribution(name, **self.params, **kwargs)
+
+
+@dataclass(frozen=True)
+class PriorTerm:
+    """A model term with a prior: its default, the support it needs, and why."""
+
+    name: str
+    default: PriorSpec
+    support: Support
+    why: str

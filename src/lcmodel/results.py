@@ -64,9 +64,9 @@ class FitResult:
         Posterior, sample stats and data, as returned by PyMC.
     spec
         The spec that produced it (with the seed actually used).
-    areas
-        Per-area inputs of the estimates: names, nation, deprivation, ``n``, ``direct``,
-        ``in_sample`` and the matched benchmark.
+    inputs
+        Per area and quantity, the inputs of the estimates besides the posterior: names,
+        nation, deprivation, ``n``, ``direct``, ``in_sample`` and the matched benchmark.
     diagnostics
         Convergence diagnostics.
     metadata
@@ -77,20 +77,20 @@ class FitResult:
         self,
         idata: xr.DataTree,
         spec: ModelSpec,
-        areas: pd.DataFrame,
+        inputs: pd.DataFrame,
         diagnostics: Diagnostics,
         metadata: dict[str, Any],
     ) -> None:
         self.idata = idata
         self.spec = spec
-        self.areas = areas
+        self.inputs = inputs
         self._diagnostics = diagnostics
         self.metadata = metadata
         self._estimates: dict[tuple[float, str], pd.DataFrame] = {}
 
     def __repr__(self) -> str:
         return (
-            f"FitResult(name={self.spec.name!r}, areas={len(self.areas)}, "
+            f"FitResult(name={self.spec.name!r}, areas={self.inputs['area'].nunique()}, "
             f"diagnostics={'passed' if self._diagnostics.passed else 'FAILED'})"
         )
 
@@ -121,12 +121,11 @@ class FitResult:
         if key not in self._estimates:
             self._estimates[key] = area_estimates(
                 self.posterior,
-                self.areas,
+                self.inputs,
                 prob=prob,
                 kind=kind,
                 seed=int(self.metadata["seed"]),
                 diagnostics_ok=self._diagnostics.passed,
-                bounded=self.metadata.get("quantity") == "share",
             )
         return self._estimates[key].copy()
 
@@ -149,11 +148,17 @@ class FitResult:
         """Convergence diagnostics and whether the fit passed its gates."""
         return self._diagnostics
 
+    @property
+    def headline(self) -> str:
+        """The quantity shown first (e.g. ``share``, ``share:good or very good``, ``mean``)."""
+        return str(self.metadata["headline"])
+
     def describe(self) -> str:
-        """A paragraph an analyst could paste into a report."""
-        table = self.estimates()
-        quantity = self.metadata.get("quantity", "value")
-        pct = quantity == "share"
+        """A paragraph an analyst could paste into a report (about the headline quantity)."""
+        everything = self.estimates()
+        quantity = self.headline
+        table = everything[everything["quantity"] == quantity].reset_index(drop=True)
+        pct = quantity.startswith("share")
 
         def fmt(value: float) -> str:
             return f"{value * 100:.0f}%" if pct else f"{value:.2f}"
@@ -162,7 +167,8 @@ class FitResult:
         high = table.loc[table["mean"].idxmax()]
         surveyed = int(table["in_sample"].sum())
         text = (
-            f"{self.spec.name}: modelled {quantity} of '{self.spec.outcome.column}' in "
+            f"{self.spec.name}: modelled {quantity} of '{self.spec.outcome.column}' "
+            f"({self.metadata['family']} family) in "
             f"{len(table)} areas ({surveyed} surveyed) from {self.metadata['n_respondents']:,} "
             f"answers ({self.metadata['n_missing_outcome']:,} missing answers dropped). "
             f"Estimates range from {fmt(low['mean'])} in {low['name']} "
@@ -178,15 +184,36 @@ class FitResult:
                 f" Against their benchmarks, {above} of {len(compared)} areas are above with "
                 f"probability over 90% and {below} below with probability over 90%."
             )
+        others = everything["quantity"].nunique() - 1
+        if others:
+            text += f" The estimates table has {others} further quantities per area."
         return f"{text} {self._diagnostics.message()}"
 
-    def plot_forest(self, **kwargs: Any) -> tuple[Any, Any]:
-        """Forest plot of the area estimates with benchmarks; returns ``(fig, ax)``."""
+    def plot_forest(self, quantity: str | None = None, **kwargs: Any) -> tuple[Any, Any]:
+        """Forest plot of one quantity's area estimates with benchmarks.
+
+        Parameters
+        ----------
+        quantity
+            Which quantity (default: :attr:`headline`).
+        **kwargs
+            Passed to :func:`lcmodel.plots.forest_plot`.
+
+        Returns
+        -------
+        tuple
+            ``(fig, ax)``.
+        """
         from lcmodel.plots import forest_plot
 
-        kwargs.setdefault("title", self.spec.name)
-        kwargs.setdefault("quantity", self.metadata.get("quantity", "share"))
-        return forest_plot(self.estimates(), **kwargs)
+        quantity = quantity or self.headline
+        table = self.estimates()
+        if quantity not in set(table["quantity"]):
+            raise LcmodelError(
+                f"no quantity '{quantity}'; choose one of {sorted(set(table['quantity']))}"
+            )
+        kwargs.setdefault("title", f"{self.spec.name}: {quantity}")
+        return forest_plot(table[table["quantity"] == quantity], **kwargs)
 
     def save(self, folder: str | Path) -> Path:
         """Write the result to ``folder`` atomically (all files, or none).
@@ -217,7 +244,7 @@ class FitResult:
         payload = {
             "spec": self.spec.model_dump(mode="json"),
             "metadata": self.metadata,
-            "areas": _frame_to_json(self.areas),
+            "inputs": _frame_to_json(self.inputs),
             "interval": interval_label(self.spec.fit.interval, self.spec.fit.interval_kind),
         }
         (folder / "result.json").write_text(json.dumps(payload, indent=2) + "\n")
@@ -267,7 +294,7 @@ def load(folder: str | Path) -> FitResult:
     return FitResult(
         idata=idata,
         spec=parse_spec(payload["spec"], source=str(folder / "result.json")),
-        areas=_frame_from_json(payload["areas"]),
+        inputs=_frame_from_json(payload["inputs"]),
         diagnostics=diagnostics,
         metadata=payload["metadata"],
     )

@@ -435,6 +435,24 @@ _BENCHMARK_VALUES: Mapping[tuple[str, str], Mapping[str, tuple[float, int | None
 )
 _BENCHMARK_YEAR = 2021
 
+# Illustrative benchmarks for the ordinal and 0-10 indicators: England's figure for all areas
+# and for deciles 1-3, shifted by a fixed amount for Scotland and Wales. None is published.
+_OTHER_BENCHMARKS: Mapping[tuple[str, str], tuple[float, float]] = MappingProxyType(
+    {
+        ("health", "share:good or very good"): (0.73, 0.64),
+        ("health", "share:bad or very bad"): (0.06, 0.10),
+        ("services", "share:satisfied"): (0.60, 0.55),
+        ("life_satisfaction", "mean"): (7.5, 7.2),
+        ("life_satisfaction", "share:low"): (0.05, 0.08),
+        ("worthwhile", "mean"): (7.7, 7.5),
+        ("happiness", "mean"): (7.4, 7.2),
+        ("anxiety", "mean"): (3.2, 3.5),
+        ("anxiety", "share:high"): (0.22, 0.26),
+    }
+)
+_NATION_SHIFT = MappingProxyType({"England": 0.0, "Scotland": -0.01, "Wales": -0.02})
+_OTHER_N = MappingProxyType({"all": 2500, "1-3": 700})
+
 _FILES = ("survey", "areas", "benchmarks", "truth", "population")
 
 
@@ -636,11 +654,31 @@ def _benchmarks() -> pd.DataFrame:
                 rows.append(
                     {
                         "indicator": indicator,
+                        "quantity": "share",
                         "nation": nation,
                         "deprivation": deprivation,
                         "estimate": estimate,
                         "n": n,
                         "source": source,
+                        "year": _BENCHMARK_YEAR,
+                    }
+                )
+    for (indicator, quantity), values in _OTHER_BENCHMARKS.items():
+        scale = 1.0 if quantity.startswith("share") else 10.0
+        for nation in NATIONS:
+            for deprivation, value in zip(("all", "1-3"), values, strict=True):
+                rows.append(
+                    {
+                        "indicator": indicator,
+                        "quantity": quantity,
+                        "nation": nation,
+                        "deprivation": deprivation,
+                        "estimate": round(value + scale * _NATION_SHIFT[nation], 3),
+                        "n": _OTHER_N[deprivation],
+                        "source": (
+                            f"illustrative: {_SURVEY_BY_NATION[nation]}-style value for "
+                            "demonstration, not a published figure"
+                        ),
                         "year": _BENCHMARK_YEAR,
                     }
                 )

@@ -30,6 +30,7 @@ __all__ = [
     "FitSpec",
     "ModelSpec",
     "OutcomeSpec",
+    "PopulationSpec",
     "StructureSpec",
     "load_spec",
 ]
@@ -37,7 +38,7 @@ __all__ = [
 DEFAULT_INTERVAL = 0.9
 """Default posterior interval probability, used everywhere an interval is reported."""
 
-FAMILY_NAMES = ("bernoulli",)
+FAMILY_NAMES = ("bernoulli", "ordinal", "gaussian")
 """Outcome families a spec may name (one module each under ``lcmodel.families``)."""
 
 SAMPLERS = ("auto", "pymc", "nutpie", "numpyro")
@@ -70,8 +71,38 @@ class OutcomeSpec(_Strict):
             )
         return value
 
+    categories: list[str | int] | None = Field(
+        default=None,
+        description="Ordinal family: the answer labels (or 0-10 scores) from lowest to highest.",
+    )
+    groups: dict[str, list[str | int]] = Field(
+        default_factory=dict,
+        description="Ordinal family: named groups of categories whose shares are reported.",
+    )
+
+    bands: dict[str, tuple[float, float]] = Field(
+        default_factory=dict,
+        description="Gaussian family: named score ranges [low, high] (inclusive, answers "
+        "rounded to whole numbers) whose shares are reported.",
+    )
+
     @model_validator(mode="after")
     def _labels(self) -> OutcomeSpec:
+        if self.bands and self.family != "gaussian":
+            raise ValueError(f"'bands' belong to the gaussian family, not {self.family}")
+        for band, (low, high) in self.bands.items():
+            if not low <= high:
+                raise ValueError(f"band '{band}' runs from {low} to {high}; give [low, high]")
+        binary = self.success is not None or self.failure is not None
+        ordinal = self.categories is not None or bool(self.groups)
+        if self.family != "bernoulli" and binary:
+            raise ValueError(
+                f"'success'/'failure' belong to the bernoulli family, not {self.family}"
+            )
+        if self.family != "ordinal" and ordinal:
+            raise ValueError(
+                f"'categories'/'groups' belong to the ordinal family, not {self.family}"
+            )
         if self.failure is not None and self.success is None:
             raise ValueError("'failure' labels are given without 'success' labels")
         if self.success is not None:
@@ -80,7 +111,32 @@ class OutcomeSpec(_Strict):
             both = set(self.success) & set(self.failure or [])
             if both:
                 raise ValueError(f"label(s) {sorted(both)} are in both 'success' and 'failure'")
+        if self.family == "ordinal":
+            if self.categories is None:
+                raise ValueError("the ordinal family needs 'categories', lowest to highest")
+            labels = [str(c) for c in self.categories]
+            if len(labels) < 3:
+                raise ValueError(
+                    "an ordinal outcome needs at least 3 categories; use family = 'bernoulli' "
+                    "for two"
+                )
+            if len(set(labels)) != len(labels):
+                raise ValueError("'categories' lists a category more than once")
+            for group, members in self.groups.items():
+                unknown = [str(m) for m in members if str(m) not in labels]
+                if unknown:
+                    raise ValueError(
+                        f"group '{group}' has {unknown[0]!r}, which is not in 'categories'"
+                        f"{did_you_mean(unknown[0], labels)}"
+                    )
+                if not members:
+                    raise ValueError(f"group '{group}' is empty")
         return self
+
+    @property
+    def category_labels(self) -> list[str]:
+        """Ordinal categories as text labels (empty for other families)."""
+        return [str(c) for c in self.categories or []]
 
 
 class StructureSpec(_Strict):
@@ -90,6 +146,10 @@ class StructureSpec(_Strict):
     wave: str | None = Field(default=None, description="Survey column with the wave (integer).")
     covariates: list[str] = Field(
         default_factory=list, description="Categorical respondent covariates."
+    )
+    numeric_covariates: list[str] = Field(
+        default_factory=list,
+        description="Numeric respondent covariates (standardised before they enter).",
     )
     area_covariates: list[str] = Field(
         default_factory=list, description="Columns of the areas table used as area covariates."
@@ -101,12 +161,32 @@ class StructureSpec(_Strict):
 
     @model_validator(mode="after")
     def _distinct(self) -> StructureSpec:
-        used = [self.area, self.wave, *self.covariates, self.weight]
+        used = [self.area, self.wave, *self.covariates, *self.numeric_covariates, self.weight]
         named = [c for c in used if c is not None]
         repeated = sorted({c for c in named if named.count(c) > 1})
         if repeated:
             raise ValueError(f"column(s) {repeated} are used for more than one role")
         return self
+
+
+class PopulationSpec(_Strict):
+    """Population covariate means per area, for area means over the population.
+
+    With numeric covariates, the area mean of a linear (Gaussian) model is the prediction at
+    the area's population mean of the covariates (the unit-level model of Battese, Harter and
+    Fuller). This table gives those means.
+    """
+
+    table: Path = Field(description="CSV/Parquet with one row per area (relative to the spec).")
+    area: str = Field(default="area", description="Column of the table naming the area.")
+    means: dict[str, str] = Field(
+        description="Numeric covariate -> column of the table holding its population mean."
+    )
+    size: str | None = Field(
+        default=None,
+        description="Column with the number of population units per area; when given, area "
+        "means include the finite-population correction.",
+    )
 
 
 class BenchmarkSpec(_Strict):
@@ -154,6 +234,7 @@ class ModelSpec(_Strict):
     outcome: OutcomeSpec
     structure: StructureSpec
     benchmark: BenchmarkSpec | None = None
+    population: PopulationSpec | None = None
     fit: FitSpec = Field(default_factory=FitSpec)
     priors: dict[str, PriorSpec] = Field(default_factory=dict)
 
@@ -163,6 +244,25 @@ class ModelSpec(_Strict):
             raise ValueError("'structure.area_covariates' needs an 'areas' table")
         if self.benchmark is not None and self.areas is None:
             raise ValueError("'benchmark' needs an 'areas' table to know each area's nation")
+        if self.population is not None:
+            if self.outcome.family != "gaussian":
+                raise ValueError(
+                    "'population' covariate means give area means of a gaussian outcome only "
+                    "(a mean of predicted probabilities is not the probability at the mean)"
+                )
+            missing = set(self.structure.numeric_covariates) - set(self.population.means)
+            extra = set(self.population.means) - set(self.structure.numeric_covariates)
+            if missing or extra:
+                wanted = sorted(self.structure.numeric_covariates)
+                raise ValueError(
+                    f"'population.means' must name exactly the numeric covariates {wanted}; "
+                    f"got {sorted(self.population.means)}"
+                )
+            if self.structure.covariates or self.structure.wave:
+                raise ValueError(
+                    "'population' means work with numeric covariates only; categorical "
+                    "covariates and waves need a population frame of cells (not yet supported)"
+                )
         return self
 
     def with_overrides(self, **changes: Any) -> ModelSpec:
@@ -198,6 +298,8 @@ class ModelSpec(_Strict):
         data["areas"] = fix(self.areas)
         if self.benchmark is not None:
             data["benchmark"]["table"] = fix(self.benchmark.table)
+        if self.population is not None:
+            data["population"]["table"] = fix(self.population.table)
         return ModelSpec.model_validate(data)
 
 

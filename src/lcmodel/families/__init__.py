@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
-from lcmodel.families.base import Family
+from lcmodel.families.base import Family, Quantity
 from lcmodel.families.bernoulli import BernoulliFamily
+from lcmodel.families.gaussian import GaussianFamily
+from lcmodel.families.ordinal import OrdinalFamily
 from lcmodel.spec import FAMILY_NAMES, OutcomeSpec
 
-__all__ = ["FAMILIES", "Family", "get_family"]
+__all__ = ["FAMILIES", "Family", "Quantity", "get_family"]
 
-FAMILIES: dict[str, type[Family]] = {BernoulliFamily.name: BernoulliFamily}
+FAMILIES: dict[str, type[Family]] = {
+    family.name: family for family in (BernoulliFamily, OrdinalFamily, GaussianFamily)
+}
 
 assert set(FAMILIES) == set(FAMILY_NAMES), "spec.FAMILY_NAMES must list every family"
 

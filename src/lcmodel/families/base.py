@@ -1,32 +1,47 @@
 """The interface every outcome family implements.
 
-A family knows three things: how to turn a survey column into outcome counts (validating the
-answer labels), how to write the likelihood of those counts given the linear predictor, and
-how to turn the linear predictor of a reference cell into the area quantity being estimated.
-Everything else (data validation, the linear predictor, fitting, estimates, files) is shared.
+A family knows how to turn a survey column into outcome counts (validating the answers), which
+parameters of its own it has (cutpoints, a residual sd), how to write the likelihood of the
+counts given the linear predictor, and which area quantities it reports (a share, the share in
+each category, a mean score) and their expected value for one respondent. Everything else (data
+validation, the linear predictor, fitting, estimates, files) is shared.
 """
 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from typing import Any, ClassVar
+from dataclasses import dataclass
+from typing import Any, ClassVar, Literal
 
 import numpy as np
 import pandas as pd
 
+from lcmodel.cells import Cells
+from lcmodel.priors import PriorSpec, PriorTerm
 from lcmodel.spec import OutcomeSpec
 
-__all__ = ["Family"]
+__all__ = ["Family", "Quantity"]
+
+
+@dataclass(frozen=True)
+class Quantity:
+    """An area quantity a family reports: its name and whether it is a share or a mean."""
+
+    name: str
+    kind: Literal["share", "mean"]
 
 
 class Family(ABC):
-    """An outcome family: coding, likelihood and area quantity."""
+    """An outcome family: coding, parameters, likelihood and area quantities."""
 
     name: ClassVar[str]
     """Name used in specs (``family = "..."``)."""
 
-    quantity: ClassVar[str]
-    """What an area value is, in words (``"share"``, ``"mean score"``)."""
+    link_scale: ClassVar[bool] = True
+    """Whether effects live on a fixed link scale (logit); otherwise on the outcome's scale."""
+
+    has_intercept: ClassVar[bool] = True
+    """Whether the linear predictor has an intercept (ordinal cutpoints absorb it)."""
 
     def __init__(self, outcome: OutcomeSpec) -> None:
         self.outcome = outcome
@@ -37,13 +52,21 @@ class Family(ABC):
         """Columns of per-respondent counts that :meth:`encode` returns and cells sum."""
 
     @abstractmethod
+    def quantities(self) -> list[Quantity]:
+        """The area quantities this family reports, in order."""
+
+    def headline(self) -> str:
+        """The quantity shown first (terminal table, forest plot, summary sentence)."""
+        return self.quantities()[0].name
+
+    @abstractmethod
     def encode(self, answers: pd.Series, source: str) -> pd.DataFrame:
         """Turn the non-missing answers of the outcome column into count columns.
 
         Parameters
         ----------
         answers
-            The outcome column with missing answers already removed (original index kept).
+            The outcome column with missing answers already removed (index = row positions).
         source
             File name for error messages.
 
@@ -53,39 +76,72 @@ class Family(ABC):
             When an answer cannot be coded (unknown label, value out of range).
         """
 
+    def coords(self) -> dict[str, list[str]]:
+        """Extra model coordinates the family needs (e.g. its categories)."""
+        return {}
+
+    def scale(self, counts: pd.DataFrame) -> float:
+        """Scale of effects: 1 on a link scale, the outcome's sd for Gaussian outcomes."""
+        return 1.0
+
+    def prior_terms(self, counts: pd.DataFrame) -> list[PriorTerm]:
+        """The family's own terms (intercept, cutpoints, residual sd) with default priors.
+
+        Parameters
+        ----------
+        counts
+            Every respondent's count columns (for data-scaled defaults).
+        """
+        return [
+            PriorTerm(
+                "intercept",
+                PriorSpec(dist="Normal", mu=0, sigma=2.5),
+                "real",
+                "log-odds of an average respondent; sd 2.5 spreads mass over shares 1%-99%",
+            )
+        ]
+
+    def add_parameters(self, priors: dict[str, PriorSpec]) -> dict[str, Any]:
+        """Create the family's own random variables in the model in context."""
+        return {}
+
     @abstractmethod
-    def add_likelihood(self, eta: Any, counts: np.ndarray, trials: np.ndarray, dims: str) -> None:
+    def add_likelihood(self, eta: Any, units: Cells, params: dict[str, Any], dims: str) -> None:
         """Add the observed-data likelihood to the model in context.
 
         Parameters
         ----------
         eta
-            Linear predictor, one entry per observation unit (cell or respondent).
-        counts
-            Array of the :attr:`count_columns` summed per unit, shape ``(units, columns)``.
-        trials
-            Respondents per unit.
+            Linear predictor, one entry per unit.
+        units
+            Cells or rows with their counts.
+        params
+            The family's parameters from :meth:`add_parameters`.
         dims
             Name of the unit dimension.
         """
 
     @abstractmethod
-    def expected_value(self, eta: Any) -> Any:
-        """Expected outcome (the area quantity) of one respondent with predictor ``eta``."""
+    def expected_quantities(self, eta: Any, params: dict[str, Any]) -> Any:
+        """Expected value of each quantity for one respondent per entry of ``eta``.
 
-    def direct(self, counts: pd.DataFrame, weights: pd.Series | None) -> float:
-        """Direct (design-based) estimate of the area quantity from respondents' counts.
+        Returns a tensor of shape ``(len(eta), len(quantities()))``.
+        """
+
+    @abstractmethod
+    def respondent_values(self, counts: pd.DataFrame) -> np.ndarray:
+        """Each respondent's observed value of every quantity, shape ``(n, quantities)``."""
+
+    def direct(self, counts: pd.DataFrame, weights: pd.Series | None) -> np.ndarray:
+        """Direct (Hajek, when weighted) estimate of every quantity from one area's respondents.
 
         Parameters
         ----------
         counts
-            Per-respondent :attr:`count_columns`.
+            Per-respondent count columns.
         weights
-            Design weights, or ``None`` for the unweighted estimate.
+            Design weights, or ``None`` for unweighted sample means.
         """
-        value = self.respondent_values(counts)
-        return float(np.average(value, weights=None if weights is None else weights.to_numpy()))
-
-    @abstractmethod
-    def respondent_values(self, counts: pd.DataFrame) -> np.ndarray:
-        """Each respondent's observed value of the area quantity (e.g. 0/1)."""
+        values = self.respondent_values(counts)
+        w = None if weights is None else weights.to_numpy(dtype=float)
+        return np.average(values, axis=0, weights=w)

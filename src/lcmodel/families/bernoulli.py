@@ -15,25 +15,30 @@ import numpy as np
 import pandas as pd
 import pymc as pm
 
+from lcmodel.cells import Cells
 from lcmodel.errors import DataError, did_you_mean, first_rows
-from lcmodel.families.base import Family
+from lcmodel.families.base import Family, Quantity
+from lcmodel.families.labels import check_known_labels, clean_answer_labels
 
 __all__ = ["BernoulliFamily"]
 
-_TRUE_WORDS = {"1", "1.0", "true", "yes"}
-_FALSE_WORDS = {"0", "0.0", "false", "no"}
+_TRUE_WORDS = {"1", "true", "yes"}
+_FALSE_WORDS = {"0", "false", "no"}
 
 
 class BernoulliFamily(Family):
     """Binary outcome with a logit link."""
 
     name: ClassVar[str] = "bernoulli"
-    quantity: ClassVar[str] = "share"
 
     @property
     def count_columns(self) -> list[str]:
         """One column: the number of successes."""
         return ["y"]
+
+    def quantities(self) -> list[Quantity]:
+        """The share of successes."""
+        return [Quantity("share", "share")]
 
     def encode(self, answers: pd.Series, source: str) -> pd.DataFrame:
         """Code answers as 1 (success) or 0, validating every label.
@@ -48,12 +53,7 @@ class BernoulliFamily(Family):
         column = self.outcome.column
         if self.outcome.success is None:
             return pd.DataFrame({"y": self._code_zero_one(answers, source)}, index=answers.index)
-        values = answers
-        if pd.api.types.is_float_dtype(values) and np.all(np.isfinite(values)):
-            if (values == values.round()).all():
-                # Numeric codes read as floats because of blanks: 4.0 is the label "4".
-                values = values.astype(np.int64)
-        labels = values.astype(str).str.strip()
+        labels = clean_answer_labels(answers)
         success = set(self.outcome.success)
         present = set(labels.unique())
         for label in self.outcome.success:
@@ -64,26 +64,21 @@ class BernoulliFamily(Family):
                     f"Fix 'outcome.success' in the spec."
                 )
         if self.outcome.failure is not None:
-            known = success | set(self.outcome.failure)
-            unknown = ~labels.isin(known)
-            if unknown.any():
-                bad = labels[unknown]
-                positions = np.flatnonzero(unknown.to_numpy())
-                rows = answers.index.to_numpy()[positions]
-                hint = did_you_mean(str(bad.iloc[0]), known)
-                raise DataError(
-                    f"{source}: column '{column}' has answer label(s) the spec does not know: "
-                    f"{sorted(set(bad))[:5]} ({first_rows(list(rows))}){hint}."
-                    f" Add them to 'outcome.success' or 'outcome.failure' in the spec, or blank "
-                    f"them to treat them as missing."
-                )
+            check_known_labels(
+                labels,
+                success | set(self.outcome.failure),
+                column,
+                source,
+                "Add them to 'outcome.success' or 'outcome.failure' in the spec, or blank them "
+                "to treat them as missing.",
+            )
         return pd.DataFrame({"y": labels.isin(success).astype(np.int64)}, index=answers.index)
 
     def _code_zero_one(self, answers: pd.Series, source: str) -> np.ndarray:
         column = self.outcome.column
         if pd.api.types.is_bool_dtype(answers):
             return answers.to_numpy(dtype=np.int64)
-        text = answers.astype(str).str.strip().str.lower()
+        text = clean_answer_labels(answers).str.lower()
         ones = text.isin(_TRUE_WORDS)
         zeros = text.isin(_FALSE_WORDS)
         bad = ~(ones | zeros)
@@ -97,18 +92,18 @@ class BernoulliFamily(Family):
             )
         return ones.to_numpy(dtype=np.int64)
 
-    def add_likelihood(self, eta: Any, counts: np.ndarray, trials: np.ndarray, dims: str) -> None:
+    def add_likelihood(self, eta: Any, units: Cells, params: dict[str, Any], dims: str) -> None:
         """Binomial likelihood of success counts (Bernoulli when every unit has one trial)."""
-        successes = counts[:, 0]
-        if np.all(trials == 1):
+        successes = units.counts[:, 0]
+        if np.all(units.trials == 1):
             pm.Bernoulli("y", logit_p=eta, observed=successes, dims=dims)
         else:
-            pm.Binomial("y", n=trials, logit_p=eta, observed=successes, dims=dims)
+            pm.Binomial("y", n=units.trials, logit_p=eta, observed=successes, dims=dims)
 
-    def expected_value(self, eta: Any) -> Any:
-        """Probability of success."""
-        return pm.math.invlogit(eta)
+    def expected_quantities(self, eta: Any, params: dict[str, Any]) -> Any:
+        """Probability of success, as a one-column matrix."""
+        return pm.math.invlogit(eta)[:, None]
 
     def respondent_values(self, counts: pd.DataFrame) -> np.ndarray:
         """Each respondent's 0/1 outcome."""
-        return counts["y"].to_numpy(dtype=float)
+        return counts[["y"]].to_numpy(dtype=float)

@@ -1,0 +1,202 @@
+"""Ordinal and Gaussian families: structure (no sampling), equality of cells and rows, bad input."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pymc as pm
+import pytest
+from scipy.special import gammaln
+
+from lcmodel import AreaModel, DataError, SpecError
+from lcmodel.data import prepare_survey_data
+from lcmodel.spec import parse_spec
+
+ROOT = Path(__file__).resolve().parents[1]
+MODELS = ROOT / "models"
+
+
+def _point(model: pm.Model, seed: int) -> dict[str, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    return {k: rng.normal(0, 0.5, size=np.shape(v)) for k, v in model.initial_point().items()}
+
+
+def _evaluate(model: pm.Model, names: list[str], point: dict) -> list[np.ndarray]:
+    outs = model.replace_rvs_by_values([model[name] for name in names])
+    fn = model.compile_fn(outs, inputs=model.value_vars, on_unused_input="ignore")
+    return fn(point)
+
+
+@pytest.fixture(scope="module")
+def health() -> AreaModel:
+    return AreaModel.from_spec(MODELS / "health.toml")
+
+
+@pytest.fixture(scope="module")
+def life() -> AreaModel:
+    return AreaModel.from_spec(MODELS / "life_satisfaction.toml")
+
+
+@pytest.fixture(scope="module")
+def life_gaussian() -> AreaModel:
+    return AreaModel.from_spec(MODELS / "life_satisfaction_gaussian.toml")
+
+
+class TestOrdinal:
+    def test_structure(self, health: AreaModel) -> None:
+        model = health.build()
+        free = {rv.name for rv in model.free_RVs}
+        assert "intercept" not in free
+        assert "cutpoints" in free
+        assert model["cutpoints"].shape.eval()[0] == 4
+        assert model.named_vars_to_dims["y"] == ("cell", "category")
+        assert model.named_vars_to_dims["area_value"] == ("area", "quantity")
+        assert list(model.coords["quantity"]) == [
+            "share:Very bad",
+            "share:Bad",
+            "share:Fair",
+            "share:Good",
+            "share:Very good",
+            "share:good or very good",
+            "share:bad or very bad",
+        ]
+        assert health.family.headline() == "share:good or very good"
+
+    def test_cells_and_rows_differ_by_multinomial_coefficients(self, health: AreaModel) -> None:
+        cells_model = health.build(aggregate_cells=True)
+        rows_model = health.build(aggregate_cells=False)
+        cells = health.units(aggregate_cells=True)
+        n, k = cells.trials, cells.counts
+        constant = np.sum(gammaln(n + 1) - gammaln(k + 1).sum(axis=1))
+        cells_logp, rows_logp = cells_model.compile_logp(), rows_model.compile_logp()
+        for seed in range(4):
+            point = _point(cells_model, seed)
+            assert cells_logp(point) - rows_logp(point) == pytest.approx(constant, abs=1e-6)
+        np.testing.assert_allclose(
+            cells_model.compile_dlogp()(point), rows_model.compile_dlogp()(point), atol=1e-8
+        )
+
+    def test_quantities_are_consistent(self, health: AreaModel) -> None:
+        model = health.build()
+        (value,) = _evaluate(model, ["area_value"], _point(model, 1))
+        categories = value[:, :5]
+        np.testing.assert_allclose(categories.sum(axis=1), 1.0)
+        np.testing.assert_allclose(value[:, 5], categories[:, 3] + categories[:, 4])
+        np.testing.assert_allclose(value[:, 6], categories[:, 0] + categories[:, 1])
+
+    def test_mean_score_for_scales(self, life: AreaModel) -> None:
+        model = life.build()
+        quantities = list(model.coords["quantity"])
+        assert quantities[-1] == "mean"
+        assert {"share:low", "share:medium", "share:high", "share:very high"} <= set(quantities)
+        (value,) = _evaluate(model, ["area_value"], _point(model, 2))
+        np.testing.assert_allclose(value[:, -1], value[:, :11] @ np.arange(11.0))
+        low = quantities.index("share:low")
+        np.testing.assert_allclose(value[:, low], value[:, :5].sum(axis=1))
+
+    def test_direct_estimates(self, life: AreaModel) -> None:
+        from lcmodel.fitting import direct_estimates
+
+        direct = direct_estimates(life)
+        respondents = life.data.respondents
+        scores = respondents[life.data.count_columns].to_numpy() @ np.arange(11.0)
+        expected = pd.Series(scores).groupby(respondents["area"].to_numpy()).mean()
+        np.testing.assert_allclose(direct["mean"], expected.reindex(direct.index))
+
+
+class TestGaussian:
+    def test_structure_and_data_scaled_priors(self, life_gaussian: AreaModel) -> None:
+        model = life_gaussian.build()
+        assert {"intercept", "sigma", "sigma_area"} <= {rv.name for rv in model.free_RVs}
+        priors = life_gaussian.default_priors()
+        y = life_gaussian.data.respondents["y"]
+        assert priors["intercept"].params["mu"] == pytest.approx(y.mean(), abs=1e-5)
+        assert priors["sigma"].params["sigma"] == pytest.approx(y.std(), abs=1e-5)
+        assert list(model.coords["quantity"]) == ["mean"]
+
+    def test_cells_and_rows_same_posterior(self, life_gaussian: AreaModel) -> None:
+        cells_model = life_gaussian.build(aggregate_cells=True)
+        rows_model = life_gaussian.build(aggregate_cells=False)
+        assert len(life_gaussian.units(True)) < len(life_gaussian.units(False)) / 3
+        cells_logp, rows_logp = cells_model.compile_logp(), rows_model.compile_logp()
+        differences = [
+            cells_logp(p) - rows_logp(p) for p in (_point(cells_model, s) for s in range(4))
+        ]
+        np.testing.assert_allclose(differences, differences[0], atol=1e-6)
+        point = _point(cells_model, 9)
+        np.testing.assert_allclose(
+            cells_model.compile_dlogp()(point), rows_model.compile_dlogp()(point), atol=1e-7
+        )
+
+
+def _spec(outcome: dict, **structure) -> object:
+    return parse_spec(
+        {
+            "name": "t",
+            "data": "survey.csv",
+            "outcome": outcome,
+            "structure": {"area": "area", **structure},
+        },
+        "t",
+    )
+
+
+SCALE = {"column": "score", "family": "ordinal", "categories": list(range(11))}
+LABELS = {"column": "health", "family": "ordinal", "categories": ["Bad", "Fair", "Good"]}
+
+
+@pytest.mark.parametrize(
+    ("outcome", "values", "message"),
+    [
+        (LABELS, ["Bad", "Fair", "Good", "Excellent"], "does not know"),
+        (LABELS, ["Bad", "Fair", "Gooood", "Good"], "did you mean 'Good'"),
+        (LABELS, ["Bad", "Bad", "Good", "Good"], "'Fair' of 'outcome.categories' is never"),
+        (SCALE, [0, 3, 11, *range(11)], "outside 0-10"),
+        ({"column": "health", "family": "gaussian"}, ["1.5", "2", "x", "3"], "must hold numbers"),
+    ],
+)
+def test_bad_answers(outcome: dict, values: list, message: str) -> None:
+    survey = pd.DataFrame({"area": ["a", "b"] * (len(values) // 2), outcome["column"]: values})
+    with pytest.raises(DataError, match=message):
+        prepare_survey_data(survey, _spec(outcome))
+
+
+@pytest.mark.parametrize(
+    ("outcome", "message"),
+    [
+        ({"column": "h", "family": "ordinal", "categories": ["a", "b"]}, "at least 3"),
+        ({"column": "h", "family": "ordinal"}, "needs 'categories'"),
+        ({"column": "h", "family": "ordinal", "categories": ["a", "b", "a"]}, "more than once"),
+        (
+            {
+                "column": "h",
+                "family": "ordinal",
+                "categories": ["a", "b", "c"],
+                "groups": {"g": ["d"]},
+            },
+            "not in 'categories'",
+        ),
+        (
+            {"column": "h", "family": "ordinal", "categories": [1, 2, 3], "success": ["1"]},
+            "bernoulli",
+        ),
+        ({"column": "h", "family": "gaussian", "categories": [1, 2, 3]}, "ordinal family"),
+    ],
+)
+def test_bad_ordinal_specs(outcome: dict, message: str) -> None:
+    with pytest.raises(SpecError, match=message):
+        _spec(outcome)
+
+
+def test_population_means_need_gaussian() -> None:
+    raw = {
+        "name": "t",
+        "data": "s.csv",
+        "outcome": {"column": "y"},
+        "structure": {"area": "area", "numeric_covariates": ["x"]},
+        "population": {"table": "p.csv", "means": {"x": "mean_x"}},
+    }
+    with pytest.raises(SpecError, match="gaussian outcome only"):
+        parse_spec(raw, "t")
