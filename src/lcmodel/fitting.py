@@ -9,6 +9,7 @@ system's entropy and recorded in the result, so any run can be repeated exactly.
 from __future__ import annotations
 
 import importlib.util
+import os
 import time
 from datetime import UTC, datetime
 from importlib.metadata import PackageNotFoundError, version
@@ -80,6 +81,15 @@ def _version_of(package: str) -> str:
         return "not installed"
 
 
+def available_cores(chains: int) -> int:
+    """Cores to sample on: one per chain, at most the CPUs this process may use.
+
+    Passing this explicitly matters: left unset, nutpie sampled 4 chains on 2 cores about
+    1.9x slower here (docs/benchmarks.md).
+    """
+    return max(1, min(chains, len(os.sched_getaffinity(0))))
+
+
 def draw_seed() -> int:
     """A fresh seed from the operating system's entropy (recorded with the result)."""
     return int(np.random.SeedSequence().entropy % (2**31 - 1))
@@ -146,7 +156,7 @@ def fit_model(model: AreaModel, *, progressbar: bool = True, **overrides: Any) -
         draws=settings.draws,
         tune=settings.tune,
         chains=settings.chains,
-        cores=settings.cores,
+        cores=settings.cores or available_cores(settings.chains),
         random_seed=seed,
         nuts_sampler=sampler,
         progressbar=progressbar,

@@ -9,7 +9,7 @@ Linear predictor of a respondent in area ``a``, wave ``t``, with covariate level
     eta = intercept + sum_k beta_k[l_k] + area_term[a] + wave_effect[t]
     area_term[a] = sum_j gamma_j * x_j[a] + area_effect[a]
     area_effect = sigma_area * z_area,   z_area ~ Normal(0, 1)     (non-centred)
-    wave_effect = sigma_wave * z_wave,   z_wave ~ Normal(0, 1)     (non-centred)
+    wave_effect = sigma_wave * z_wave,   z_wave ~ ZeroSumNormal(1)  (non-centred, zero-sum)
 
 Categorical effects (``beta_k``, categorical ``gamma_j``) are zero-sum over their levels, so
 no level is a reference and the intercept is the log-odds of an average respondent. Numeric
@@ -326,7 +326,7 @@ class AreaModel:
             wave_effect = None
             if self.data.wave:
                 sigma_wave = priors["sigma_wave"].build("sigma_wave")
-                z_wave = pm.Normal("z_wave", 0.0, 1.0, dims="wave")
+                z_wave = pm.ZeroSumNormal("z_wave", sigma=1.0, dims="wave")
                 wave_effect = pm.Deterministic("wave_effect", z_wave * sigma_wave, dims="wave")
 
             def predictor(keys: pd.DataFrame) -> Any:
