@@ -7,6 +7,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pymc as pm
+import pytensor.tensor as pt
 import pytest
 from scipy.special import gammaln
 
@@ -114,7 +115,35 @@ class TestGaussian:
         y = life_gaussian.data.respondents["y"]
         assert priors["intercept"].params["mu"] == pytest.approx(y.mean(), abs=1e-5)
         assert priors["sigma"].params["sigma"] == pytest.approx(y.std(), abs=1e-5)
-        assert list(model.coords["quantity"]) == ["mean"]
+        assert list(model.coords["quantity"]) == [
+            "mean",
+            "share:low",
+            "share:medium",
+            "share:high",
+            "share:very high",
+        ]
+
+    def test_band_shares_follow_the_rounded_normal(self, life_gaussian: AreaModel) -> None:
+        from scipy.stats import norm
+
+        eta = np.array([2.0, 6.3, 9.8])
+        sigma = 1.7
+        family = life_gaussian.family
+        values = family.expected_quantities(pt.as_tensor(eta), {"sigma": pt.as_tensor(sigma)})
+        values = values.eval()
+        np.testing.assert_allclose(values[:, 0], eta)
+        expected = np.column_stack(
+            [
+                norm.cdf(4.5, eta, sigma),
+                norm.cdf(6.5, eta, sigma) - norm.cdf(4.5, eta, sigma),
+                norm.cdf(8.5, eta, sigma) - norm.cdf(6.5, eta, sigma),
+                norm.sf(8.5, eta, sigma),
+            ]
+        )
+        np.testing.assert_allclose(values[:, 1:], expected, rtol=1e-10)
+        # direct estimates count answers in each band
+        counts = pd.DataFrame({"y": [0.0, 4.0, 5.0, 8.0, 10.0], "y2": 0.0})
+        np.testing.assert_allclose(family.direct(counts, None), [5.4, 0.4, 0.2, 0.2, 0.2])
 
     def test_cells_and_rows_same_posterior(self, life_gaussian: AreaModel) -> None:
         cells_model = life_gaussian.build(aggregate_cells=True)

@@ -216,6 +216,7 @@ def test_benchmarks(sim: SimulatedSurvey) -> None:
     bench = sim.benchmarks
     assert list(bench.columns) == [
         "indicator",
+        "quantity",
         "nation",
         "deprivation",
         "estimate",
@@ -223,10 +224,19 @@ def test_benchmarks(sim: SimulatedSurvey) -> None:
         "source",
         "year",
     ]
-    assert len(bench) == 4 * 3 * 2
+    binary = bench[bench["quantity"] == "share"]
+    assert len(binary) == 4 * 3 * 2
+    assert set(binary["indicator"]) == set(TARGET_SHARES)
+    # every other question has illustrative benchmarks for its published quantities
+    others = bench[bench["quantity"] != "share"]
+    assert set(others["indicator"]) == set(QUESTIONS) - set(TARGET_SHARES)
+    assert others["source"].str.startswith("illustrative").all()
+    means = others[others["quantity"] == "mean"]
+    assert means["estimate"].between(0, 10).all() and len(means) == 4 * 3 * 2
     assert str(bench["n"].dtype) == "Int64"
     assert (bench["year"] == 2021).all()
-    assert bench["estimate"].between(0, 1, inclusive="neither").all()
+    shares = bench[bench["quantity"].str.startswith("share")]
+    assert shares["estimate"].between(0, 1, inclusive="neither").all()
     published = bench[bench["n"].isna()].set_index(["indicator", "nation", "deprivation"])
     assert published["estimate"].to_dict() == {
         ("speak_neighbours", "England", "all"): 0.51,
