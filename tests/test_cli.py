@@ -68,6 +68,17 @@ def test_failed_diagnostics_exit_code_and_no_output(tmp_path: Path, capsys) -> N
     code = main(["fit", str(SPEC), "--out", str(out), "--allow-failed-diagnostics", *tiny])
     assert code == 0
     assert json.loads((out / "diagnostics.json").read_text())["passed"] is False
+    assert (pd.read_csv(out / "estimates.csv")["diagnostics_ok"] == False).all()  # noqa: E712
+
+
+def test_refuses_to_replace_an_unrelated_folder(tmp_path: Path, capsys) -> None:
+    precious = tmp_path / "thesis"
+    precious.mkdir()
+    (precious / "chapter1.tex").write_text("months of work")
+    code = main(["fit", str(SPEC), "--out", str(precious), *SMALL])
+    assert code == EXIT_BAD_INPUT
+    assert "not an earlier lcmodel output" in _err(capsys)
+    assert (precious / "chapter1.tex").read_text() == "months of work"
 
 
 @pytest.mark.parametrize(
@@ -76,7 +87,7 @@ def test_failed_diagnostics_exit_code_and_no_output(tmp_path: Path, capsys) -> N
         (lambda s: s.replace("family = ", "famly = "), "did you mean 'family'"),
         (lambda s: s.replace("draws = 1000", "draws = -5"), "fit.draws"),
         (lambda s: s.replace('"A few can be trusted", ', ""), "does not know"),
-        (lambda s: s.replace('"Many can be trusted"', '"Many can be trustd"'), "never occurs"),
+        (lambda s: s.replace('"Many can be trusted"', '"Many can be trustd"'), "does not know"),
         (lambda s: s.replace('indicator = "trust"', 'indicator = "trst"'), "did you mean"),
         (lambda s: s.replace('covariates = ["age_band", "sex"]', 'covariates = ["age"]'), "age"),
     ],

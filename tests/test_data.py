@@ -146,12 +146,33 @@ def test_shipped_trust_data(trust_spec: ModelSpec, raw_survey: pd.DataFrame) -> 
     assert len(data.data_hash) == 64
 
 
-def test_shipped_data_hash_is_stable(trust_spec: ModelSpec) -> None:
-    assert load_survey_data(trust_spec).data_hash == load_survey_data(trust_spec).data_hash
+def test_data_hash_is_stable_and_sees_every_input(trust_spec: ModelSpec) -> None:
+    """Same data, same hash; one changed answer or benchmark figure, another hash."""
+    from lcmodel.tables import read_table
+
+    survey = read_table(trust_spec.data, "survey")
+    areas = read_table(trust_spec.areas, "areas")
+    bench = read_table(trust_spec.benchmark.table, "benchmarks")
+    reference = prepare_survey_data(survey, trust_spec, areas, bench).data_hash
+    assert reference == load_survey_data(trust_spec).data_hash
+    flipped = survey.copy()
+    row = flipped.index[flipped["trust"] == "Many can be trusted"][0]
+    flipped.loc[row, "trust"] = "None can be trusted"
+    assert prepare_survey_data(flipped, trust_spec, areas, bench).data_hash != reference
+    moved = bench.copy()
+    moved.loc[moved["indicator"] == "trust", "estimate"] += 0.01
+    assert prepare_survey_data(survey, trust_spec, areas, moved).data_hash != reference
+
+
+def test_rare_success_label_may_be_absent_when_failure_labels_are_listed() -> None:
+    survey = survey_frame()
+    spec = make_spec(outcome={"success": ["Yes", "Definitely"], "failure": ["No"]})
+    data = prepare(survey, spec)
+    assert data.respondents["y"].sum() == (survey["q"] == "Yes").sum()
 
 
 def test_data_argument_overrides_the_spec_path(trust_spec: ModelSpec, tmp_path: Path) -> None:
-    frame = pd.read_csv(ROOT / "data" / "survey.csv").head(300)
+    frame = pd.read_csv(ROOT / "data" / "survey.csv").sample(300, random_state=1)
     path = tmp_path / "part.csv"
     frame.to_csv(path, index=False)
     data = load_survey_data(trust_spec, data=path)
@@ -292,7 +313,7 @@ SURVEY_ERRORS = {
     "unknown answer label": (
         {},
         set_cell("q", 4, "Yess"),
-        ["column 'q'", "['Yess']", "line 6", "did you mean 'Yes'", "'outcome.failure'"],
+        ["column 'q'", "['Yess']", "line 6", "close to the spec's 'Yes'", "'outcome.failure'"],
     ),
     "success label never occurs": (
         {"outcome": {"success": ["yes"], "failure": None}},
@@ -334,7 +355,6 @@ SURVEY_ERRORS = {
         ["column 'wave'", "whole numbers", "'two'", "line 3", "Fix or remove"],
     ),
     "non-integer wave fraction": ({}, set_cell("wave", 4, 1.5), ["column 'wave'", "line 6"]),
-    "blank wave": ({}, set_cell("wave", 0, np.nan), ["column 'wave'", "line 2"]),
     "zero/one column with other values": (
         {"outcome": {"success": None, "failure": None}},
         lambda f: f.__setitem__("q", [1, 0, 2, 1, "x", 0]),
@@ -359,6 +379,39 @@ def test_survey_errors(spec_changes: dict, change, expected: list[str]) -> None:
     assert message.startswith("survey.csv: ")
     for part in expected:
         assert part in message, f"{part!r} not in {message!r}"
+
+
+def test_blank_wave_drops_the_respondent_with_a_count() -> None:
+    survey = survey_frame()
+    survey.loc[0, "wave"] = np.nan
+    with pytest.warns(UserWarning, match="dropped 1 respondent"):
+        data = prepare(survey, make_spec())
+    assert data.n_missing_covariates == 1
+    assert len(data.respondents) == survey["q"].notna().sum() - 1
+
+
+def test_single_wave_is_an_error() -> None:
+    survey = survey_frame()
+    survey["wave"] = 1
+    with pytest.raises(DataError, match="single wave"):
+        prepare(survey, make_spec())
+
+
+def test_covariate_named_like_an_internal_column_is_an_error() -> None:
+    survey = survey_frame().rename(columns={"sex": "y"})
+    with pytest.raises(DataError, match="uses internally"):
+        prepare(survey, make_spec(structure={"covariates": ["age_band", "y"]}))
+
+
+def test_benchmark_percentages_and_nation_typos_are_caught() -> None:
+    bench = bench_frame()
+    bench["estimate"] = bench["estimate"] * 100
+    with pytest.raises(DataError, match="divide by 100"):
+        prepare(bench=bench)
+    bench = bench_frame()
+    bench["nation"] = bench["nation"].str.replace("England", "Englnd")
+    with pytest.raises(DataError, match="did you mean"):
+        prepare(bench=bench)
 
 
 def test_many_offending_rows_are_summarised() -> None:

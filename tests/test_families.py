@@ -180,7 +180,7 @@ LABELS = {"column": "health", "family": "ordinal", "categories": ["Bad", "Fair",
     ("outcome", "values", "message"),
     [
         (LABELS, ["Bad", "Fair", "Good", "Excellent"], "does not know"),
-        (LABELS, ["Bad", "Fair", "Gooood", "Good"], "did you mean 'Good'"),
+        (LABELS, ["Bad", "Fair", "Gooood", "Good"], "close to the spec's 'Good'"),
         (LABELS, ["Bad", "Bad", "Good", "Good"], "'Fair' of 'outcome.categories' is never"),
         (SCALE, [0, 3, 11, *range(11)], "outside 0-10"),
         ({"column": "health", "family": "gaussian"}, ["1.5", "2", "x", "3"], "must hold numbers"),
@@ -229,3 +229,67 @@ def test_population_means_need_gaussian() -> None:
     }
     with pytest.raises(SpecError, match="gaussian outcome only"):
         parse_spec(raw, "t")
+
+
+def test_gaussian_cells_keep_fractional_values() -> None:
+    survey = pd.DataFrame({"area": ["a", "a", "b", "b", "b"], "y": [0.54, 1.25, 165.76, 2.5, 3.75]})
+    spec = _spec({"column": "y", "family": "gaussian"})
+    model = AreaModel(spec, prepare_survey_data(survey, spec))
+    cells = model.units(aggregate_cells=True)
+    np.testing.assert_allclose(cells.counts[:, 0], [0.54 + 1.25, 165.76 + 2.5 + 3.75])
+    np.testing.assert_allclose(
+        cells.counts[:, 1], [0.54**2 + 1.25**2, 165.76**2 + 2.5**2 + 3.75**2]
+    )
+    rows = model.units(aggregate_cells=False)
+    np.testing.assert_allclose(rows.counts[:, 0], survey["y"])
+
+
+@pytest.mark.parametrize(
+    ("raw", "message"),
+    [
+        (
+            {
+                "column": "h",
+                "family": "ordinal",
+                "categories": ["a", "b", "c"],
+                "groups": {"a": ["a", "b"]},
+            },
+            "name of a category",
+        ),
+        ({"column": "h", "family": "bernoulli", "bands": {"x": [0, 1]}}, "gaussian family"),
+        ({"column": "h", "family": "gaussian", "bands": {"x": [3, 1]}}, "give \\[low, high\\]"),
+    ],
+)
+def test_more_bad_outcome_specs(raw: dict, message: str) -> None:
+    with pytest.raises(SpecError, match=message):
+        _spec(raw)
+
+
+def test_population_means_and_finite_population_correction(tmp_path: Path) -> None:
+    """Area mean = f * sample mean + (1 - f) * prediction at the non-sampled units' mean x."""
+    survey = pd.DataFrame(
+        {"area": ["a", "a", "b", "b", "b"], "x": [1.0, 3.0, 2.0, 4.0, 9.0], "y": [1, 2, 3, 5, 8.0]}
+    )
+    population = pd.DataFrame({"code": ["a", "b"], "mean_x": [2.5, 4.0], "units": [10, 6]})
+    raw = {
+        "name": "fpc",
+        "data": "s.csv",
+        "outcome": {"column": "y", "family": "gaussian"},
+        "structure": {"area": "area", "numeric_covariates": ["x"]},
+        "population": {"table": "p.csv", "area": "code", "means": {"x": "mean_x"}, "size": "units"},
+    }
+    spec = parse_spec(raw, "fpc")
+    model = AreaModel(spec, prepare_survey_data(survey, spec, population=population))
+    built = model.build()
+    point = _point(built, 3)
+    value, intercept, slope, effect = _evaluate(
+        built, ["area_value", "intercept", "beta_x", "area_effect"], point
+    )
+    x_mean, x_sd = survey["x"].mean(), survey["x"].std(ddof=0)
+    n = np.array([2.0, 3.0])
+    size = np.array([10.0, 6.0])
+    x_rest = (np.array([2.5, 4.0]) * size - np.array([4.0, 15.0])) / (size - n)
+    prediction = intercept + slope * (x_rest - x_mean) / x_sd + effect
+    sample_mean = np.array([1.5, 16.0 / 3.0])
+    expected = n / size * sample_mean + (1 - n / size) * prediction
+    np.testing.assert_allclose(value[:, 0], expected, rtol=1e-10)

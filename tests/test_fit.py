@@ -131,6 +131,7 @@ class TestSaveLoad:
     ) -> None:
         folder = tmp_path / "out"
         folder.mkdir()
+        (folder / "result.json").write_text("{}")  # an earlier result may be replaced
         (folder / "old.txt").write_text("previous run")
 
         def broken(*args: object, **kwargs: object) -> None:
@@ -140,7 +141,7 @@ class TestSaveLoad:
         with pytest.raises(OSError, match="disk full"):
             trust_fit.save(folder)
         assert [p.name for p in tmp_path.iterdir()] == ["out"]
-        assert [p.name for p in folder.iterdir()] == ["old.txt"]
+        assert sorted(p.name for p in folder.iterdir()) == ["old.txt", "result.json"]
 
     def test_load_rejects_other_folders(self, tmp_path: Path) -> None:
         with pytest.raises(lcmodel.LcmodelError, match="not a saved lcmodel result"):
@@ -160,9 +161,26 @@ class TestSampling:
         assert trust_fit.metadata["sampler"] == expected
 
     def test_unseeded_fit_records_its_seed(self, trust_model: AreaModel) -> None:
-        result = trust_model.fit(progressbar=False, draws=50, tune=50, chains=1, seed=None)
-        assert isinstance(result.metadata["seed"], int)
-        assert result.spec.fit.seed == result.metadata["seed"]
+        raw = trust_model.spec.model_dump()
+        raw["fit"].pop("seed")
+        unseeded = AreaModel(lcmodel.spec.parse_spec(raw, "unseeded"), trust_model.data)
+        tiny = {"draws": 30, "tune": 30, "chains": 2}
+        first = unseeded.fit(progressbar=False, **tiny)
+        second = unseeded.fit(progressbar=False, **tiny)
+        assert first.metadata["seed"] != second.metadata["seed"]
+        assert first.spec.fit.seed == first.metadata["seed"]
+        again = unseeded.fit(progressbar=False, seed=first.metadata["seed"], **tiny)
+        np.testing.assert_array_equal(
+            again.posterior["area_value"].to_numpy(), first.posterior["area_value"].to_numpy()
+        )
+
+    def test_numpyro_sampler_when_installed(self, trust_model: AreaModel) -> None:
+        pytest.importorskip("numpyro")
+        result = trust_model.fit(
+            progressbar=False, draws=100, tune=100, chains=2, seed=3, sampler="numpyro"
+        )
+        assert result.metadata["sampler"] == "numpyro"
+        assert result.estimates()["mean"].between(0, 1).all()
 
     def test_pymc_sampler_is_reproducible(self, trust_model: AreaModel) -> None:
         settings = {"draws": 100, "tune": 100, "chains": 2, "seed": 5, "sampler": "pymc"}

@@ -9,7 +9,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-__all__ = ["atomic_file", "atomic_folder"]
+from lcmodel.errors import LcmodelError
+
+__all__ = ["atomic_file", "atomic_folder", "check_replaceable"]
 
 
 def _umask() -> int:
@@ -40,19 +42,54 @@ def atomic_file(path: str | Path) -> Iterator[Path]:
         raise
 
 
+def check_replaceable(folder: str | Path, marker: str) -> Path:
+    """Return ``folder`` resolved, or raise if writing there would destroy unrelated files.
+
+    Parameters
+    ----------
+    folder
+        Intended output folder.
+    marker
+        File name that identifies an earlier output of the same kind.
+
+    Raises
+    ------
+    LcmodelError
+        When ``folder`` exists, is not empty and does not hold ``marker``.
+    """
+    folder = Path(folder).resolve()
+    if folder.exists() and (
+        not folder.is_dir() or (any(folder.iterdir()) and not (folder / marker).is_file())
+    ):
+        raise LcmodelError(
+            f"{folder}: exists and is not an earlier lcmodel output (no {marker}); choose "
+            f"another output folder, or empty this one first"
+        )
+    return folder
+
+
 @contextmanager
-def atomic_folder(folder: str | Path) -> Iterator[Path]:
+def atomic_folder(folder: str | Path, marker: str) -> Iterator[Path]:
     """Yield an empty staging folder that replaces ``folder`` when the block succeeds.
 
     If the block raises, the staging folder is removed and ``folder`` is left as it was (absent
-    or holding its previous contents).
+    or holding its previous contents). An existing folder is replaced only when it is empty or
+    holds ``marker`` (a previous output of the same kind), so a mistyped output path can never
+    delete unrelated files.
 
     Parameters
     ----------
     folder
         Final folder path; its parent is created if needed.
+    marker
+        File name that identifies a folder this function may replace.
+
+    Raises
+    ------
+    LcmodelError
+        When ``folder`` exists, is not empty and does not hold ``marker``.
     """
-    folder = Path(folder).resolve()
+    folder = check_replaceable(folder, marker)
     folder.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", dir=folder.parent))
     try:
@@ -61,7 +98,12 @@ def atomic_folder(folder: str | Path) -> Iterator[Path]:
         if folder.exists():
             retired = Path(tempfile.mkdtemp(prefix=f".{folder.name}.old.", dir=folder.parent))
             os.replace(folder, retired / folder.name)
-            os.replace(staging, folder)
+            try:
+                os.replace(staging, folder)
+            except BaseException:
+                os.replace(retired / folder.name, folder)
+                shutil.rmtree(retired, ignore_errors=True)
+                raise
             shutil.rmtree(retired)
         else:
             os.replace(staging, folder)

@@ -61,7 +61,7 @@ def aggregate(respondents: pd.DataFrame, keys: list[str], count_columns: list[st
     return Cells(
         keys=summed.index.to_frame(index=False),
         trials=trials,
-        counts=summed.to_numpy(dtype=np.int64),
+        counts=summed.to_numpy(),  # integer counts stay integers, Gaussian sums stay floats
     )
 
 
@@ -80,5 +80,5 @@ def as_rows(respondents: pd.DataFrame, keys: list[str], count_columns: list[str]
     return Cells(
         keys=respondents[keys].reset_index(drop=True),
         trials=np.ones(len(respondents), dtype=np.int64),
-        counts=respondents[count_columns].to_numpy(dtype=np.int64),
+        counts=respondents[count_columns].to_numpy(),
     )

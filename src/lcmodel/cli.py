@@ -65,10 +65,14 @@ def format_estimates(table: pd.DataFrame, quantity: str) -> str:
 
 
 def _fit(args: argparse.Namespace) -> int:
+    from lcmodel._io import check_replaceable
     from lcmodel.model import AreaModel
+    from lcmodel.results import RESULT_MARKER
     from lcmodel.spec import load_spec
 
     spec = load_spec(args.spec)
+    out = Path(args.out) if args.out else Path("out") / spec.name
+    check_replaceable(out, RESULT_MARKER)  # before sampling, not after
     if args.data is not None:
         spec = spec.with_overrides(data=Path(args.data).resolve())
     model = AreaModel.from_spec(spec)
@@ -93,7 +97,6 @@ def _fit(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return EXIT_DIAGNOSTICS
-    out = Path(args.out) if args.out else Path("out") / spec.name
     folder = result.save(out)
     print(f"\nWrote {', '.join(sorted(p.name for p in folder.iterdir()))} to {folder}")
     return 0

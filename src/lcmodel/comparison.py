@@ -76,10 +76,10 @@ def match_benchmarks(
         if chosen is None:
             unmatched.append(str(area))
             continue
-        year = chosen.get("year")
+        year = str(chosen.get("year") or "")
         source = str(chosen["source"])
-        if year is not None and not pd.isna(year):
-            source = f"{source} ({int(year)})" if source else str(int(year))
+        if year:
+            source = f"{source} ({year})" if source else year
         out.loc[area, MATCH_COLUMNS] = [
             float(chosen["estimate"]),
             float(chosen["n"]) if not pd.isna(chosen["n"]) else np.nan,

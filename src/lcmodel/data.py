@@ -106,11 +106,11 @@ def _integer_column(series: pd.Series, column: str, source: str) -> pd.Series:
     numbers = pd.to_numeric(series, errors="coerce")
     bad = numbers.isna() | (numbers.round() != numbers)
     if bad.any():
-        rows = list(np.flatnonzero(bad.to_numpy()))
+        rows = list(series.index[bad.to_numpy()])  # labels are file row positions
         raise DataError(
             f"{source}: column '{column}' must hold whole numbers, but "
-            f"{series.iloc[rows[0]]!r} and others are not ({first_rows(rows)}). "
-            f"Fix or remove those rows."
+            f"{series.loc[rows[0]]!r}{' and others are' if len(rows) > 1 else ' is'} not "
+            f"({first_rows(rows)}). Fix or remove those rows."
         )
     return numbers.astype(np.int64)
 
@@ -127,6 +127,15 @@ def _numeric_column(series: pd.Series, column: str, source: str) -> pd.Series:
             f"'structure.covariates' if it is categorical."
         )
     return numbers.astype(float)
+
+
+def _year_text(value: object) -> str:
+    """A benchmark year as text: 2021 (not 2021.0), "2021/22", or "" when blank."""
+    if value is None or (isinstance(value, float) and np.isnan(value)) or value is pd.NA:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value).strip()
 
 
 def sort_areas(codes: object) -> list[str]:
@@ -196,14 +205,44 @@ def validate_population(frame: pd.DataFrame, spec: ModelSpec, source: str) -> pd
     return table
 
 
+def _check_benchmarks_fit(
+    bench: pd.DataFrame, family: Family, areas: pd.DataFrame, source: str, areas_source: str
+) -> None:
+    """Check benchmarks against the model: quantities, share ranges, nation spellings."""
+    kinds = {q.name: q.kind for q in family.quantities()}
+    unknown = sorted(set(bench["quantity"]) - set(kinds))
+    if unknown:
+        raise DataError(
+            f"{source}: quantity {unknown[0]!r} of indicator '{bench['indicator'].iloc[0]}' is "
+            f"not one this model reports{did_you_mean(unknown[0], kinds)}; it reports "
+            f"{', '.join(kinds)}."
+        )
+    shares = bench["quantity"].map(kinds) == "share"
+    outside = shares & ~bench["estimate"].between(0.0, 1.0)
+    if outside.any():
+        rows = list(np.flatnonzero(outside.to_numpy()))
+        raise DataError(
+            f"{source}: benchmark estimate {bench['estimate'].iloc[rows[0]]} for a share is "
+            f"outside 0-1; shares are proportions (percentages? divide by 100)."
+        )
+    nations = set(bench["nation"])
+    for nation in sorted(set(areas["nation"].dropna())) if "nation" in areas.columns else []:
+        close = did_you_mean(nation, nations)
+        if nation not in nations and close:
+            raise DataError(
+                f"{areas_source}: nation '{nation}' has no benchmark rows, but {source} has a "
+                f"close spelling{close}. Use the same spelling in both files."
+            )
+
+
 def _check_population_areas(
     population: pd.DataFrame, respondents: pd.DataFrame, areas: pd.DataFrame, source: str
 ) -> None:
-    missing = sorted(set(respondents[AREA]) - set(population.index))
+    missing = sorted(set(areas.index) - set(population.index))
     if missing:
         raise DataError(
-            f"{source}: no population means for surveyed area(s) {missing[:5]}; every surveyed "
-            f"area needs a row."
+            f"{source}: no population means for area(s) {missing[:5]}; every area of the "
+            f"areas table (surveyed or not) needs a row."
         )
     unknown = sorted(set(population.index) - set(areas.index))
     if unknown:
@@ -281,6 +320,12 @@ def validate_areas(
     need_deprivation
         Whether ``deprivation_decile`` is required (deprivation-matched benchmarks).
     """
+    reserved = sorted({"n", "in_sample", "direct"} & set(area_covariates))
+    if reserved:
+        raise DataError(
+            f"{source}: area covariate column '{reserved[0]}' has a name lcmodel uses "
+            f"internally; rename it in the areas table and the spec."
+        )
     required = [AREA, *area_covariates]
     required += ["nation"] if need_nation or need_deprivation else []
     required += ["deprivation_decile"] if need_deprivation else []
@@ -385,7 +430,8 @@ def validate_benchmarks(frame: pd.DataFrame, source: str) -> pd.DataFrame:
         table["source"] = ""
     table["source"] = table["source"].fillna("").astype(str)
     if "year" not in table.columns:
-        table["year"] = pd.NA
+        table["year"] = ""
+    table["year"] = [_year_text(v) for v in table["year"]]
     key = ["indicator", "quantity", "nation", "deprivation"]
     duplicated = table.duplicated(key, keep=False)
     if duplicated.any():
@@ -450,6 +496,13 @@ def prepare_survey_data(
     needed = [structure.area, spec.outcome.column, *covariates, *numeric]
     needed += [c for c in (structure.wave, structure.weight) if c is not None]
     _require_columns(survey, needed, src, "Fix the column name in the spec or the data file.")
+    reserved = {AREA, "wave", "weight", *family.count_columns}
+    clashes = sorted(set(covariates + numeric) & reserved)
+    if clashes:
+        raise DataError(
+            f"{src}: covariate column '{clashes[0]}' has a name lcmodel uses internally "
+            f"({', '.join(sorted(reserved))}); rename the column in the data file and the spec."
+        )
 
     if "respondent_id" in survey.columns:
         ids = survey["respondent_id"]
@@ -470,7 +523,10 @@ def prepare_survey_data(
             f"{first_rows(list(np.flatnonzero(blank.to_numpy())))}; every respondent needs an area."
         )
     if structure.wave is not None:
-        frame["wave"] = _integer_column(survey[structure.wave], structure.wave, src)
+        wave = survey[structure.wave]
+        frame["wave"] = pd.Series(pd.NA, index=survey.index, dtype="Int64")
+        given = wave.notna() & (wave.astype(str).str.strip() != "")
+        frame.loc[given, "wave"] = _integer_column(wave[given], structure.wave, src).to_numpy()
     for column in covariates:
         frame[column] = _clean_labels(survey[column])
     for column in numeric:
@@ -491,7 +547,8 @@ def prepare_survey_data(
     if not pd.api.types.is_numeric_dtype(answers) and not pd.api.types.is_bool_dtype(answers):
         answers = _clean_labels(answers)
     has_answer = answers.notna().to_numpy()
-    has_covariates = frame[covariates + numeric].notna().all(axis=1).to_numpy()
+    structural = covariates + numeric + (["wave"] if structure.wave is not None else [])
+    has_covariates = frame[structural].notna().all(axis=1).to_numpy()
     n_missing_outcome = int((~has_answer).sum())
     n_missing_covariates = int((has_answer & ~has_covariates).sum())
     keep = has_answer & has_covariates
@@ -503,7 +560,7 @@ def prepare_survey_data(
     if n_missing_covariates:
         warnings.warn(
             f"{src}: dropped {n_missing_covariates} respondent(s) with a missing covariate "
-            f"({', '.join(covariates + numeric)}).",
+            f"or wave ({', '.join(structural)}).",
             UserWarning,
             stacklevel=2,
         )
@@ -512,6 +569,13 @@ def prepare_survey_data(
     for column in covariates:
         respondents[column] = respondents[column].astype(str)
     respondents[AREA] = respondents[AREA].astype(str)
+    if structure.wave is not None:
+        respondents["wave"] = respondents["wave"].astype(np.int64)
+        if respondents["wave"].nunique() < 2:
+            raise DataError(
+                f"{src}: column '{structure.wave}' has a single wave among the respondents who "
+                f"answered; a wave effect cannot be estimated. Drop 'structure.wave'."
+            )
 
     if spec.population is not None:
         if population is None:
@@ -564,6 +628,7 @@ def prepare_survey_data(
                 f"{', '.join(indicators)}. Fix 'benchmark.indicator' in the spec."
             )
         bench = bench[bench["indicator"] == spec.benchmark.indicator].reset_index(drop=True)
+        _check_benchmarks_fit(bench, family, area_table, sources["benchmarks"], sources["areas"])
 
     return SurveyData(
         respondents=respondents,
@@ -578,7 +643,11 @@ def prepare_survey_data(
         n_missing_outcome=n_missing_outcome,
         n_missing_covariates=n_missing_covariates,
         weighted=structure.weight is not None,
-        data_hash=_frame_hash(respondents, area_table),
+        data_hash=_frame_hash(
+            respondents,
+            area_table,
+            *(frame for frame in (bench, population) if frame is not None),
+        ),
     )
 
 

@@ -73,7 +73,7 @@ class Diagnostics:
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Diagnostics:
         """Rebuild from :meth:`to_dict` output."""
-        data = dict(data)
+        data = {k: float("nan") if v is None else v for k, v in data.items()}
         data.pop("passed", None)
         data["thresholds"] = Thresholds(**data["thresholds"])
         data["failures"] = tuple(data["failures"])
@@ -118,9 +118,12 @@ def compute_diagnostics(
     table = az.summary(idata, var_names=var_names, kind="diagnostics", round_to="none")
     table = table[["r_hat", "ess_bulk", "ess_tail"]].astype(float)
     stats = idata["sample_stats"] if "sample_stats" in idata.children else None
+    failures = []
     n_divergent = 0
     if stats is not None and "diverging" in stats.data_vars:
         n_divergent = int(stats["diverging"].values.sum())
+    else:
+        failures.append("the sampler reported no divergence information, so it was not checked")
     min_bfmi = float("nan")
     if stats is not None and "energy" in stats.data_vars and draws > 1:
         min_bfmi = float(np.min(az.bfmi(idata)["energy"].values))
@@ -128,7 +131,12 @@ def compute_diagnostics(
     max_rhat = float(table["r_hat"].max()) if chains > 1 else float("nan")
     min_bulk = float(table["ess_bulk"].min())
     min_tail = float(table["ess_tail"].min())
-    failures = []
+    unknown = table.index[table.isna().any(axis=1)]
+    if chains >= 2 and len(unknown):
+        failures.append(
+            f"R-hat or ESS could not be computed for {len(unknown)} quantities "
+            f"(first: {unknown[0]}); they may be constant across draws"
+        )
     if chains < 2:
         failures.append("R-hat cannot be checked with one chain; run at least 2 chains")
     elif not max_rhat <= thresholds.rhat_max:

@@ -26,7 +26,21 @@ from lcmodel.spec import ModelSpec, parse_spec
 
 __all__ = ["FitResult", "load"]
 
+RESULT_MARKER = "result.json"
+"""The file that marks a folder as a saved result (and so safe to replace)."""
+
 FILES = ("estimates.csv", "posterior.nc", "diagnostics.json", "result.json", "forest.png")
+
+
+def _json_ready(value: Any) -> Any:
+    """Replace NaN floats (not valid JSON) by ``None``, recursively."""
+    if isinstance(value, dict):
+        return {k: _json_ready(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_json_ready(v) for v in value]
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    return value
 
 
 def _frame_to_json(frame: pd.DataFrame) -> dict[str, Any]:
@@ -113,7 +127,7 @@ class FitResult:
         Returns
         -------
         pandas.DataFrame
-            One row per area; see :data:`lcmodel.estimates.ESTIMATE_COLUMNS`.
+            One row per area and quantity; see :data:`lcmodel.estimates.ESTIMATE_COLUMNS`.
         """
         prob = self.spec.fit.interval if prob is None else prob
         kind = self.spec.fit.interval_kind if kind is None else kind
@@ -170,7 +184,8 @@ class FitResult:
             f"{self.spec.name}: modelled {quantity} of '{self.spec.outcome.column}' "
             f"({self.metadata['family']} family) in "
             f"{len(table)} areas ({surveyed} surveyed) from {self.metadata['n_respondents']:,} "
-            f"answers ({self.metadata['n_missing_outcome']:,} missing answers dropped). "
+            f"answers ({self.metadata['n_missing_outcome']:,} missing answers and "
+            f"{self.metadata['n_missing_covariates']:,} with a missing covariate dropped). "
             f"Estimates range from {fmt(low['mean'])} in {low['name']} "
             f"({fmt(low['lower'])}-{fmt(low['upper'])}) to {fmt(high['mean'])} in "
             f"{high['name']} ({fmt(high['lower'])}-{fmt(high['upper'])}); intervals are "
@@ -224,14 +239,15 @@ class FitResult:
         Parameters
         ----------
         folder
-            Output folder (created, or replaced when it exists).
+            Output folder: created, or replaced when it is empty or holds an earlier result
+            (any other existing folder is an error, so nothing unrelated is deleted).
 
         Returns
         -------
         pathlib.Path
             The folder written.
         """
-        with atomic_folder(folder) as staging:
+        with atomic_folder(folder, marker=RESULT_MARKER) as staging:
             self._write(staging)
         return Path(folder).resolve()
 
@@ -239,7 +255,7 @@ class FitResult:
         self.estimates().to_csv(folder / "estimates.csv", index=False)
         _posterior_for_netcdf(self.idata).to_netcdf(folder / "posterior.nc", engine="h5netcdf")
         (folder / "diagnostics.json").write_text(
-            json.dumps(self._diagnostics.to_dict(), indent=2) + "\n"
+            json.dumps(_json_ready(self._diagnostics.to_dict()), indent=2, allow_nan=False) + "\n"
         )
         payload = {
             "spec": self.spec.model_dump(mode="json"),
@@ -247,7 +263,9 @@ class FitResult:
             "inputs": _frame_to_json(self.inputs),
             "interval": interval_label(self.spec.fit.interval, self.spec.fit.interval_kind),
         }
-        (folder / "result.json").write_text(json.dumps(payload, indent=2) + "\n")
+        (folder / "result.json").write_text(
+            json.dumps(_json_ready(payload), indent=2, allow_nan=False) + "\n"
+        )
         import matplotlib.pyplot as plt
 
         fig, _ = self.plot_forest()

@@ -29,7 +29,7 @@ Respondents
     share / sample share of the respondent's cell within the area, normalised to mean 1 in the
     area) is not constant.
 Outcomes
-    For respondent ``i`` in area ``a`` and wave ``t`` and each of the nine questions ``k``,
+    For respondent ``i`` in area ``a`` and wave ``t`` and each of the ten questions ``k``,
     ``eta = mu_k + u[a, k] + beta_age_k[age] + beta_sex_k[sex] + gamma_k * (decile - 2)
     + w[t, k]``, higher meaning a higher answer score (better, except for anxiety). Area effects
     ``u[a]`` are multivariate normal with standard deviation ``area_sd`` (half that for the 0-10

@@ -123,6 +123,10 @@ class OutcomeSpec(_Strict):
             if len(set(labels)) != len(labels):
                 raise ValueError("'categories' lists a category more than once")
             for group, members in self.groups.items():
+                if group in labels:
+                    raise ValueError(
+                        f"group '{group}' has the name of a category; give groups other names"
+                    )
                 unknown = [str(m) for m in members if str(m) not in labels]
                 if unknown:
                     raise ValueError(
@@ -228,7 +232,10 @@ class ModelSpec(_Strict):
     Paths are stored as given; :func:`load_spec` resolves them against the spec file's folder.
     """
 
-    name: str = Field(min_length=1)
+    name: str = Field(
+        pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$",
+        description="Model name: letters, digits, '_', '.', '-' (it names the output folder).",
+    )
     data: Path
     areas: Path | None = None
     outcome: OutcomeSpec
@@ -257,6 +264,11 @@ class ModelSpec(_Strict):
                 raise ValueError(
                     f"'population.means' must name exactly the numeric covariates {wanted}; "
                     f"got {sorted(self.population.means)}"
+                )
+            if self.outcome.bands:
+                raise ValueError(
+                    "'outcome.bands' cannot be combined with 'population' means: a band's share "
+                    "at the mean covariates is not the population share in the band"
                 )
             if self.structure.covariates or self.structure.wave:
                 raise ValueError(

@@ -56,7 +56,10 @@ class BernoulliFamily(Family):
         labels = clean_answer_labels(answers)
         success = set(self.outcome.success)
         present = set(labels.unique())
-        for label in self.outcome.success:
+        # Without a 'failure' list an unknown label cannot be caught, so a success label that
+        # never occurs is taken for a typo; with one, typos surface as unknown labels below and
+        # a rare success label may simply be absent from this data.
+        for label in self.outcome.success if self.outcome.failure is None else []:
             if label not in present:
                 raise DataError(
                     f"{source}: column '{column}': success label '{label}' never occurs"

@@ -48,8 +48,9 @@ def check_known_labels(
     if unknown.any():
         bad = labels[unknown]
         rows = labels.index.to_numpy()[np.flatnonzero(unknown.to_numpy())]
-        hint = did_you_mean(str(bad.iloc[0]), known)
+        close = did_you_mean(str(bad.iloc[0]), known).removeprefix(" (did you mean ")
+        hint = f" (close to the spec's {close.removesuffix('?)')}: check both spellings)"
         raise DataError(
             f"{source}: column '{column}' has answer label(s) the spec does not know: "
-            f"{sorted(set(bad))[:5]} ({first_rows(list(rows))}){hint}. {fix}"
+            f"{sorted(set(bad))[:5]} ({first_rows(list(rows))}){hint if close else ''}. {fix}"
         )

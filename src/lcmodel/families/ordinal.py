@@ -70,11 +70,11 @@ class OrdinalFamily(Family):
         return out
 
     def headline(self) -> str:
-        """The first named group, else the mean score, else the first category's share."""
-        if self.outcome.groups:
-            return f"share:{next(iter(self.outcome.groups))}"
+        """The mean score for scales, else the first named group, else the first category."""
         if self.scores is not None:
             return "mean"
+        if self.outcome.groups:
+            return f"share:{next(iter(self.outcome.groups))}"
         return f"share:{self.labels[0]}"
 
     def _quantity_matrix(self) -> np.ndarray:
