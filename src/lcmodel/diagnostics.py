@@ -132,6 +132,11 @@ def compute_diagnostics(
     min_bulk = float(table["ess_bulk"].min())
     min_tail = float(table["ess_tail"].min())
     unknown = table.index[table.isna().any(axis=1)]
+    if len(unknown):
+        # a quantity that is constant across draws (an area fully enumerated by the finite-
+        # population correction) has no R-hat or ESS, and nothing to converge
+        sd = az.summary(idata, var_names=var_names, kind="stats", round_to="none")["sd"]
+        unknown = unknown[sd.reindex(unknown).to_numpy() != 0]
     if chains >= 2 and len(unknown):
         failures.append(
             f"R-hat or ESS could not be computed for {len(unknown)} quantities "
