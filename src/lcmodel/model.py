@@ -32,6 +32,7 @@ import pytensor.tensor as pt
 from lcmodel.cells import Cells, aggregate, as_rows
 from lcmodel.data import AREA, SurveyData, load_survey_data
 from lcmodel.errors import DataError, SpecError, did_you_mean
+from lcmodel.families import get_family
 from lcmodel.priors import PriorSpec, PriorTerm
 from lcmodel.spec import ModelSpec, load_spec
 
@@ -74,7 +75,18 @@ class AreaModel:
     def __init__(self, spec: ModelSpec, data: SurveyData) -> None:
         self.spec = spec
         self.data = data
-        self.family = data.family
+        # the spec's outcome decides the quantities (groups, bands); the data must have been
+        # coded for the same outcome
+        self.family = get_family(spec.outcome)
+        if (
+            spec.outcome.column != data.family.outcome.column
+            or self.family.count_columns != data.count_columns
+        ):
+            raise SpecError(
+                f"spec '{spec.name}' models '{spec.outcome.column}' ({spec.outcome.family}), but "
+                f"the data were prepared for '{data.family.outcome.column}' "
+                f"({data.family.name}); prepare the data with this spec"
+            )
         self.keys: list[str] = [AREA, *(["wave"] if data.wave else []), *data.covariates]
         respondents = data.respondents
         for column in data.covariates:
