@@ -10,6 +10,7 @@ Usage::
 
     python benchmarks/fit_speed.py                      # models/trust.toml, 4 x 1000 draws
     python benchmarks/fit_speed.py --markdown out.md    # also write the table
+    python benchmarks/fit_speed.py --spec models/health.toml --samplers nutpie
 
 Reported per run: wall seconds, sampling seconds (the sampler's own clock), the minimum bulk
 ESS over area values and over sampled parameters, and minimum-ESS per second of wall time and
@@ -50,7 +51,7 @@ def one_run(spec: str, sampler: str, aggregate: bool, draws: int, tune: int, cha
     wall = time.perf_counter() - start
     posterior = result.idata["posterior"]
     sampling = float(posterior.attrs.get("sampling_time", float("nan")))
-    free = [v for v in posterior.data_vars if v not in ("area_value", "area_effect", "wave_effect")]
+    free = [rv.name for rv in model.build().free_RVs]
     ess_params = az.ess(result.idata, var_names=free)
     ess_area = az.ess(result.idata, var_names=["area_value"])
     return {
@@ -111,6 +112,9 @@ def main() -> None:
     parser.add_argument("--tune", type=int, default=1000)
     parser.add_argument("--chains", type=int, default=4)
     parser.add_argument("--markdown", help="write the results table to this file")
+    parser.add_argument(
+        "--samplers", nargs="+", help="samplers to measure (default: every installed one)"
+    )
     parser.add_argument("--one", nargs=2, metavar=("SAMPLER", "UNITS"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     sizes = (args.draws, args.tune, args.chains)
@@ -121,7 +125,7 @@ def main() -> None:
 
     from lcmodel.fitting import available_samplers
 
-    samplers = available_samplers()
+    samplers = [s for s in available_samplers() if not args.samplers or s in args.samplers]
     rows = []
     warm_env = dict(os.environ)
     configs = [(s, u) for s in samplers for u in ("cells", "rows")]
