@@ -115,17 +115,41 @@ def _integer_column(series: pd.Series, column: str, source: str) -> pd.Series:
     return numbers.astype(np.int64)
 
 
+def _reject(
+    bad: pd.Series, values: pd.Series, source: str, subject: str, requirement: str, fix: str = ""
+) -> None:
+    """Raise :class:`DataError` naming the first bad value and its lines, if any is bad.
+
+    Parameters
+    ----------
+    bad
+        Which rows fail (aligned with ``values``; positions are file rows).
+    values
+        The raw values, for the message.
+    source, subject, requirement, fix
+        Message parts: ``"{source}: {subject} {requirement}, not {value} (lines). {fix}"``.
+    """
+    if bad.any():
+        rows = list(np.flatnonzero(bad.to_numpy()))
+        message = (
+            f"{source}: {subject} {requirement}, not {values.iloc[rows[0]]!r} "
+            f"({first_rows(rows)})."
+        )
+        raise DataError(f"{message} {fix}".rstrip())
+
+
 def _numeric_column(series: pd.Series, column: str, source: str) -> pd.Series:
     """Numbers, with blanks kept missing; text or infinities are errors."""
     numbers = pd.to_numeric(series, errors="coerce")
     bad = (numbers.isna() & series.notna()) | np.isinf(numbers.fillna(0.0))
-    if bad.any():
-        rows = list(np.flatnonzero(bad.to_numpy()))
-        raise DataError(
-            f"{source}: column '{column}' must hold numbers, not {series.iloc[rows[0]]!r} "
-            f"({first_rows(rows)}). Fix the values, or list the column under "
-            f"'structure.covariates' if it is categorical."
-        )
+    _reject(
+        bad,
+        series,
+        source,
+        f"column '{column}'",
+        "must hold numbers",
+        "Fix the values, or list the column under 'structure.covariates' if it is categorical.",
+    )
     return numbers.astype(float)
 
 
@@ -194,13 +218,13 @@ def validate_population(frame: pd.DataFrame, spec: ModelSpec, source: str) -> pd
         table[covariate] = values.to_numpy()
     if settings.size:
         size = _numeric_column(frame[settings.size], settings.size, source)
-        bad = size.isna() | ~(size > 0)
-        if bad.any():
-            rows = list(np.flatnonzero(bad.to_numpy()))
-            raise DataError(
-                f"{source}: column '{settings.size}' (population size) must be a positive "
-                f"number, not {frame[settings.size].iloc[rows[0]]!r} ({first_rows(rows)})."
-            )
+        _reject(
+            size.isna() | ~(size > 0),
+            frame[settings.size],
+            source,
+            f"column '{settings.size}' (population size)",
+            "must be a positive number",
+        )
         table["size"] = size.to_numpy()
     return table
 
@@ -393,13 +417,7 @@ def validate_benchmarks(frame: pd.DataFrame, source: str) -> pd.DataFrame:
                 f"{first_rows(list(np.flatnonzero(blank.to_numpy())))}."
             )
     estimate = pd.to_numeric(table["estimate"], errors="coerce")
-    bad = estimate.isna()
-    if bad.any():
-        rows = list(np.flatnonzero(bad.to_numpy()))
-        raise DataError(
-            f"{source}: column 'estimate' must be a number, not {table['estimate'].iloc[rows[0]]!r}"
-            f" ({first_rows(rows)})."
-        )
+    _reject(estimate.isna(), table["estimate"], source, "column 'estimate'", "must be a number")
     table["estimate"] = estimate.astype(float)
     groups = []
     for row, value in enumerate(table["deprivation"]):
@@ -413,13 +431,13 @@ def validate_benchmarks(frame: pd.DataFrame, source: str) -> pd.DataFrame:
     table["deprivation"] = ["all" if g is None else f"{g[0]}-{g[1]}" for g in groups]
     if "n" in table.columns:
         n = pd.to_numeric(table["n"], errors="coerce")
-        bad = table["n"].notna() & (n.isna() | (n <= 0))
-        if bad.any():
-            rows = list(np.flatnonzero(bad.to_numpy()))
-            raise DataError(
-                f"{source}: column 'n' (benchmark sample size) must be a positive number or "
-                f"blank, not {table['n'].iloc[rows[0]]!r} ({first_rows(rows)})."
-            )
+        _reject(
+            table["n"].notna() & (n.isna() | (n <= 0)),
+            table["n"],
+            source,
+            "column 'n' (benchmark sample size)",
+            "must be a positive number or blank",
+        )
         table["n"] = n.astype(float)
     else:
         table["n"] = np.nan
@@ -533,14 +551,14 @@ def prepare_survey_data(
         frame[column] = _numeric_column(survey[column], column, src)
     if structure.weight is not None:
         weight = pd.to_numeric(survey[structure.weight], errors="coerce")
-        bad = weight.isna() | ~(weight > 0) | ~np.isfinite(weight)
-        if bad.any():
-            rows = list(np.flatnonzero(bad.to_numpy()))
-            raise DataError(
-                f"{src}: column '{structure.weight}' (weight) must be a positive number, not "
-                f"{survey[structure.weight].iloc[rows[0]]!r} ({first_rows(rows)}). Fix the "
-                f"weights or drop 'structure.weight' from the spec."
-            )
+        _reject(
+            weight.isna() | ~(weight > 0) | ~np.isfinite(weight),
+            survey[structure.weight],
+            src,
+            f"column '{structure.weight}' (weight)",
+            "must be a positive number",
+            "Fix the weights or drop 'structure.weight' from the spec.",
+        )
         frame["weight"] = weight.astype(float)
 
     answers = survey[spec.outcome.column]
