@@ -186,7 +186,7 @@ def main() -> None:
         )
         lines += [
             "",
-            f"{sampler}: binomial cells sample {speed:.1f}x faster than Bernoulli rows "
+            f"{sampler}: cells sample {speed:.1f}x faster than respondent rows "
             f"(sampling time) and give {rate:.1f}x the minimum ESS per sampling second.",
         ]
     table = "\n".join(lines)
