@@ -12,7 +12,6 @@ import lcmodel
 from lcmodel import AreaModel, FitResult
 from lcmodel.estimates import ESTIMATE_COLUMNS
 from lcmodel.fitting import available_samplers
-from lcmodel.simulate import QUESTIONS, simulate_survey
 
 MODELS = Path(__file__).resolve().parents[1] / "models"
 SMALL = {"draws": 300, "tune": 300, "chains": 2, "seed": 11}
@@ -204,55 +203,3 @@ class TestSampling:
         s_a = cells.posterior["sigma_area"].to_numpy().ravel()
         s_b = rows.posterior["sigma_area"].to_numpy().ravel()
         assert abs(np.median(s_a) - np.median(s_b)) < 0.1 * np.median(s_a)
-
-
-BINARY = [q for q in QUESTIONS.values() if q.kind == "binary"]
-
-
-@pytest.fixture(scope="module")
-def simulated(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, pd.DataFrame]:
-    folder = tmp_path_factory.mktemp("recovery")
-    survey = simulate_survey(n_respondents=3000, n_areas=60, seed=7)
-    survey.write(folder)
-    return folder, survey.truth
-
-
-def _binary_spec(folder: Path, question) -> Path:
-    labels = ", ".join(f'"{label}"' for label in question.success)
-    failures = [label for label in question.labels if label not in question.success]
-    path = folder / f"{question.column}.toml"
-    path.write_text(
-        f'name = "{question.column}"\ndata = "survey.csv"\nareas = "areas.csv"\n'
-        f'[outcome]\ncolumn = "{question.column}"\nsuccess = [{labels}]\n'
-        f"failure = [{', '.join(repr(f).replace(chr(39), chr(34)) for f in failures)}]\n"
-        f'[structure]\narea = "area"\nwave = "wave"\ncovariates = ["age_band", "sex"]\n'
-        f'area_covariates = ["deprivation_decile"]\n'
-    )
-    return path
-
-
-def test_recovery_interval_coverage(simulated: tuple[Path, pd.DataFrame]) -> None:
-    """90% intervals cover the true sample-standardised shares at a rate near 90%.
-
-    240 intervals (4 indicators x 60 areas); with independent intervals a binomial 99.9% range
-    for the coverage is about [0.84, 0.96]. The 50% intervals are the negative control: they
-    must cover about half as often, so the test cannot pass with intervals that are merely wide.
-    """
-    folder, truth = simulated
-    hits90, hits50 = [], []
-    for question in BINARY:
-        result = AreaModel.from_spec(_binary_spec(folder, question)).fit(
-            progressbar=False, draws=500, tune=500, chains=2, seed=3
-        )
-        assert result.diagnostics().n_divergent == 0
-        true = truth[(truth["indicator"] == question.column) & (truth["quantity"] == "share")]
-        true = true.set_index("area")["sample"]
-        for prob, hits in [(0.9, hits90), (0.5, hits50)]:
-            table = result.estimates(prob=prob).set_index("area")
-            inside = (table["lower"] <= true[table.index]) & (true[table.index] <= table["upper"])
-            hits.extend(inside.tolist())
-    coverage90, coverage50 = np.mean(hits90), np.mean(hits50)
-    print(f"coverage: 90% intervals {coverage90:.3f}, 50% intervals {coverage50:.3f}")
-    assert len(hits90) == 240
-    assert 0.84 <= coverage90 <= 0.96, coverage90
-    assert 0.38 <= coverage50 <= 0.62, coverage50
