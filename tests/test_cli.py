@@ -164,3 +164,22 @@ def test_console_script_is_installed() -> None:
     done = subprocess.run([str(lcmodel), "--help"], capture_output=True, text=True, check=False)
     assert done.returncode == 0
     assert "fit" in done.stdout and "simulate" in done.stdout
+
+
+@pytest.mark.sampling
+def test_check_command_prints_the_score_table(capsys) -> None:
+    spec = ROOT / "models" / "anxiety_gaussian.toml"
+    code = main(["check", str(spec), "--draws", "200", "--tune", "200", "--chains", "2", "--quiet"])
+    out = " ".join(capsys.readouterr().out.split())
+    assert code == 0
+    assert "score observed mean lower upper" in out
+    assert "posterior predictive p-value" in out
+
+
+def test_check_command_rejects_specs_without_scores(capsys) -> None:
+    code = main(["check", str(SPEC), "--quiet"])
+    assert code == EXIT_BAD_INPUT
+    assert "no score check for the bernoulli family" in _err(capsys)
+    code = main(["check", str(ROOT / "models" / "health.toml"), "--quiet"])
+    assert code == EXIT_BAD_INPUT
+    assert "needs numeric categories" in _err(capsys)

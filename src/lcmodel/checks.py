@@ -22,8 +22,27 @@ from lcmodel.data import AREA
 from lcmodel.errors import LcmodelError
 from lcmodel.model import AreaModel
 from lcmodel.results import FitResult
+from lcmodel.spec import parse_spec
 
-__all__ = ["ScoreCheck", "score_distribution_check"]
+__all__ = ["SCORE_FAMILIES", "ScoreCheck", "require_scores", "score_distribution_check"]
+
+SCORE_FAMILIES = ("ordinal", "gaussian")
+"""Families whose answers are scores the check can compare."""
+
+
+def require_scores(model: AreaModel) -> None:
+    """Raise :class:`LcmodelError` unless the model's outcome can be checked (before fitting)."""
+    if model.family.name not in SCORE_FAMILIES:
+        raise LcmodelError(
+            f"no score check for the {model.family.name} family; it needs an ordinal or "
+            f"gaussian outcome"
+        )
+    if model.spec.outcome.family == "ordinal" and not all(
+        str(c).lstrip("-").isdigit() for c in model.spec.outcome.category_labels
+    ):
+        raise LcmodelError(
+            "the score check needs numeric categories (such as 0-10); these are labels"
+        )
 
 
 @dataclass(frozen=True)
@@ -49,31 +68,27 @@ class ScoreCheck:
 
 def _score_probabilities(model: AreaModel, result: FitResult) -> tuple[np.ndarray, np.ndarray]:
     """Scores and, per posterior draw, the expected share of answers with each score."""
-    family = model.family.name
+    require_scores(model)
     outcome = model.spec.outcome
-    if family == "ordinal":
+    if model.family.name == "ordinal":
         scores = np.array([float(c) for c in outcome.category_labels])
         quantities = [f"share:{c}" for c in outcome.category_labels]
         values = result.posterior["area_value"].sel(quantity=quantities)
-    elif family == "gaussian":
+    else:  # gaussian
         y = model.data.respondents["y"].to_numpy()
         if not np.all(y == np.round(y)):
             raise LcmodelError("the score check needs whole-number answers")
         scores = np.arange(y.min(), y.max() + 1.0)
         raw = model.spec.model_dump()
         raw["outcome"]["bands"] = {f"{s:g}": [float(s), float(s)] for s in scores}
-        from lcmodel.spec import parse_spec
-
-        per_score = AreaModel(parse_spec(raw, "score check"), model.data)
+        per_score = AreaModel(parse_spec(raw, "score check"), model.data).build()
         computed = pm.compute_deterministics(
-            result.posterior[[rv.name for rv in per_score.build().free_RVs]],
+            result.posterior[[rv.name for rv in per_score.free_RVs]],
             var_names=["area_value"],
-            model=per_score.build(),
+            model=per_score,
             progressbar=False,
         )
         values = computed["area_value"].sel(quantity=[f"share:{s:g}" for s in scores])
-    else:
-        raise LcmodelError(f"no score check for the {family} family")
     n = model.data.areas["n"].reindex(values[AREA].to_numpy()).to_numpy(dtype=float)
     weights = n / n.sum()
     stacked = values.stack(sample=("chain", "draw")).transpose("sample", AREA, "quantity")
@@ -81,9 +96,7 @@ def _score_probabilities(model: AreaModel, result: FitResult) -> tuple[np.ndarra
     return scores, probabilities
 
 
-def score_distribution_check(
-    model: AreaModel, result: FitResult, *, seed: int = 0
-) -> ScoreCheck:
+def score_distribution_check(model: AreaModel, result: FitResult, *, seed: int = 0) -> ScoreCheck:
     """Compare the observed distribution of scores with the model's prediction.
 
     Parameters

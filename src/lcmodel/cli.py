@@ -1,4 +1,4 @@
-"""Command line: ``lcmodel fit|simulate|priors|summarize``.
+"""Command line: ``lcmodel fit|check|simulate|priors|summarize``.
 
 Exit codes: 0 success, 1 unexpected error, 2 bad input (spec, data, arguments),
 3 diagnostics failed (no output written unless ``--allow-failed-diagnostics``).
@@ -119,6 +119,34 @@ def _simulate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _check(args: argparse.Namespace) -> int:
+    from lcmodel.checks import require_scores, score_distribution_check
+    from lcmodel.model import AreaModel
+
+    model = AreaModel.from_spec(args.spec, data=args.data)
+    require_scores(model)
+    result = model.fit(
+        progressbar=not args.quiet,
+        draws=args.draws,
+        tune=args.tune,
+        chains=args.chains,
+        seed=args.seed,
+    )
+    check = score_distribution_check(model, result)
+    with pd.option_context("display.float_format", "{:.3f}".format):
+        print(check.table.to_string(index=False))
+    print(
+        _paragraph(
+            f"\n{model.spec.name}: observed against predicted share of each score "
+            f"(lower/upper: 90% equal-tailed). Mean total variation distance "
+            f"{check.total_variation:.3f}; posterior predictive p-value of the chi-square "
+            f"discrepancy {check.p_value:.2f} (near 0: the model does not reproduce the "
+            f"distribution of answers). {result.diagnostics().message()}"
+        )
+    )
+    return 0
+
+
 def _priors(args: argparse.Namespace) -> int:
     from lcmodel.model import AreaModel
 
@@ -175,6 +203,18 @@ def build_parser() -> argparse.ArgumentParser:
     priors.add_argument("spec")
     priors.add_argument("--data", help="survey file replacing the spec's 'data'")
     priors.set_defaults(handler=_priors)
+
+    check = sub.add_parser(
+        "check", help="fit a spec and check the distribution of its scores (ordinal, gaussian)"
+    )
+    check.add_argument("spec", help="model spec (TOML)")
+    check.add_argument("--data", help="survey file replacing the spec's 'data'")
+    check.add_argument("--draws", type=int)
+    check.add_argument("--tune", type=int)
+    check.add_argument("--chains", type=int)
+    check.add_argument("--seed", type=int)
+    check.add_argument("--quiet", action="store_true", help="no progress bar")
+    check.set_defaults(handler=_check)
 
     summarize = sub.add_parser("summarize", help="print the estimates of a saved result")
     summarize.add_argument("folder")

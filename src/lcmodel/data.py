@@ -132,8 +132,7 @@ def _reject(
     if bad.any():
         rows = list(np.flatnonzero(bad.to_numpy()))
         message = (
-            f"{source}: {subject} {requirement}, not {values.iloc[rows[0]]!r} "
-            f"({first_rows(rows)})."
+            f"{source}: {subject} {requirement}, not {values.iloc[rows[0]]!r} ({first_rows(rows)})."
         )
         raise DataError(f"{message} {fix}".rstrip())
 
