@@ -76,14 +76,7 @@ def _fit(args: argparse.Namespace) -> int:
     if args.data is not None:
         spec = spec.with_overrides(data=Path(args.data).resolve())
     model = AreaModel.from_spec(spec)
-    result = model.fit(
-        progressbar=not args.quiet,
-        draws=args.draws,
-        tune=args.tune,
-        chains=args.chains,
-        seed=args.seed,
-        sampler=args.sampler,
-    )
+    result = model.fit(progressbar=not args.quiet, **_sampling(args))
     diagnostics = result.diagnostics()
     print(format_estimates(result.estimates(), result.headline))
     print()
@@ -125,13 +118,7 @@ def _check(args: argparse.Namespace) -> int:
 
     model = AreaModel.from_spec(args.spec, data=args.data)
     require_scores(model)
-    result = model.fit(
-        progressbar=not args.quiet,
-        draws=args.draws,
-        tune=args.tune,
-        chains=args.chains,
-        seed=args.seed,
-    )
+    result = model.fit(progressbar=not args.quiet, **_sampling(args))
     check = score_distribution_check(model, result)
     with pd.option_context("display.float_format", "{:.3f}".format):
         print(check.table.to_string(index=False))
@@ -166,6 +153,21 @@ def _summarize(args: argparse.Namespace) -> int:
     return 0
 
 
+def _add_sampling_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--draws", type=int, help="posterior draws per chain")
+    parser.add_argument("--tune", type=int, help="tuning steps per chain")
+    parser.add_argument("--chains", type=int, help="number of chains")
+    parser.add_argument("--seed", type=int, help="random seed")
+    parser.add_argument("--sampler", choices=["auto", "pymc", "nutpie", "numpyro"])
+    parser.add_argument("--quiet", action="store_true", help="no progress bar")
+
+
+def _sampling(args: argparse.Namespace) -> dict[str, object]:
+    """The [fit] settings given on the command line (None where not given)."""
+    names = ("draws", "tune", "chains", "seed", "sampler")
+    return {name: getattr(args, name) for name in names}
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``lcmodel`` command."""
     parser = argparse.ArgumentParser(
@@ -178,17 +180,12 @@ def build_parser() -> argparse.ArgumentParser:
     fit.add_argument("spec", help="model spec (TOML)")
     fit.add_argument("--data", help="survey file replacing the spec's 'data'")
     fit.add_argument("--out", help="output folder (default: out/<spec name>)")
-    fit.add_argument("--draws", type=int, help="posterior draws per chain")
-    fit.add_argument("--tune", type=int, help="tuning steps per chain")
-    fit.add_argument("--chains", type=int, help="number of chains")
-    fit.add_argument("--seed", type=int, help="random seed")
-    fit.add_argument("--sampler", choices=["auto", "pymc", "nutpie", "numpyro"])
+    _add_sampling_arguments(fit)
     fit.add_argument(
         "--allow-failed-diagnostics",
         action="store_true",
         help="write outputs even when convergence diagnostics fail (exit code stays 0)",
     )
-    fit.add_argument("--quiet", action="store_true", help="no progress bar")
     fit.set_defaults(handler=_fit)
 
     simulate = sub.add_parser("simulate", help="write a synthetic survey with known truth")
@@ -209,11 +206,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     check.add_argument("spec", help="model spec (TOML)")
     check.add_argument("--data", help="survey file replacing the spec's 'data'")
-    check.add_argument("--draws", type=int)
-    check.add_argument("--tune", type=int)
-    check.add_argument("--chains", type=int)
-    check.add_argument("--seed", type=int)
-    check.add_argument("--quiet", action="store_true", help="no progress bar")
+    _add_sampling_arguments(check)
     check.set_defaults(handler=_check)
 
     summarize = sub.add_parser("summarize", help="print the estimates of a saved result")
