@@ -13,7 +13,10 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-__all__ = ["Cells", "aggregate", "as_rows"]
+__all__ = ["UNIT", "Cells", "aggregate", "as_rows"]
+
+UNIT = "cell"
+"""Dimension name of the likelihood's observation units (cells, or respondent rows)."""
 
 
 @dataclass(frozen=True)

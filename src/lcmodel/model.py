@@ -29,7 +29,7 @@ import pandas as pd
 import pymc as pm
 import pytensor.tensor as pt
 
-from lcmodel.cells import Cells, aggregate, as_rows
+from lcmodel.cells import UNIT, Cells, aggregate, as_rows
 from lcmodel.data import AREA, SurveyData, load_survey_data
 from lcmodel.errors import DataError, SpecError, did_you_mean
 from lcmodel.families import get_family
@@ -43,11 +43,13 @@ if TYPE_CHECKING:
 
 __all__ = ["AreaModel"]
 
-UNIT = "cell"
-"""Dimension name of the likelihood's observation units."""
-
 QUANTITY = "quantity"
 """Dimension name of the area quantities (share, category shares, mean)."""
+
+
+def _prefixed(prefix: str, dim: str) -> str:
+    """Dimension name ``dim`` with ``prefix``; areas are shared and never prefixed."""
+    return dim if dim == AREA else f"{prefix}{dim}"
 
 
 def _prior(dist: str, **params: float) -> PriorSpec:
@@ -256,8 +258,15 @@ class AreaModel:
         """Names of the area quantities (``share``, ``share:<category>``, ``mean``)."""
         return [q.name for q in self.family.quantities()]
 
-    def coords(self) -> dict[str, list[Any]]:
-        """PyMC coordinates: areas, waves, covariate levels, quantities."""
+    def coords(self, prefix: str = "") -> dict[str, list[Any]]:
+        """PyMC coordinates: areas, waves, covariate levels, quantities.
+
+        Parameters
+        ----------
+        prefix
+            Put in front of every dimension name except ``area`` (a joint model holds several
+            indicators whose waves, levels and quantities need their own dimensions).
+        """
         respondents = self.data.respondents
         coords: dict[str, list[Any]] = {AREA: list(self.data.areas.index)}
         if self.data.wave:
@@ -268,7 +277,8 @@ class AreaModel:
             if kind == "categorical":
                 coords[f"area_{column}"] = list(levels)
         coords[QUANTITY] = self.quantities()
-        return coords | self.family.coords()
+        coords |= self.family.coords()
+        return {_prefixed(prefix, name): values for name, values in coords.items()}
 
     def units(self, aggregate_cells: bool | None = None) -> Cells:
         """Observation units of the likelihood: cells (default) or respondent rows.
@@ -340,10 +350,7 @@ class AreaModel:
         return fraction, mean
 
     def _codes(self, keys: pd.DataFrame, coords: dict[str, list[Any]]) -> dict[str, np.ndarray]:
-        codes = {}
-        for column in self.keys:
-            codes[column] = pd.Index(coords[column]).get_indexer(keys[column])
-        return codes
+        return {column: pd.Index(coords[column]).get_indexer(keys[column]) for column in self.keys}
 
     # ------------------------------------------------------------------ build
     def build(self, aggregate_cells: bool | None = None) -> pm.Model:
@@ -363,71 +370,98 @@ class AreaModel:
             ``z_wave`` and the family's own (``cutpoints``, ``sigma``); deterministics
             ``area_effect``, ``wave_effect`` and ``area_value`` (dims ``area, quantity``).
         """
+        with pm.Model(coords=self.coords()) as model:
+            self.add_terms(aggregate_cells=aggregate_cells)
+        return model
+
+    def add_terms(
+        self,
+        *,
+        aggregate_cells: bool | None = None,
+        prefix: str = "",
+        z_area: Any | None = None,
+    ) -> None:
+        """Add this indicator's variables, likelihood and area values to the model in context.
+
+        :meth:`build` calls it on a fresh model; a joint model calls it once per indicator,
+        each inside a named sub-model.
+
+        Parameters
+        ----------
+        aggregate_cells
+            Likelihood over cells (default) or respondent rows.
+        prefix
+            Prefix of this indicator's dimensions; the model in context must already hold
+            ``coords(prefix)``.
+        z_area
+            Standardised area effects (one per area, unit variance) from outside, for example
+            correlated with other indicators'; by default independent ``Normal(0, 1)``.
+        """
         priors = self.priors()
         coords = self.coords()
         units = self.units(aggregate_cells)
         reference = self.reference_cells()
-        with pm.Model(coords=coords) as model:
-            model.add_coord(UNIT, np.arange(len(units)))
-            intercept = priors["intercept"].build("intercept") if self.family.has_intercept else 0
-            beta = {
-                column: priors[f"beta_{column}"].build(f"beta_{column}", dims=column)
-                for column in self.data.covariates
-            }
-            slopes = {
-                column: priors[f"beta_{column}"].build(f"beta_{column}") for column in self._numeric
-            }
-            sigma_area = priors["sigma_area"].build("sigma_area")
+
+        def dim(name: str) -> str:
+            return _prefixed(prefix, name)
+
+        model = pm.modelcontext(None)
+        model.add_coord(dim(UNIT), np.arange(len(units)))
+        intercept = priors["intercept"].build("intercept") if self.family.has_intercept else 0
+        beta = {
+            column: priors[f"beta_{column}"].build(f"beta_{column}", dims=dim(column))
+            for column in self.data.covariates
+        }
+        slopes = {
+            column: priors[f"beta_{column}"].build(f"beta_{column}") for column in self._numeric
+        }
+        sigma_area = priors["sigma_area"].build("sigma_area")
+        if z_area is None:
             z_area = pm.Normal("z_area", 0.0, 1.0, dims=AREA)
-            area_effect = pm.Deterministic("area_effect", z_area * sigma_area, dims=AREA)
-            area_term = area_effect
-            for column, (kind, values) in self._area_design.items():
-                name = f"gamma_{column}"
-                if kind == "numeric":
-                    gamma = priors[name].build(name)
-                    area_term = area_term + gamma * pt.as_tensor(np.asarray(values))
-                else:
-                    gamma = priors[name].build(name, dims=f"area_{column}")
-                    level = pd.Index(values).get_indexer(
-                        self.data.areas[column].astype(str).to_numpy()
-                    )
-                    area_term = area_term + gamma[level]
-            wave_effect = None
-            if self.data.wave:
-                sigma_wave = priors["sigma_wave"].build("sigma_wave")
-                z_wave = pm.ZeroSumNormal("z_wave", sigma=1.0, dims="wave")
-                wave_effect = pm.Deterministic("wave_effect", z_wave * sigma_wave, dims="wave")
-            params = self.family.add_parameters(priors)
+        area_effect = pm.Deterministic("area_effect", z_area * sigma_area, dims=AREA)
+        area_term = area_effect
+        for column, (kind, values) in self._area_design.items():
+            name = f"gamma_{column}"
+            if kind == "numeric":
+                gamma = priors[name].build(name)
+                area_term = area_term + gamma * pt.as_tensor(np.asarray(values))
+            else:
+                gamma = priors[name].build(name, dims=dim(f"area_{column}"))
+                level = pd.Index(values).get_indexer(self.data.areas[column].astype(str).to_numpy())
+                area_term = area_term + gamma[level]
+        wave_effect = None
+        if self.data.wave:
+            sigma_wave = priors["sigma_wave"].build("sigma_wave")
+            z_wave = pm.ZeroSumNormal("z_wave", sigma=1.0, dims=dim("wave"))
+            wave_effect = pm.Deterministic("wave_effect", z_wave * sigma_wave, dims=dim("wave"))
+        params = self.family.add_parameters(priors)
 
-            def predictor(keys: pd.DataFrame) -> Any:
-                codes = self._codes(keys, coords)
-                eta = intercept + area_term[codes[AREA]]
-                for column, effect in beta.items():
-                    eta = eta + effect[codes[column]]
-                for column, slope in slopes.items():
-                    mean, sd = self._numeric[column]
-                    eta = eta + slope * ((keys[column].to_numpy(dtype=float) - mean) / sd)
-                if wave_effect is not None:
-                    eta = eta + wave_effect[codes["wave"]]
-                return eta
+        def predictor(keys: pd.DataFrame) -> Any:
+            codes = self._codes(keys, coords)
+            eta = intercept + area_term[codes[AREA]]
+            for column, effect in beta.items():
+                eta = eta + effect[codes[column]]
+            for column, slope in slopes.items():
+                mean, sd = self._numeric[column]
+                eta = eta + slope * ((keys[column].to_numpy(dtype=float) - mean) / sd)
+            if wave_effect is not None:
+                eta = eta + wave_effect[codes["wave"]]
+            return eta
 
-            self.family.add_likelihood(predictor(units.keys), units, params, UNIT)
+        self.family.add_likelihood(predictor(units.keys), units, params, dim)
 
-            expected = self.family.expected_quantities(predictor(reference), params)
-            ref_area = self._codes(reference, coords)[AREA]
-            weight = reference["weight"].to_numpy(dtype=float)
-            total = np.bincount(ref_area, weights=weight, minlength=len(coords[AREA]))
-            share = (weight / total[ref_area])[:, None]
-            shape = (len(coords[AREA]), len(coords[QUANTITY]))
-            area_value = pt.zeros(shape)[ref_area].inc(share * expected)
-            correction = self._finite_population()
-            if correction is not None:
-                fraction, sample_mean = correction
-                area_value = (1.0 - fraction)[:, None] * area_value + fraction[
-                    :, None
-                ] * sample_mean
-            pm.Deterministic("area_value", area_value, dims=(AREA, QUANTITY))
-        return model
+        expected = self.family.expected_quantities(predictor(reference), params)
+        ref_area = self._codes(reference, coords)[AREA]
+        weight = reference["weight"].to_numpy(dtype=float)
+        total = np.bincount(ref_area, weights=weight, minlength=len(coords[AREA]))
+        share = (weight / total[ref_area])[:, None]
+        shape = (len(coords[AREA]), len(coords[QUANTITY]))
+        area_value = pt.zeros(shape)[ref_area].inc(share * expected)
+        correction = self._finite_population()
+        if correction is not None:
+            fraction, sample_mean = correction
+            area_value = (1.0 - fraction)[:, None] * area_value + fraction[:, None] * sample_mean
+        pm.Deterministic("area_value", area_value, dims=(AREA, dim(QUANTITY)))
 
     # -------------------------------------------------------------------- fit
     def fit(self, *, progressbar: bool = True, **overrides: Any) -> FitResult:

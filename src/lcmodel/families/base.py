@@ -10,6 +10,7 @@ validation, the linear predictor, fitting, estimates, files) is shared.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, ClassVar, Literal
 
@@ -106,7 +107,9 @@ class Family(ABC):
         return {}
 
     @abstractmethod
-    def add_likelihood(self, eta: Any, units: Cells, params: dict[str, Any], dims: str) -> None:
+    def add_likelihood(
+        self, eta: Any, units: Cells, params: dict[str, Any], dim: Callable[[str], str]
+    ) -> None:
         """Add the observed-data likelihood to the model in context.
 
         Parameters
@@ -117,8 +120,9 @@ class Family(ABC):
             Cells or rows with their counts.
         params
             The family's parameters from :meth:`add_parameters`.
-        dims
-            Name of the unit dimension.
+        dim
+            Maps a dimension name (:data:`lcmodel.cells.UNIT`, or one of :meth:`coords`) to
+            its name in the model (a joint model prefixes each indicator's dimensions).
         """
 
     @abstractmethod

@@ -9,13 +9,14 @@ much faster.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
 import pymc as pm
 
-from lcmodel.cells import Cells
+from lcmodel.cells import UNIT, Cells
 from lcmodel.errors import DataError, did_you_mean, first_rows
 from lcmodel.families.base import Family, Quantity
 from lcmodel.families.labels import check_known_labels, clean_answer_labels
@@ -95,13 +96,15 @@ class BernoulliFamily(Family):
             )
         return ones.to_numpy(dtype=np.int64)
 
-    def add_likelihood(self, eta: Any, units: Cells, params: dict[str, Any], dims: str) -> None:
+    def add_likelihood(
+        self, eta: Any, units: Cells, params: dict[str, Any], dim: Callable[[str], str]
+    ) -> None:
         """Binomial likelihood of success counts (Bernoulli when every unit has one trial)."""
         successes = units.counts[:, 0]
         if np.all(units.trials == 1):
-            pm.Bernoulli("y", logit_p=eta, observed=successes, dims=dims)
+            pm.Bernoulli("y", logit_p=eta, observed=successes, dims=dim(UNIT))
         else:
-            pm.Binomial("y", n=units.trials, logit_p=eta, observed=successes, dims=dims)
+            pm.Binomial("y", n=units.trials, logit_p=eta, observed=successes, dims=dim(UNIT))
 
     def expected_quantities(self, eta: Any, params: dict[str, Any]) -> Any:
         """Probability of success, as a one-column matrix."""

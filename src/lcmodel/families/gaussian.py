@@ -18,6 +18,7 @@ informative whatever the outcome's units.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, ClassVar
 
 import numpy as np
@@ -25,7 +26,7 @@ import pandas as pd
 import pymc as pm
 import pytensor.tensor as pt
 
-from lcmodel.cells import Cells
+from lcmodel.cells import UNIT, Cells
 from lcmodel.errors import DataError, first_rows
 from lcmodel.families.base import Family, Quantity
 from lcmodel.priors import PriorSpec, PriorTerm
@@ -106,16 +107,18 @@ class GaussianFamily(Family):
         """The residual sd."""
         return {"sigma": priors["sigma"].build("sigma")}
 
-    def add_likelihood(self, eta: Any, units: Cells, params: dict[str, Any], dims: str) -> None:
+    def add_likelihood(
+        self, eta: Any, units: Cells, params: dict[str, Any], dim: Callable[[str], str]
+    ) -> None:
         """Normal rows, or cell means plus within-cell sums of squares."""
         sigma = params["sigma"]
         n = units.trials.astype(float)
         total, squares = units.counts[:, 0], units.counts[:, 1]
         if np.all(units.trials == 1):
-            pm.Normal("y", mu=eta, sigma=sigma, observed=total, dims=dims)
+            pm.Normal("y", mu=eta, sigma=sigma, observed=total, dims=dim(UNIT))
             return
         mean = total / n
-        pm.Normal("y", mu=eta, sigma=sigma / np.sqrt(n), observed=mean, dims=dims)
+        pm.Normal("y", mu=eta, sigma=sigma / np.sqrt(n), observed=mean, dims=dim(UNIT))
         within = np.maximum(squares - n * mean**2, 0.0)
         if np.any(units.trials >= 2):
             # what the rows' likelihood holds beyond the cell means: a term in sigma only

@@ -17,6 +17,7 @@ mean score.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, ClassVar
 
 import numpy as np
@@ -24,7 +25,7 @@ import pandas as pd
 import pymc as pm
 import pytensor.tensor as pt
 
-from lcmodel.cells import Cells
+from lcmodel.cells import UNIT, Cells
 from lcmodel.errors import DataError, first_rows
 from lcmodel.families.base import Family, Quantity
 from lcmodel.families.labels import check_known_labels, clean_answer_labels
@@ -162,15 +163,19 @@ class OrdinalFamily(Family):
         lower = pt.concatenate([above, zeros], axis=1)
         return upper - lower
 
-    def add_likelihood(self, eta: Any, units: Cells, params: dict[str, Any], dims: str) -> None:
+    def add_likelihood(
+        self, eta: Any, units: Cells, params: dict[str, Any], dim: Callable[[str], str]
+    ) -> None:
         """Multinomial counts per cell (ordered logistic when every unit is one respondent)."""
         cutpoints = params["cutpoints"]
         if np.all(units.trials == 1):
             category = units.counts.argmax(axis=1)
-            pm.OrderedLogistic("y", eta=eta, cutpoints=cutpoints, observed=category, dims=dims)
+            pm.OrderedLogistic("y", eta=eta, cutpoints=cutpoints, observed=category, dims=dim(UNIT))
         else:
             p = self._probabilities(eta, cutpoints)
-            pm.Multinomial("y", n=units.trials, p=p, observed=units.counts, dims=(dims, "category"))
+            pm.Multinomial(
+                "y", n=units.trials, p=p, observed=units.counts, dims=(dim(UNIT), dim("category"))
+            )
 
     def expected_quantities(self, eta: Any, params: dict[str, Any]) -> Any:
         """Category probabilities mapped to shares, group shares and the mean score."""
