@@ -16,7 +16,7 @@ import xarray as xr
 from lcmodel.comparison import benchmark_draws
 from lcmodel.data import AREA
 
-__all__ = ["ESTIMATE_COLUMNS", "area_estimates", "interval_label"]
+__all__ = ["ESTIMATE_COLUMNS", "area_estimates", "bounds", "interval_label"]
 
 ESTIMATE_COLUMNS = [
     "area",
@@ -53,7 +53,7 @@ def interval_label(prob: float, kind: str) -> str:
     return f"{prob * 100:g}% {name}"
 
 
-def _bounds(draws: np.ndarray, prob: float, kind: str) -> tuple[float, float]:
+def bounds(draws: np.ndarray, prob: float, kind: str) -> tuple[float, float]:
     """Interval bounds of one quantity's draws (a 1-D array)."""
     if kind == "eti":
         tail = (1.0 - prob) / 2.0
@@ -105,8 +105,8 @@ def area_estimates(
     samples = draws.to_numpy()[i, j]
     table["mean"] = samples.mean(axis=1)
     table["sd"] = samples.std(axis=1, ddof=1)
-    bounds = np.array([_bounds(row, prob, kind) for row in samples])
-    table["lower"], table["upper"] = bounds[:, 0], bounds[:, 1]
+    limits = np.array([bounds(row, prob, kind) for row in samples])
+    table["lower"], table["upper"] = limits[:, 0], limits[:, 1]
     table["interval"] = interval_label(prob, kind)
 
     rng = np.random.default_rng(seed)
@@ -123,7 +123,7 @@ def area_estimates(
             bounded=table.at[row, "kind"] == "share",
         )
         diff = samples[row] - reference
-        comparison[row] = [diff.mean(), *_bounds(diff, prob, kind), (diff > 0).mean()]
+        comparison[row] = [diff.mean(), *bounds(diff, prob, kind), (diff > 0).mean()]
     table[["diff_mean", "diff_lower", "diff_upper", "p_above_benchmark"]] = comparison
 
     dataset = values.to_dataset(name="v")

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 import pymc as pm
+import xarray as xr
 
 from lcmodel.comparison import match_benchmarks
 from lcmodel.data import AREA
@@ -30,7 +31,14 @@ if TYPE_CHECKING:
     from lcmodel.model import AreaModel
     from lcmodel.results import FitResult
 
-__all__ = ["available_samplers", "fit_model", "resolve_sampler"]
+__all__ = [
+    "available_samplers",
+    "fit_model",
+    "indicator_metadata",
+    "resolve_sampler",
+    "run_metadata",
+    "sample",
+]
 
 _SAMPLER_MODULES = {"pymc": ("pymc",), "nutpie": ("nutpie",), "numpyro": ("numpyro", "jax")}
 _INSTALL_HINT = {
@@ -152,6 +160,70 @@ def area_inputs(model: AreaModel) -> pd.DataFrame:
     return pd.concat(parts).rename_axis(AREA).reset_index()
 
 
+def sample(
+    pymc_model: pm.Model, settings: FitSpec, seed: int, *, progressbar: bool
+) -> tuple[xr.DataTree, float]:
+    """Run NUTS on ``pymc_model`` with a spec's ``[fit]`` settings.
+
+    Parameters
+    ----------
+    pymc_model
+        The model to sample.
+    settings
+        Draws, tuning, chains, sampler, target acceptance and cores.
+    seed
+        Random seed.
+    progressbar
+        Show the sampler's progress bar.
+
+    Returns
+    -------
+    tuple
+        The posterior (``xarray.DataTree``) and the wall time in seconds.
+    """
+    sampler = resolve_sampler(settings.sampler)
+    start = time.perf_counter()
+    idata = pm.sample(
+        draws=settings.draws,
+        tune=settings.tune,
+        chains=settings.chains,
+        cores=settings.cores or available_cores(settings.chains),
+        random_seed=seed,
+        nuts_sampler=sampler,
+        progressbar=progressbar,
+        compute_convergence_checks=False,
+        model=pymc_model,
+        nuts={"target_accept": settings.target_accept},
+        **_process_context(sampler),
+    )
+    return idata, time.perf_counter() - start
+
+
+def run_metadata(seed: int, sampler: str, wall: float) -> dict[str, Any]:
+    """What every result records about its run: versions, time, seed, sampler, wall time."""
+    return {
+        "lcmodel_version": version("lcmodel"),
+        "versions": {name: _version_of(name) for name in ("pymc", "pytensor", "arviz", sampler)},
+        "created": datetime.now(UTC).isoformat(timespec="seconds"),
+        "seed": seed,
+        "sampler": sampler,
+        "wall_seconds": round(wall, 3),
+    }
+
+
+def indicator_metadata(model: AreaModel) -> dict[str, Any]:
+    """What a result records about one indicator's data and family."""
+    return {
+        "data_hash": model.data.data_hash,
+        "n_respondents": len(model.data.respondents),
+        "n_missing_outcome": model.data.n_missing_outcome,
+        "n_missing_covariates": model.data.n_missing_covariates,
+        "family": model.family.name,
+        "headline": model.family.headline(),
+        "weighted_direct": model.data.weighted,
+    }
+
+
 def fit_model(model: AreaModel, *, progressbar: bool = True, **overrides: Any) -> FitResult:
     """Sample ``model`` and wrap the posterior in a :class:`~lcmodel.results.FitResult`.
 
@@ -176,47 +248,16 @@ def fit_model(model: AreaModel, *, progressbar: bool = True, **overrides: Any) -
     if any(value is not None for value in overrides.values()):
         model = AreaModel(model.spec.with_overrides(**overrides), model.data)
     spec = model.spec
-    settings = spec.fit
-    seed = settings.seed if settings.seed is not None else draw_seed()
-    sampler = resolve_sampler(settings.sampler)
+    seed = spec.fit.seed if spec.fit.seed is not None else draw_seed()
+    sampler = resolve_sampler(spec.fit.sampler)
     inputs = area_inputs(model)  # benchmark matching warns before, not after, sampling
-    start = time.perf_counter()
     pymc_model = model.build()
-    idata = pm.sample(
-        draws=settings.draws,
-        tune=settings.tune,
-        chains=settings.chains,
-        cores=settings.cores or available_cores(settings.chains),
-        random_seed=seed,
-        nuts_sampler=sampler,
-        progressbar=progressbar,
-        compute_convergence_checks=False,
-        model=pymc_model,
-        nuts={"target_accept": settings.target_accept},
-        **_process_context(sampler),
-    )
-    wall = time.perf_counter() - start
+    idata, wall = sample(pymc_model, spec.fit, seed, progressbar=progressbar)
     checked = [rv.name for rv in pymc_model.free_RVs] + ["area_value"]
-    diagnostics = compute_diagnostics(idata, checked)
-    metadata = {
-        "lcmodel_version": version("lcmodel"),
-        "versions": {name: _version_of(name) for name in ("pymc", "pytensor", "arviz", sampler)},
-        "created": datetime.now(UTC).isoformat(timespec="seconds"),
-        "data_hash": model.data.data_hash,
-        "seed": seed,
-        "sampler": sampler,
-        "wall_seconds": round(wall, 3),
-        "n_respondents": len(model.data.respondents),
-        "n_missing_outcome": model.data.n_missing_outcome,
-        "n_missing_covariates": model.data.n_missing_covariates,
-        "family": model.family.name,
-        "headline": model.family.headline(),
-        "weighted_direct": model.data.weighted,
-    }
     return FitResult(
         idata=idata,
         spec=spec.with_overrides(seed=seed),
         inputs=inputs,
-        diagnostics=diagnostics,
-        metadata=metadata,
+        diagnostics=compute_diagnostics(idata, checked),
+        metadata=run_metadata(seed, sampler, wall) | indicator_metadata(model),
     )

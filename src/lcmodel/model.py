@@ -418,6 +418,8 @@ class AreaModel:
         sigma_area = priors["sigma_area"].build("sigma_area")
         if z_area is None:
             z_area = pm.Normal("z_area", 0.0, 1.0, dims=AREA)
+        else:  # recorded, so this indicator's posterior has every variable of a separate fit
+            z_area = pm.Deterministic("z_area", z_area, dims=AREA)
         area_effect = pm.Deterministic("area_effect", z_area * sigma_area, dims=AREA)
         area_term = area_effect
         for column, (kind, values) in self._area_design.items():

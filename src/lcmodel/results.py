@@ -9,12 +9,10 @@ per-area inputs of the estimates, package versions, the seed and a hash of the i
 from __future__ import annotations
 
 import json
-import math
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import arviz as az
-import numpy as np
 import pandas as pd
 import xarray as xr
 
@@ -22,7 +20,11 @@ from lcmodel._io import atomic_folder
 from lcmodel.diagnostics import Diagnostics, summary_table
 from lcmodel.errors import LcmodelError
 from lcmodel.estimates import area_estimates, interval_label
-from lcmodel.spec import ModelSpec, parse_spec
+from lcmodel.spec import ModelSpec, parse_joint_spec, parse_spec
+from lcmodel.storage import frame_from_json, frame_to_json, netcdf_ready, write_json
+
+if TYPE_CHECKING:
+    from lcmodel.joint_results import JointFitResult
 
 __all__ = ["FitResult", "load"]
 
@@ -30,43 +32,6 @@ RESULT_MARKER = "result.json"
 """The file that marks a folder as a saved result (and so safe to replace)."""
 
 FILES = ("estimates.csv", "posterior.nc", "diagnostics.json", "result.json", "forest.png")
-
-
-def _json_ready(value: Any) -> Any:
-    """Replace NaN floats (not valid JSON) by ``None``, recursively."""
-    if isinstance(value, dict):
-        return {k: _json_ready(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_json_ready(v) for v in value]
-    if isinstance(value, float) and math.isnan(value):
-        return None
-    return value
-
-
-def _frame_to_json(frame: pd.DataFrame) -> dict[str, Any]:
-    def clean(value: Any) -> Any:
-        if isinstance(value, float | np.floating) and math.isnan(value):
-            return None
-        return value.item() if isinstance(value, np.generic) else value
-
-    return {
-        "index": [clean(v) for v in frame.index],
-        "index_name": frame.index.name,
-        "index_dtype": str(frame.index.dtype),
-        "columns": {c: [clean(v) for v in frame[c]] for c in frame.columns},
-        "dtypes": {c: str(frame[c].dtype) for c in frame.columns},
-    }
-
-
-def _frame_from_json(data: dict[str, Any]) -> pd.DataFrame:
-    index = pd.Index(data["index"], name=data["index_name"]).astype(data["index_dtype"])
-    frame = pd.DataFrame(data["columns"], index=index)
-    for column, dtype in data["dtypes"].items():
-        values = frame[column]
-        if dtype.startswith("float"):
-            values = values.astype(object).where(values.notna(), np.nan)
-        frame[column] = values.astype(dtype)
-    return frame
 
 
 class FitResult:
@@ -253,19 +218,15 @@ class FitResult:
 
     def _write(self, folder: Path) -> None:
         self.estimates().to_csv(folder / "estimates.csv", index=False)
-        _posterior_for_netcdf(self.idata).to_netcdf(folder / "posterior.nc", engine="h5netcdf")
-        (folder / "diagnostics.json").write_text(
-            json.dumps(_json_ready(self._diagnostics.to_dict()), indent=2, allow_nan=False) + "\n"
-        )
+        netcdf_ready(self.idata).to_netcdf(folder / "posterior.nc", engine="h5netcdf")
+        write_json(folder / "diagnostics.json", self._diagnostics.to_dict())
         payload = {
             "spec": self.spec.model_dump(mode="json"),
             "metadata": self.metadata,
-            "inputs": _frame_to_json(self.inputs),
+            "inputs": frame_to_json(self.inputs),
             "interval": interval_label(self.spec.fit.interval, self.spec.fit.interval_kind),
         }
-        (folder / "result.json").write_text(
-            json.dumps(_json_ready(payload), indent=2, allow_nan=False) + "\n"
-        )
+        write_json(folder / "result.json", payload)
         import matplotlib.pyplot as plt
 
         fig, _ = self.plot_forest()
@@ -275,27 +236,18 @@ class FitResult:
             plt.close(fig)
 
 
-def _posterior_for_netcdf(idata: xr.DataTree) -> xr.DataTree:
-    """Drop variables netCDF cannot store (object arrays holding ``None``, e.g. messages)."""
-    tree = idata.copy()
-    for node in tree.subtree:
-        drop = [
-            name
-            for name, var in node.dataset.data_vars.items()
-            if var.dtype == object and any(v is None for v in np.ravel(var.values))
-        ]
-        if drop:
-            node.dataset = node.dataset.drop_vars(drop)
-    return tree
-
-
-def load(folder: str | Path) -> FitResult:
-    """Restore a result written by :meth:`FitResult.save`.
+def load(folder: str | Path) -> FitResult | JointFitResult:
+    """Restore a result written by :meth:`FitResult.save` or :meth:`JointFitResult.save`.
 
     Parameters
     ----------
     folder
         A folder written by ``save`` (or by ``lcmodel fit``).
+
+    Returns
+    -------
+    FitResult or JointFitResult
+        Whichever was saved.
 
     Raises
     ------
@@ -309,10 +261,21 @@ def load(folder: str | Path) -> FitResult:
     payload = json.loads((folder / "result.json").read_text())
     diagnostics = Diagnostics.from_dict(json.loads((folder / "diagnostics.json").read_text()))
     idata = az.from_netcdf(folder / "posterior.nc", engine="h5netcdf").load()
+    source = str(folder / "result.json")
+    if payload.get("kind") == "joint":
+        from lcmodel.joint_results import JointFitResult
+
+        return JointFitResult(
+            idata=idata,
+            spec=parse_joint_spec(payload["spec"], source=source),
+            inputs={name: frame_from_json(frame) for name, frame in payload["inputs"].items()},
+            diagnostics=diagnostics,
+            metadata=payload["metadata"],
+        )
     return FitResult(
         idata=idata,
-        spec=parse_spec(payload["spec"], source=str(folder / "result.json")),
-        inputs=_frame_from_json(payload["inputs"]),
+        spec=parse_spec(payload["spec"], source=source),
+        inputs=frame_from_json(payload["inputs"]),
         diagnostics=diagnostics,
         metadata=payload["metadata"],
     )

@@ -27,13 +27,22 @@ from lcmodel.priors import PriorSpec
 __all__ = [
     "DEFAULT_INTERVAL",
     "BenchmarkSpec",
+    "CorrelationSpec",
     "FitSpec",
+    "JointSpec",
     "ModelSpec",
     "OutcomeSpec",
     "PopulationSpec",
     "StructureSpec",
+    "load_any_spec",
+    "load_joint_spec",
     "load_spec",
+    "parse_joint_spec",
+    "parse_spec",
 ]
+
+NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]*$"
+"""What a model name may hold (it names the output folder and prefixes joint variables)."""
 
 DEFAULT_INTERVAL = 0.9
 """Default posterior interval probability, used everywhere an interval is reported."""
@@ -233,7 +242,7 @@ class ModelSpec(_Strict):
     """
 
     name: str = Field(
-        pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$",
+        pattern=NAME_PATTERN,
         description="Model name: letters, digits, '_', '.', '-' (it names the output folder).",
     )
     data: Path
@@ -315,10 +324,85 @@ class ModelSpec(_Strict):
         return ModelSpec.model_validate(data)
 
 
-def _section_fields(loc: tuple[int | str, ...]) -> list[str]:
-    """Allowed keys at the table that ``loc`` points into."""
-    model: type[BaseModel] = ModelSpec
+class CorrelationSpec(_Strict):
+    """Prior on the correlation of area effects across the indicators of a joint model."""
+
+    eta: float = Field(
+        default=2.0,
+        gt=0,
+        description="LKJ shape: 1 is uniform over correlation matrices; larger values pull "
+        "correlations towards 0.",
+    )
+
+
+class JointSpec(_Strict):
+    """A joint model of several indicators with correlated area effects.
+
+    ``indicators`` are complete single-indicator specs (in a TOML file, paths to them). They
+    must share the survey file, the areas table and the area column; each keeps its own
+    outcome, covariates, benchmark and priors. The joint spec's ``[fit]`` replaces theirs.
+    """
+
+    name: str = Field(pattern=NAME_PATTERN, description="Model name (names the output folder).")
+    indicators: list[ModelSpec] = Field(min_length=2, description="The indicators, in order.")
+    correlation: CorrelationSpec = Field(default_factory=CorrelationSpec)
+    fit: FitSpec = Field(default_factory=FitSpec)
+
+    @model_validator(mode="after")
+    def _shared(self) -> JointSpec:
+        names = [spec.name for spec in self.indicators]
+        repeated = sorted({n for n in names if names.count(n) > 1})
+        if repeated:
+            raise ValueError(
+                f"indicator names must differ, but {repeated} appear more than once; give "
+                f"each indicator spec its own 'name'"
+            )
+        first = self.indicators[0]
+        for spec in self.indicators[1:]:
+            for key, mine, theirs in [
+                ("data", spec.data, first.data),
+                ("areas", spec.areas, first.areas),
+                ("structure.area", spec.structure.area, first.structure.area),
+            ]:
+                if mine != theirs:
+                    raise ValueError(
+                        f"indicators share one survey: '{spec.name}' has {key} = '{mine}' but "
+                        f"'{first.name}' has '{theirs}'"
+                    )
+        return self
+
+    @property
+    def names(self) -> list[str]:
+        """Indicator names, in order."""
+        return [spec.name for spec in self.indicators]
+
+    def with_overrides(self, **changes: Any) -> JointSpec:
+        """Return a copy with ``fit`` fields replaced (``None`` values ignored).
+
+        Parameters
+        ----------
+        **changes
+            Any :class:`FitSpec` field.
+        """
+        changes = {k: v for k, v in changes.items() if v is not None}
+        unknown = set(changes) - set(FitSpec.model_fields)
+        if unknown:
+            raise SpecError(f"a joint spec overrides [fit] settings only, not {sorted(unknown)}")
+        data = self.model_dump()
+        data["fit"] = {**data["fit"], **changes}
+        return parse_joint_spec(data, source="overrides")
+
+    def indicator_specs(self) -> list[ModelSpec]:
+        """The indicator specs, each with the joint ``[fit]`` settings."""
+        fit = self.fit.model_dump()
+        return [spec.with_overrides(**fit) for spec in self.indicators]
+
+
+def _section_fields(loc: tuple[int | str, ...], model: type[BaseModel]) -> list[str]:
+    """Allowed keys at the table that ``loc`` points into, in a spec of type ``model``."""
     for part in loc[:-1]:
+        if isinstance(part, int):  # a list item: its type is the list's
+            continue
         field = model.model_fields.get(str(part))
         annotation = getattr(field, "annotation", None) if field else None
         candidates = [annotation, *getattr(annotation, "__args__", ())]
@@ -329,11 +413,11 @@ def _section_fields(loc: tuple[int | str, ...]) -> list[str]:
     return list(model.model_fields)
 
 
-def _format_error(error: dict[str, Any]) -> str:
+def _format_error(error: dict[str, Any], model: type[BaseModel]) -> str:
     loc = tuple(error["loc"])
     where = ".".join(str(p) for p in loc) or "(top level)"
     if error["type"] == "extra_forbidden":
-        allowed = _section_fields(loc)
+        allowed = _section_fields(loc, model)
         return (
             f"unknown key '{where}'{did_you_mean(str(loc[-1]), allowed)}; "
             f"allowed keys here: {', '.join(allowed)}"
@@ -342,6 +426,16 @@ def _format_error(error: dict[str, Any]) -> str:
         return f"missing required key '{where}'"
     message = str(error["msg"]).removeprefix("Value error, ")
     return f"'{where}': {message}" if loc else message
+
+
+def _validate[S: BaseModel](kind: type[S], raw: dict[str, Any], source: str) -> S:
+    try:
+        return kind.model_validate(raw)
+    except ValidationError as exc:
+        problems = [_format_error(dict(e), kind) for e in exc.errors()]
+        bullet = "\n  - ".join(problems)
+        what = "joint model spec" if kind is JointSpec else "model spec"
+        raise SpecError(f"{source}: invalid {what}:\n  - {bullet}") from None
 
 
 def parse_spec(raw: dict[str, Any], source: str) -> ModelSpec:
@@ -354,12 +448,29 @@ def parse_spec(raw: dict[str, Any], source: str) -> ModelSpec:
     source
         Where it came from, for the message (usually the file path).
     """
+    return _validate(ModelSpec, raw, source)
+
+
+def parse_joint_spec(raw: dict[str, Any], source: str) -> JointSpec:
+    """Validate a joint spec dictionary (see :class:`JointSpec`).
+
+    Parameters
+    ----------
+    raw
+        The parsed TOML, its ``indicators`` either paths or full indicator specs.
+    source
+        Where it came from, for the message.
+    """
+    return _validate(JointSpec, raw, source)
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    if not path.is_file():
+        raise SpecError(f"{path}: spec file not found")
     try:
-        return ModelSpec.model_validate(raw)
-    except ValidationError as exc:
-        problems = [_format_error(dict(e)) for e in exc.errors()]
-        bullet = "\n  - ".join(problems)
-        raise SpecError(f"{source}: invalid model spec:\n  - {bullet}") from None
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise SpecError(f"{path}: not valid TOML: {exc}") from None
 
 
 def load_spec(path: str | Path) -> ModelSpec:
@@ -381,10 +492,57 @@ def load_spec(path: str | Path) -> ModelSpec:
         When the file is missing, is not valid TOML, or fails validation.
     """
     path = Path(path)
-    if not path.is_file():
-        raise SpecError(f"{path}: spec file not found")
-    try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
-    except tomllib.TOMLDecodeError as exc:
-        raise SpecError(f"{path}: not valid TOML: {exc}") from None
+    raw = _read_toml(path)
+    if "indicators" in raw:
+        raise SpecError(
+            f"{path}: is a joint model spec (it lists 'indicators'); load it with "
+            f"load_joint_spec() or JointModel.from_spec()"
+        )
     return parse_spec(raw, source=str(path)).resolved(path.parent.resolve())
+
+
+def load_joint_spec(path: str | Path) -> JointSpec:
+    """Read a joint model spec and the indicator specs it lists (paths relative to it).
+
+    Parameters
+    ----------
+    path
+        Path to a ``.toml`` joint spec.
+
+    Raises
+    ------
+    SpecError
+        When the file or an indicator spec is missing or invalid, or when the file is a
+        single-indicator spec.
+    """
+    path = Path(path)
+    raw = _read_toml(path)
+    if "indicators" not in raw:
+        raise SpecError(
+            f"{path}: a joint model spec lists its 'indicators' (spec files); this file has "
+            f"none. Fit a single-indicator spec with AreaModel.from_spec()."
+        )
+    listed = raw["indicators"]
+    if not isinstance(listed, list) or not all(isinstance(item, str) for item in listed):
+        raise SpecError(
+            f"{path}: 'indicators' must be a list of spec file paths, e.g. "
+            f'indicators = ["trust.toml", "belonging.toml"]'
+        )
+    base = path.parent.resolve()
+    specs = [load_spec(base / item) for item in listed]
+    raw = {**raw, "indicators": [spec.model_dump() for spec in specs]}
+    return parse_joint_spec(raw, source=str(path))
+
+
+def load_any_spec(path: str | Path) -> ModelSpec | JointSpec:
+    """Read a single-indicator or a joint spec, whichever the file holds.
+
+    Parameters
+    ----------
+    path
+        Path to a ``.toml`` spec; a joint spec is one that lists ``indicators``.
+    """
+    path = Path(path)
+    if "indicators" in _read_toml(path):
+        return load_joint_spec(path)
+    return load_spec(path)
