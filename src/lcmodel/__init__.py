@@ -16,10 +16,13 @@ from importlib.metadata import version as _version
 from lcmodel.data import SurveyData, load_survey_data, prepare_survey_data
 from lcmodel.diagnostics import Diagnostics
 from lcmodel.errors import DataError, LcmodelError, SpecError
+from lcmodel.joint import JointModel
+from lcmodel.joint_comparison import JointComparison, compare_with_separate
+from lcmodel.joint_results import JointFitResult
 from lcmodel.model import AreaModel
 from lcmodel.priors import PriorSpec
 from lcmodel.results import FitResult, load
-from lcmodel.spec import ModelSpec, load_spec
+from lcmodel.spec import JointSpec, ModelSpec, load_joint_spec, load_spec
 
 __version__ = _version("lcmodel")
 
@@ -28,13 +31,19 @@ __all__ = [
     "DataError",
     "Diagnostics",
     "FitResult",
+    "JointComparison",
+    "JointFitResult",
+    "JointModel",
+    "JointSpec",
     "LcmodelError",
     "ModelSpec",
     "PriorSpec",
     "SpecError",
     "SurveyData",
     "__version__",
+    "compare_with_separate",
     "load",
+    "load_joint_spec",
     "load_spec",
     "load_survey_data",
     "prepare_survey_data",

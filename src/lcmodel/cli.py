@@ -1,4 +1,4 @@
-"""Command line: ``lcmodel fit|check|simulate|priors|summarize``.
+"""Command line: ``lcmodel fit|compare|check|simulate|priors|summarize``.
 
 Exit codes: 0 success, 1 unexpected error, 2 bad input (spec, data, arguments),
 3 diagnostics failed (no output written unless ``--allow-failed-diagnostics``).
@@ -12,10 +12,17 @@ import sys
 import textwrap
 import warnings
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
 from lcmodel.errors import LcmodelError
+
+if TYPE_CHECKING:
+    from lcmodel.joint import JointModel
+    from lcmodel.joint_results import JointFitResult
+    from lcmodel.model import AreaModel
+    from lcmodel.results import FitResult
 
 __all__ = ["main"]
 
@@ -64,24 +71,53 @@ def format_estimates(table: pd.DataFrame, quantity: str) -> str:
     return f"{quantity}\n{body}\n(lower/upper: {interval} posterior interval)"
 
 
+def format_correlations(table: pd.DataFrame) -> str:
+    """Render a joint result's correlations of area effects."""
+    shown = table[["indicator", "with_indicator", "mean", "lower", "upper", "p_positive", "rhat"]]
+    body = shown.to_string(index=False, float_format=lambda v: f"{v:.2f}")
+    return f"correlation of area effects\n{body}\n(lower/upper: {table['interval'].iloc[0]})"
+
+
+def _report(result: FitResult | JointFitResult) -> str:
+    """The estimates (headline quantity of each indicator) and the paragraph about them."""
+    from lcmodel.joint_results import JointFitResult
+
+    if isinstance(result, JointFitResult):
+        parts = [
+            format_estimates(result[name].estimates(), result[name].headline)
+            for name in result.names
+        ]
+        parts = [f"{name}: {part}" for name, part in zip(result.names, parts, strict=True)]
+        parts.append(format_correlations(result.correlations()))
+    else:
+        parts = [format_estimates(result.estimates(), result.headline)]
+    return "\n\n".join(parts) + "\n\n" + _paragraph(result.describe())
+
+
+def _load_model(args: argparse.Namespace) -> AreaModel | JointModel:
+    from lcmodel.joint import JointModel
+    from lcmodel.model import AreaModel
+    from lcmodel.spec import JointSpec, load_any_spec
+
+    spec = load_any_spec(args.spec)
+    data = None if args.data is None else Path(args.data).resolve()
+    if isinstance(spec, JointSpec):
+        return JointModel.from_spec(spec, data)
+    return AreaModel.from_spec(spec, data)
+
+
 def _fit(args: argparse.Namespace) -> int:
     from lcmodel._io import check_replaceable
-    from lcmodel.model import AreaModel
     from lcmodel.results import RESULT_MARKER
-    from lcmodel.spec import load_spec
+    from lcmodel.spec import load_any_spec
 
-    spec = load_spec(args.spec)
+    spec = load_any_spec(args.spec)
     out = Path(args.out) if args.out else Path("out") / spec.name
     check_replaceable(out, RESULT_MARKER)  # before sampling, not after
-    if args.data is not None:
-        spec = spec.with_overrides(data=Path(args.data).resolve())
-    model = AreaModel.from_spec(spec)
+    model = _load_model(args)
     result = model.fit(progressbar=not args.quiet, **_sampling(args))
-    diagnostics = result.diagnostics()
-    print(format_estimates(result.estimates(), result.headline))
-    print()
-    print(_paragraph(result.describe()))
-    if not diagnostics.passed and not args.allow_failed_diagnostics:
+    print(_report(result))
+    if not result.diagnostics().passed and not args.allow_failed_diagnostics:
         print(
             _paragraph(
                 "\nNothing was written. Rerun with --allow-failed-diagnostics to write the "
@@ -91,6 +127,37 @@ def _fit(args: argparse.Namespace) -> int:
         )
         return EXIT_DIAGNOSTICS
     folder = result.save(out)
+    print(f"\nWrote {', '.join(sorted(p.name for p in folder.iterdir()))} to {folder}")
+    return 0
+
+
+def _compare(args: argparse.Namespace) -> int:
+    from lcmodel._io import check_replaceable
+    from lcmodel.joint import JointModel
+    from lcmodel.joint_comparison import COMPARISON_MARKER, compare_with_separate
+
+    model = _load_model(args)
+    if not isinstance(model, JointModel):
+        raise LcmodelError(
+            f"{args.spec}: 'compare' takes a joint spec (one that lists 'indicators'); a single "
+            f"indicator has nothing to be compared with"
+        )
+    out = Path(args.out) if args.out else Path("out") / f"{model.spec.name}-vs-separate"
+    check_replaceable(out, COMPARISON_MARKER)
+    comparison = compare_with_separate(model, progressbar=not args.quiet, **_sampling(args))
+    with pd.option_context("display.width", 200, "display.max_columns", 20):
+        print(comparison.loo.to_string(index=False, float_format=lambda v: f"{v:.2f}"))
+        print()
+        columns = ["indicator", "area", "name", "n", "width_joint", "width_separate", "ratio"]
+        small = comparison.smallest_areas()[columns]
+        print(small.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
+    print()
+    print(_paragraph(comparison.describe()))
+    problems = comparison.diagnostics_failures()
+    if problems and not args.allow_failed_diagnostics:
+        print(_paragraph(f"\nNothing was written: {'; '.join(problems)}"), file=sys.stderr)
+        return EXIT_DIAGNOSTICS
+    folder = comparison.save(out)
     print(f"\nWrote {', '.join(sorted(p.name for p in folder.iterdir()))} to {folder}")
     return 0
 
@@ -114,9 +181,14 @@ def _simulate(args: argparse.Namespace) -> int:
 
 def _check(args: argparse.Namespace) -> int:
     from lcmodel.checks import require_scores, score_distribution_check
-    from lcmodel.model import AreaModel
+    from lcmodel.joint import JointModel
 
-    model = AreaModel.from_spec(args.spec, data=args.data)
+    model = _load_model(args)
+    if isinstance(model, JointModel):
+        raise LcmodelError(
+            f"{args.spec}: 'check' takes a single-indicator spec; check the indicators of a "
+            f"joint spec one by one"
+        )
     require_scores(model)
     result = model.fit(progressbar=not args.quiet, **_sampling(args))
     check = score_distribution_check(model, result)
@@ -135,9 +207,7 @@ def _check(args: argparse.Namespace) -> int:
 
 
 def _priors(args: argparse.Namespace) -> int:
-    from lcmodel.model import AreaModel
-
-    model = AreaModel.from_spec(args.spec, data=args.data)
+    model = _load_model(args)
     with pd.option_context("display.max_colwidth", 80, "display.width", 200):
         print(model.prior_table().to_string())
     return 0
@@ -146,10 +216,7 @@ def _priors(args: argparse.Namespace) -> int:
 def _summarize(args: argparse.Namespace) -> int:
     from lcmodel.results import load
 
-    result = load(args.folder)
-    print(format_estimates(result.estimates(), result.headline))
-    print()
-    print(_paragraph(result.describe()))
+    print(_report(load(args.folder)))
     return 0
 
 
@@ -177,7 +244,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
 
     fit = sub.add_parser("fit", help="fit a model spec and write estimates, posterior and plot")
-    fit.add_argument("spec", help="model spec (TOML)")
+    fit.add_argument("spec", help="model spec (TOML), single-indicator or joint")
     fit.add_argument("--data", help="survey file replacing the spec's 'data'")
     fit.add_argument("--out", help="output folder (default: out/<spec name>)")
     _add_sampling_arguments(fit)
@@ -208,6 +275,21 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--data", help="survey file replacing the spec's 'data'")
     _add_sampling_arguments(check)
     check.set_defaults(handler=_check)
+
+    compare = sub.add_parser(
+        "compare",
+        help="fit a joint spec and its indicators separately; compare interval widths and LOO",
+    )
+    compare.add_argument("spec", help="joint model spec (TOML)")
+    compare.add_argument("--data", help="survey file replacing the indicators' 'data'")
+    compare.add_argument("--out", help="output folder (default: out/<spec name>-vs-separate)")
+    _add_sampling_arguments(compare)
+    compare.add_argument(
+        "--allow-failed-diagnostics",
+        action="store_true",
+        help="write the comparison even when a fit fails its convergence diagnostics",
+    )
+    compare.set_defaults(handler=_compare)
 
     summarize = sub.add_parser("summarize", help="print the estimates of a saved result")
     summarize.add_argument("folder")

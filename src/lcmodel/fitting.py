@@ -12,6 +12,7 @@ import importlib.util
 import os
 import sys
 import time
+import warnings
 from datetime import UTC, datetime
 from importlib.metadata import PackageNotFoundError, version
 from typing import TYPE_CHECKING, Any
@@ -183,7 +184,19 @@ def sample(
     """
     sampler = resolve_sampler(settings.sampler)
     start = time.perf_counter()
-    idata = pm.sample(
+    with warnings.catch_warnings():
+        # PyTensor's C backend computes initial points and deterministics; without a BLAS it
+        # warns that matrix products are slow. The only ones here are tiny (the K x K LKJ
+        # factor), and the samplers compile with numba or JAX, so the warning is noise.
+        warnings.filterwarnings("ignore", message="PyTensor could not link to a BLAS")
+        idata = _run_nuts(pymc_model, settings, seed, sampler, progressbar=progressbar)
+    return idata, time.perf_counter() - start
+
+
+def _run_nuts(
+    pymc_model: pm.Model, settings: FitSpec, seed: int, sampler: str, *, progressbar: bool
+) -> xr.DataTree:
+    return pm.sample(
         draws=settings.draws,
         tune=settings.tune,
         chains=settings.chains,
@@ -196,7 +209,6 @@ def sample(
         nuts={"target_accept": settings.target_accept},
         **_process_context(sampler),
     )
-    return idata, time.perf_counter() - start
 
 
 def run_metadata(seed: int, sampler: str, wall: float) -> dict[str, Any]:

@@ -42,7 +42,7 @@ from lcmodel.fitting import (
     sample,
 )
 from lcmodel.model import AreaModel
-from lcmodel.spec import CorrelationSpec, JointSpec, load_joint_spec
+from lcmodel.spec import CorrelationSpec, JointSpec, load_joint_spec, parse_joint_spec
 
 if TYPE_CHECKING:
     from lcmodel.joint_results import JointFitResult
@@ -109,7 +109,12 @@ class JointModel:
         """
         if not isinstance(spec, JointSpec):
             spec = load_joint_spec(spec)
-        models = [AreaModel(s, load_survey_data(s, data)) for s in spec.indicator_specs()]
+        if data is not None:  # recorded in the specs, so results say which data they used
+            raw = spec.model_dump()
+            for indicator in raw["indicators"]:
+                indicator["data"] = Path(data).resolve()
+            spec = parse_joint_spec(raw, source=f"{spec.name} with data {data}")
+        models = [AreaModel(s, load_survey_data(s)) for s in spec.indicator_specs()]
         return cls(spec, models)
 
     @property
@@ -166,7 +171,9 @@ class JointModel:
         with pm.Model(coords=self.coords()) as model:
             chol = pm.LKJCorr("area_corr_chol", n=len(self.names), eta=self.spec.correlation.eta)
             u_area = pm.Normal("u_area", 0.0, 1.0, dims=(AREA, INDICATOR))
-            z_area = u_area @ chol.T
+            # z = u @ chol.T written as a broadcast sum: K is small, and it keeps PyTensor's C
+            # backend (which computes the deterministics) away from an absent BLAS
+            z_area = (u_area[:, None, :] * chol[None, :, :]).sum(axis=-1)
             for index, (name, indicator) in enumerate(self.models.items()):
                 with pm.Model(name=name):
                     indicator.add_terms(
@@ -174,7 +181,7 @@ class JointModel:
                         prefix=f"{name}{SEPARATOR}",
                         z_area=z_area[:, index],
                     )
-            correlation = chol @ chol.T
+            correlation = (chol[:, None, :] * chol[None, :, :]).sum(axis=-1)
             pm.Deterministic("area_correlation", correlation[first, second], dims=PAIR)
         return model
 

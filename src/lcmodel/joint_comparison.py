@@ -23,6 +23,7 @@ import xarray as xr
 
 from lcmodel._io import atomic_folder
 from lcmodel.data import AREA
+from lcmodel.diagnostics import Diagnostics
 from lcmodel.estimates import interval_label
 from lcmodel.joint import INDICATOR, JointModel
 from lcmodel.joint_results import JointFitResult
@@ -62,11 +63,23 @@ class JointComparison:
         joint model) with its se, p_loo, and how many answers have Pareto k above 0.7.
     interval
         The interval definition of the widths.
+    diagnostics
+        Convergence diagnostics of every fit compared (``"joint"`` and each indicator's
+        separate fit).
     """
 
     widths: pd.DataFrame
     loo: pd.DataFrame
     interval: str
+    diagnostics: dict[str, Diagnostics]
+
+    def diagnostics_failures(self) -> list[str]:
+        """One line per fit that failed its convergence gates (empty when all passed)."""
+        return [
+            f"{fit}: {'; '.join(check.failures)}"
+            for fit, check in self.diagnostics.items()
+            if not check.passed
+        ]
 
     def smallest_areas(self, count: int = 3) -> pd.DataFrame:
         """Width ratios of the headline quantities in the ``count`` areas with fewest answers."""
@@ -184,6 +197,8 @@ def compare_with_separate(
         widths=_widths(joint_result, separate),
         loo=pd.DataFrame(table),
         interval=interval_label(fit.interval, fit.interval_kind),
+        diagnostics={"joint": joint_result.diagnostics()}
+        | {f"{name} (separate)": result.diagnostics() for name, result in separate.items()},
     )
 
 
@@ -199,6 +214,8 @@ def loo_by_answer(rows: pm.Model, idata: xr.DataTree) -> Loo:
         A posterior holding every free variable of ``rows``: a separate fit, or the
         indicator's slice of a joint fit.
     """
+    for rv in rows.free_RVs:  # start values play no part in scoring, and PyMC refuses them
+        rows.set_initval(rv, None)
     posterior = idata["posterior"].to_dataset()
     free = [rv.name for rv in rows.free_RVs]
     log_lik = pm.compute_log_likelihood(
@@ -207,9 +224,7 @@ def loo_by_answer(rows: pm.Model, idata: xr.DataTree) -> Loo:
         extend_inferencedata=False,
         progressbar=False,
     )
-    scored = xr.DataTree.from_dict(
-        {"posterior": posterior[free], "log_likelihood": log_lik}
-    )
+    scored = xr.DataTree.from_dict({"posterior": posterior[free], "log_likelihood": log_lik})
     result = az.loo(scored, pointwise=True, var_name="y")
     return Loo(
         elpd=np.asarray(result.elpd_i).ravel(),

@@ -22,6 +22,7 @@ outcome's sd for Gaussian outcomes).
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -37,8 +38,6 @@ from lcmodel.priors import PriorSpec, PriorTerm
 from lcmodel.spec import ModelSpec, load_spec
 
 if TYPE_CHECKING:
-    from pathlib import Path
-
     from lcmodel.results import FitResult
 
 __all__ = ["AreaModel"]
@@ -125,7 +124,9 @@ class AreaModel:
         """
         if not isinstance(spec, ModelSpec):
             spec = load_spec(spec)
-        return cls(spec, load_survey_data(spec, data))
+        if data is not None:  # recorded in the spec, so results say which data they used
+            spec = spec.with_overrides(data=Path(data).resolve())
+        return cls(spec, load_survey_data(spec))
 
     # ----------------------------------------------------------------- priors
     def prior_terms(self) -> dict[str, PriorTerm]:
