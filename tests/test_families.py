@@ -98,13 +98,13 @@ class TestOrdinal:
         np.testing.assert_allclose(value[:, low], value[:, :5].sum(axis=1))
 
     def test_direct_estimates(self, life: AreaModel) -> None:
-        from lcmodel.fitting import direct_estimates
+        from lcmodel.direct import survey_direct_estimates
 
-        direct = direct_estimates(life)
+        direct = survey_direct_estimates(life).set_index("quantity").loc["mean"]
         respondents = life.data.respondents
         scores = respondents[life.data.count_columns].to_numpy() @ np.arange(11.0)
         expected = pd.Series(scores).groupby(respondents["area"].to_numpy()).mean()
-        np.testing.assert_allclose(direct["mean"], expected.reindex(direct.index))
+        np.testing.assert_allclose(direct["direct"], expected.reindex(direct["area"]))
 
 
 class TestGaussian:
@@ -143,7 +143,8 @@ class TestGaussian:
         np.testing.assert_allclose(values[:, 1:], expected, rtol=1e-10)
         # direct estimates count answers in each band
         counts = pd.DataFrame({"y": [0.0, 4.0, 5.0, 8.0, 10.0], "y2": 0.0})
-        np.testing.assert_allclose(family.direct(counts, None), [5.4, 0.4, 0.2, 0.2, 0.2])
+        values = family.respondent_values(counts)
+        np.testing.assert_allclose(values.mean(axis=0), [5.4, 0.4, 0.2, 0.2, 0.2])
 
     def test_cells_and_rows_same_posterior(self, life_gaussian: AreaModel) -> None:
         cells_model = life_gaussian.build(aggregate_cells=True)

@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import tomllib
 from pathlib import Path
 
 import pytest
 
 from lcmodel.errors import SpecError
-from lcmodel.spec import DEFAULT_INTERVAL, ModelSpec, load_spec, parse_spec
+from lcmodel.spec import DEFAULT_INTERVAL, ModelSpec, load_any_spec, load_spec, parse_spec
 
 ROOT = Path(__file__).resolve().parents[1]
-SHIPPED = sorted((ROOT / "models").glob("*.toml"))
+ALL_SHIPPED = sorted((ROOT / "models").glob("*.toml"))
+SHIPPED = [
+    p for p in ALL_SHIPPED if not {"indicators", "area_level"} & tomllib.loads(p.read_text()).keys()
+]
+"""The single-indicator, unit-level specs (the joint and area-level ones build on them)."""
 
 MINIMAL = """\
 name = "trust"
@@ -63,6 +68,11 @@ def test_every_survey_question_has_a_spec() -> None:
     columns = {load_spec(p).outcome.column for p in SHIPPED}
     assert columns == set(QUESTIONS)
     assert {"life_satisfaction_gaussian", "anxiety_gaussian"} <= {p.stem for p in SHIPPED}
+
+
+@pytest.mark.parametrize("path", ALL_SHIPPED, ids=lambda p: p.stem)
+def test_every_shipped_spec_loads_under_its_file_name(path: Path) -> None:
+    assert load_any_spec(path).name == path.stem
 
 
 @pytest.mark.parametrize("path", SHIPPED, ids=lambda p: p.stem)

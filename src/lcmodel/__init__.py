@@ -13,6 +13,7 @@ Examples
 
 from importlib.metadata import version as _version
 
+from lcmodel.area_level import FayHerriotModel
 from lcmodel.data import SurveyData, load_survey_data, prepare_survey_data
 from lcmodel.diagnostics import Diagnostics
 from lcmodel.errors import DataError, LcmodelError, SpecError
@@ -22,14 +23,23 @@ from lcmodel.joint_results import JointFitResult
 from lcmodel.model import AreaModel
 from lcmodel.priors import PriorSpec
 from lcmodel.results import FitResult, load
-from lcmodel.spec import JointSpec, ModelSpec, load_joint_spec, load_spec
+from lcmodel.spec import (
+    AreaLevelSpec,
+    JointSpec,
+    ModelSpec,
+    load_area_level_spec,
+    load_joint_spec,
+    load_spec,
+)
 
 __version__ = _version("lcmodel")
 
 __all__ = [
+    "AreaLevelSpec",
     "AreaModel",
     "DataError",
     "Diagnostics",
+    "FayHerriotModel",
     "FitResult",
     "JointComparison",
     "JointFitResult",
@@ -43,6 +53,7 @@ __all__ = [
     "__version__",
     "compare_with_separate",
     "load",
+    "load_area_level_spec",
     "load_joint_spec",
     "load_spec",
     "load_survey_data",

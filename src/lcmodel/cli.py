@@ -19,6 +19,7 @@ import pandas as pd
 from lcmodel.errors import LcmodelError
 
 if TYPE_CHECKING:
+    from lcmodel.area_level import FayHerriotModel
     from lcmodel.joint import JointModel
     from lcmodel.joint_results import JointFitResult
     from lcmodel.model import AreaModel
@@ -94,13 +95,21 @@ def _report(result: FitResult | JointFitResult) -> str:
     return "\n\n".join(parts) + "\n\n" + _paragraph(result.describe())
 
 
-def _load_model(args: argparse.Namespace) -> AreaModel | JointModel:
+def _load_model(args: argparse.Namespace) -> AreaModel | JointModel | FayHerriotModel:
+    from lcmodel.area_level import FayHerriotModel
     from lcmodel.joint import JointModel
     from lcmodel.model import AreaModel
-    from lcmodel.spec import JointSpec, load_any_spec
+    from lcmodel.spec import AreaLevelSpec, JointSpec, load_any_spec
 
     spec = load_any_spec(args.spec)
     data = None if args.data is None else Path(args.data).resolve()
+    if isinstance(spec, AreaLevelSpec):
+        if data is not None:
+            raise LcmodelError(
+                f"{args.spec}: --data replaces a survey file; an area-level spec reads its "
+                f"estimates from [area_level] (edit 'survey' or 'table' there)"
+            )
+        return FayHerriotModel.from_spec(spec)
     if isinstance(spec, JointSpec):
         return JointModel.from_spec(spec, data)
     return AreaModel.from_spec(spec, data)
@@ -181,13 +190,13 @@ def _simulate(args: argparse.Namespace) -> int:
 
 def _check(args: argparse.Namespace) -> int:
     from lcmodel.checks import require_scores, score_distribution_check
-    from lcmodel.joint import JointModel
+    from lcmodel.model import AreaModel
 
     model = _load_model(args)
-    if isinstance(model, JointModel):
+    if not isinstance(model, AreaModel):
         raise LcmodelError(
-            f"{args.spec}: 'check' takes a single-indicator spec; check the indicators of a "
-            f"joint spec one by one"
+            f"{args.spec}: 'check' takes a single-indicator unit-level spec (it checks the "
+            f"distribution of respondents' scores); check a joint spec's indicators one by one"
         )
     require_scores(model)
     result = model.fit(progressbar=not args.quiet, **_sampling(args))

@@ -27,6 +27,8 @@ ESTIMATE_COLUMNS = [
     "n",
     "in_sample",
     "direct",
+    "direct_se",
+    "deff",
     "mean",
     "sd",
     "lower",

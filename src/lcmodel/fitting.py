@@ -25,6 +25,7 @@ import xarray as xr
 from lcmodel.comparison import match_benchmarks
 from lcmodel.data import AREA
 from lcmodel.diagnostics import compute_diagnostics
+from lcmodel.direct import survey_direct_estimates
 from lcmodel.errors import SpecError
 from lcmodel.spec import FitSpec
 
@@ -120,30 +121,17 @@ def draw_seed() -> int:
     return int(np.random.SeedSequence().entropy % (2**31 - 1))
 
 
-def direct_estimates(model: AreaModel) -> pd.DataFrame:
-    """Direct estimate of every quantity per area (Hajek-weighted when the spec names weights).
-
-    Returns a frame indexed by area (unsurveyed areas are NaN) with one column per quantity.
-    """
-    data = model.data
-    values = {}
-    for area, group in data.respondents.groupby(AREA, sort=True):
-        weights = group["weight"] if data.weighted else None
-        values[area] = data.family.direct(group[data.count_columns], weights)
-    frame = pd.DataFrame.from_dict(values, orient="index", columns=model.quantities())
-    return frame.reindex(data.areas.index)
-
-
 def area_inputs(model: AreaModel) -> pd.DataFrame:
     """Everything per area and quantity that estimates need besides the posterior.
 
     One row per area x quantity: ``area``, ``quantity``, ``kind`` (share or mean), ``name``,
-    ``nation``, ``deprivation_decile`` (when known), ``n``, ``in_sample``, ``direct`` and the
-    benchmark match (see :func:`lcmodel.comparison.match_benchmarks`).
+    ``nation``, ``deprivation_decile`` (when known), ``n``, ``in_sample``, the direct estimate
+    with its standard error and design effect (:mod:`lcmodel.direct`; NaN in unsurveyed areas)
+    and the benchmark match (see :func:`lcmodel.comparison.match_benchmarks`).
     """
     areas = model.data.areas
     columns = [c for c in ["name", "nation", "deprivation_decile"] if c in areas.columns]
-    direct = direct_estimates(model)
+    direct = survey_direct_estimates(model).set_index(["quantity", AREA])
     benchmarks = model.data.benchmarks
     match = model.spec.benchmark.match if model.spec.benchmark is not None else "national"
     parts = []
@@ -153,7 +141,9 @@ def area_inputs(model: AreaModel) -> pd.DataFrame:
         table.insert(1, "kind", quantity.kind)
         table["n"] = areas["n"].astype(np.int64)
         table["in_sample"] = table["n"] > 0
-        table["direct"] = direct[quantity.name]
+        mine = direct.loc[quantity.name].reindex(areas.index)
+        for column in ["direct", "direct_se", "deff"]:
+            table[column] = mine[column]
         rows = None
         if benchmarks is not None:
             rows = benchmarks[benchmarks["quantity"] == quantity.name]
@@ -231,6 +221,7 @@ def indicator_metadata(model: AreaModel) -> dict[str, Any]:
         "n_missing_outcome": model.data.n_missing_outcome,
         "n_missing_covariates": model.data.n_missing_covariates,
         "family": model.family.name,
+        "outcome": model.spec.outcome.column,
         "headline": model.family.headline(),
         "weighted_direct": model.data.weighted,
     }

@@ -32,9 +32,9 @@ import pytensor.tensor as pt
 
 from lcmodel.cells import UNIT, Cells, aggregate, as_rows
 from lcmodel.data import AREA, SurveyData, load_survey_data
-from lcmodel.errors import DataError, SpecError, did_you_mean
+from lcmodel.errors import DataError, SpecError
 from lcmodel.families import get_family
-from lcmodel.priors import PriorSpec, PriorTerm
+from lcmodel.priors import PriorSpec, PriorTerm, check_prior_overrides, prior_table
 from lcmodel.spec import ModelSpec, load_spec
 
 if TYPE_CHECKING:
@@ -205,28 +205,10 @@ class AreaModel:
 
     def prior_table(self) -> pd.DataFrame:
         """Default and effective prior of every term, with the reason for the default."""
-        effective = self.priors()
-        rows = [
-            {
-                "term": name,
-                "prior": str(effective[name]),
-                "default": str(term.default),
-                "source": "spec" if name in self.spec.priors else "default",
-                "why": term.why,
-            }
-            for name, term in self.prior_terms().items()
-        ]
-        return pd.DataFrame(rows).set_index("term")
+        return prior_table(self.prior_terms(), dict(self.spec.priors))
 
     def _check_prior_overrides(self) -> None:
-        terms = self.prior_terms()
-        for name, prior in self.spec.priors.items():
-            if name not in terms:
-                raise SpecError(
-                    f"spec '{self.spec.name}': [priors] has '{name}', which is not a term of "
-                    f"this model{did_you_mean(name, terms)}; terms: {', '.join(terms)}"
-                )
-            prior.check_support(name, terms[name].support)
+        check_prior_overrides(self.prior_terms(), dict(self.spec.priors), self.spec.name)
 
     # ----------------------------------------------------------------- design
     def _area_covariate_design(self) -> dict[str, tuple[str, np.ndarray | list[str]]]:

@@ -16,12 +16,20 @@ import math
 from dataclasses import dataclass
 from typing import Any, Literal
 
+import pandas as pd
 import pymc as pm
 from pydantic import BaseModel, ConfigDict, model_validator
 
 from lcmodel.errors import SpecError, did_you_mean
 
-__all__ = ["DISTRIBUTIONS", "PriorSpec", "PriorTerm", "Support"]
+__all__ = [
+    "DISTRIBUTIONS",
+    "PriorSpec",
+    "PriorTerm",
+    "Support",
+    "check_prior_overrides",
+    "prior_table",
+]
 
 Support = Literal["real", "positive", "zerosum"]
 
@@ -151,3 +159,49 @@ class PriorTerm:
     default: PriorSpec
     support: Support
     why: str
+
+
+def check_prior_overrides(
+    terms: dict[str, PriorTerm], overrides: dict[str, PriorSpec], spec_name: str
+) -> None:
+    """Raise :class:`SpecError` for a spec prior on an unknown term or of the wrong support.
+
+    Parameters
+    ----------
+    terms
+        The model's terms.
+    overrides
+        The spec's ``[priors]``.
+    spec_name
+        For the message.
+    """
+    for name, prior in overrides.items():
+        if name not in terms:
+            raise SpecError(
+                f"spec '{spec_name}': [priors] has '{name}', which is not a term of this model"
+                f"{did_you_mean(name, terms)}; terms: {', '.join(terms)}"
+            )
+        prior.check_support(name, terms[name].support)
+
+
+def prior_table(terms: dict[str, PriorTerm], overrides: dict[str, PriorSpec]) -> pd.DataFrame:
+    """Default and effective prior of every term, with the reason for the default.
+
+    Parameters
+    ----------
+    terms
+        The model's terms with their defaults.
+    overrides
+        The spec's ``[priors]``.
+    """
+    rows = [
+        {
+            "term": name,
+            "prior": str(overrides.get(name, term.default)),
+            "default": str(term.default),
+            "source": "spec" if name in overrides else "default",
+            "why": term.why,
+        }
+        for name, term in terms.items()
+    ]
+    return pd.DataFrame(rows).set_index("term")

@@ -20,7 +20,13 @@ from lcmodel._io import atomic_folder
 from lcmodel.diagnostics import Diagnostics, summary_table
 from lcmodel.errors import LcmodelError
 from lcmodel.estimates import area_estimates, interval_label
-from lcmodel.spec import ModelSpec, parse_joint_spec, parse_spec
+from lcmodel.spec import (
+    AreaLevelSpec,
+    ModelSpec,
+    parse_area_level_spec,
+    parse_joint_spec,
+    parse_spec,
+)
 from lcmodel.storage import frame_from_json, frame_to_json, netcdf_ready, write_json
 
 if TYPE_CHECKING:
@@ -42,7 +48,8 @@ class FitResult:
     idata
         Posterior, sample stats and data, as returned by PyMC.
     spec
-        The spec that produced it (with the seed actually used).
+        The spec that produced it (with the seed actually used): a unit-level or an
+        area-level (Fay-Herriot) spec.
     inputs
         Per area and quantity, the inputs of the estimates besides the posterior: names,
         nation, deprivation, ``n``, ``direct``, ``in_sample`` and the matched benchmark.
@@ -55,7 +62,7 @@ class FitResult:
     def __init__(
         self,
         idata: xr.DataTree,
-        spec: ModelSpec,
+        spec: ModelSpec | AreaLevelSpec,
         inputs: pd.DataFrame,
         diagnostics: Diagnostics,
         metadata: dict[str, Any],
@@ -146,7 +153,7 @@ class FitResult:
         high = table.loc[table["mean"].idxmax()]
         surveyed = int(table["in_sample"].sum())
         text = (
-            f"{self.spec.name}: modelled {quantity} of '{self.spec.outcome.column}' "
+            f"{self.spec.name}: modelled {quantity} of '{self.metadata['outcome']}' "
             f"({self.metadata['family']} family) in "
             f"{len(table)} areas ({surveyed} surveyed) from {self.metadata['n_respondents']:,} "
             f"answers ({self.metadata['n_missing_outcome']:,} missing answers and "
@@ -221,6 +228,7 @@ class FitResult:
         netcdf_ready(self.idata).to_netcdf(folder / "posterior.nc", engine="h5netcdf")
         write_json(folder / "diagnostics.json", self._diagnostics.to_dict())
         payload = {
+            "kind": self.metadata.get("kind", "unit_level"),
             "spec": self.spec.model_dump(mode="json"),
             "metadata": self.metadata,
             "inputs": frame_to_json(self.inputs),
@@ -272,9 +280,10 @@ def load(folder: str | Path) -> FitResult | JointFitResult:
             diagnostics=diagnostics,
             metadata=payload["metadata"],
         )
+    parse = parse_area_level_spec if payload.get("kind") == "area_level" else parse_spec
     return FitResult(
         idata=idata,
-        spec=parse_spec(payload["spec"], source=source),
+        spec=parse(payload["spec"], source=source),
         inputs=frame_from_json(payload["inputs"]),
         diagnostics=diagnostics,
         metadata=payload["metadata"],

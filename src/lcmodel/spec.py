@@ -26,6 +26,8 @@ from lcmodel.priors import PriorSpec
 
 __all__ = [
     "DEFAULT_INTERVAL",
+    "AreaLevelSection",
+    "AreaLevelSpec",
     "BenchmarkSpec",
     "CorrelationSpec",
     "FitSpec",
@@ -35,8 +37,10 @@ __all__ = [
     "PopulationSpec",
     "StructureSpec",
     "load_any_spec",
+    "load_area_level_spec",
     "load_joint_spec",
     "load_spec",
+    "parse_area_level_spec",
     "parse_joint_spec",
     "parse_spec",
 ]
@@ -398,6 +402,92 @@ class JointSpec(_Strict):
         return [spec.with_overrides(**fit) for spec in self.indicators]
 
 
+class AreaLevelSection(_Strict):
+    """What a Fay-Herriot model is fitted to: a survey spec's direct estimates or an area table."""
+
+    survey: Path | None = Field(
+        default=None,
+        description="A single-indicator spec; its data give direct estimates and their variances.",
+    )
+    quantity: str | None = Field(
+        default=None, description="With 'survey': which quantity (default: its headline)."
+    )
+    table: Path | None = Field(
+        default=None, description="An area table of direct estimates and sampling variances."
+    )
+    area: str = Field(default="area", description="With 'table': the area column.")
+    estimate: str | None = Field(default=None, description="With 'table': direct estimates.")
+    variance: str | None = Field(default=None, description="With 'table': sampling variances.")
+    n: str | None = Field(default=None, description="With 'table': sample sizes (optional).")
+    kind: Literal["mean", "share"] = Field(
+        default="mean", description="With 'table': estimates are means or shares (0-1)."
+    )
+    covariates: list[str] = Field(
+        default_factory=list, description="Categorical area covariates (zero-sum effects)."
+    )
+    numeric_covariates: list[str] = Field(
+        default_factory=list, description="Numeric area covariates (standardised)."
+    )
+    likelihood: Literal["normal", "binomial"] = Field(
+        default="normal",
+        description="'normal': the Fay-Herriot model; 'binomial': shares on the logit scale "
+        "with effective sample sizes.",
+    )
+
+    @model_validator(mode="after")
+    def _one_source(self) -> AreaLevelSection:
+        if (self.survey is None) == (self.table is None):
+            raise ValueError("give exactly one of 'survey' (a spec) or 'table' (area estimates)")
+        if self.table is not None:
+            missing = [k for k in ("estimate", "variance") if getattr(self, k) is None]
+            if missing:
+                raise ValueError(f"an area 'table' needs the column name(s) {missing}")
+            if self.quantity is not None:
+                raise ValueError("'quantity' picks a survey spec's quantity; a table has one")
+        elif any(getattr(self, k) is not None for k in ("estimate", "variance", "n")):
+            raise ValueError("'estimate', 'variance' and 'n' name columns of a 'table'")
+        if self.likelihood == "binomial" and self.table is not None and self.kind != "share":
+            raise ValueError("likelihood 'binomial' models shares: set kind = \"share\"")
+        repeated = set(self.covariates) & set(self.numeric_covariates)
+        if repeated:
+            raise ValueError(f"covariate(s) {sorted(repeated)} listed as categorical and numeric")
+        return self
+
+
+class AreaLevelSpec(_Strict):
+    """A Fay-Herriot (area-level) model of direct estimates with known sampling variances."""
+
+    name: str = Field(pattern=NAME_PATTERN, description="Model name (names the output folder).")
+    area_level: AreaLevelSection
+    fit: FitSpec = Field(default_factory=FitSpec)
+    priors: dict[str, PriorSpec] = Field(default_factory=dict)
+
+    def with_overrides(self, **changes: Any) -> AreaLevelSpec:
+        """Return a copy with ``fit`` fields replaced (``None`` values ignored).
+
+        Parameters
+        ----------
+        **changes
+            Any :class:`FitSpec` field.
+        """
+        changes = {k: v for k, v in changes.items() if v is not None}
+        unknown = set(changes) - set(FitSpec.model_fields)
+        if unknown:
+            raise SpecError(f"an area-level spec overrides [fit] only, not {sorted(unknown)}")
+        data = self.model_dump()
+        data["fit"] = {**data["fit"], **changes}
+        return _validate(AreaLevelSpec, data, "overrides")
+
+    def resolved(self, base: Path) -> AreaLevelSpec:
+        """Return a copy whose relative paths are made absolute against ``base``."""
+        data = self.model_dump()
+        for key in ("survey", "table"):
+            path = data["area_level"][key]
+            if path is not None and not Path(path).is_absolute():
+                data["area_level"][key] = (base / path).resolve()
+        return AreaLevelSpec.model_validate(data)
+
+
 def _section_fields(loc: tuple[int | str, ...], model: type[BaseModel]) -> list[str]:
     """Allowed keys at the table that ``loc`` points into, in a spec of type ``model``."""
     for part in loc[:-1]:
@@ -434,7 +524,9 @@ def _validate[S: BaseModel](kind: type[S], raw: dict[str, Any], source: str) -> 
     except ValidationError as exc:
         problems = [_format_error(dict(e), kind) for e in exc.errors()]
         bullet = "\n  - ".join(problems)
-        what = "joint model spec" if kind is JointSpec else "model spec"
+        what = {JointSpec: "joint model spec", AreaLevelSpec: "area-level spec"}.get(
+            kind, "model spec"
+        )
         raise SpecError(f"{source}: invalid {what}:\n  - {bullet}") from None
 
 
@@ -498,6 +590,11 @@ def load_spec(path: str | Path) -> ModelSpec:
             f"{path}: is a joint model spec (it lists 'indicators'); load it with "
             f"load_joint_spec() or JointModel.from_spec()"
         )
+    if "area_level" in raw:
+        raise SpecError(
+            f"{path}: is an area-level spec (it has an [area_level] table); load it with "
+            f"load_area_level_spec() or FayHerriotModel.from_spec()"
+        )
     return parse_spec(raw, source=str(path)).resolved(path.parent.resolve())
 
 
@@ -534,15 +631,45 @@ def load_joint_spec(path: str | Path) -> JointSpec:
     return parse_joint_spec(raw, source=str(path))
 
 
-def load_any_spec(path: str | Path) -> ModelSpec | JointSpec:
-    """Read a single-indicator or a joint spec, whichever the file holds.
+def parse_area_level_spec(raw: dict[str, Any], source: str) -> AreaLevelSpec:
+    """Validate an area-level (Fay-Herriot) spec dictionary.
+
+    Parameters
+    ----------
+    raw
+        The parsed TOML.
+    source
+        Where it came from, for the message.
+    """
+    return _validate(AreaLevelSpec, raw, source)
+
+
+def load_area_level_spec(path: str | Path) -> AreaLevelSpec:
+    """Read an area-level (Fay-Herriot) spec; relative paths resolve against its folder.
 
     Parameters
     ----------
     path
-        Path to a ``.toml`` spec; a joint spec is one that lists ``indicators``.
+        Path to a ``.toml`` spec with an ``[area_level]`` table.
     """
     path = Path(path)
-    if "indicators" in _read_toml(path):
+    spec = parse_area_level_spec(_read_toml(path), source=str(path))
+    return spec.resolved(path.parent.resolve())
+
+
+def load_any_spec(path: str | Path) -> ModelSpec | JointSpec | AreaLevelSpec:
+    """Read a single-indicator, joint or area-level spec, whichever the file holds.
+
+    Parameters
+    ----------
+    path
+        Path to a ``.toml`` spec; a joint spec lists ``indicators``, an area-level spec has an
+        ``[area_level]`` table.
+    """
+    path = Path(path)
+    raw = _read_toml(path)
+    if "indicators" in raw:
         return load_joint_spec(path)
+    if "area_level" in raw:
+        return load_area_level_spec(path)
     return load_spec(path)

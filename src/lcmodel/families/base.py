@@ -135,17 +135,3 @@ class Family(ABC):
     @abstractmethod
     def respondent_values(self, counts: pd.DataFrame) -> np.ndarray:
         """Each respondent's observed value of every quantity, shape ``(n, quantities)``."""
-
-    def direct(self, counts: pd.DataFrame, weights: pd.Series | None) -> np.ndarray:
-        """Direct (Hajek, when weighted) estimate of every quantity from one area's respondents.
-
-        Parameters
-        ----------
-        counts
-            Per-respondent count columns.
-        weights
-            Design weights, or ``None`` for unweighted sample means.
-        """
-        values = self.respondent_values(counts)
-        w = None if weights is None else weights.to_numpy(dtype=float)
-        return np.average(values, axis=0, weights=w)

@@ -1,0 +1,241 @@
+"""Fay-Herriot area-level models: specs, bad input, structure, recovery and the CLI."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy.special import gammaln
+from scipy.stats import binom
+
+from lcmodel import FayHerriotModel, load
+from lcmodel.cli import EXIT_BAD_INPUT, main
+from lcmodel.direct import survey_direct_estimates
+from lcmodel.errors import DataError, SpecError
+from lcmodel.model import AreaModel
+from lcmodel.simulate import simulate_survey
+from lcmodel.spec import load_area_level_spec, load_spec, parse_area_level_spec
+
+ROOT = Path(__file__).resolve().parents[1]
+MODELS = ROOT / "models"
+
+TABLE = pd.DataFrame(
+    {
+        "region": ["a", "b", "c", "d", "e", "f"],
+        "y": [0.42, 0.55, 0.61, 0.38, None, 0.50],
+        "v": [0.004, 0.002, 0.006, 0.003, None, 0.005],
+        "size": [60, 120, 40, 80, 30, 50],
+        "group": ["x", "x", "y", "y", "x", "y"],
+    }
+)
+
+
+def _table_model(tmp_path: Path, table: pd.DataFrame = TABLE, **section: object):
+    path = tmp_path / "estimates.csv"
+    table.to_csv(path, index=False)
+    raw = {
+        "name": "fh",
+        "area_level": {
+            "table": str(path),
+            "area": "region",
+            "estimate": "y",
+            "variance": "v",
+            **section,
+        },
+    }
+    return FayHerriotModel.from_spec(parse_area_level_spec(raw, "test"))
+
+
+# ------------------------------------------------------------------ specs
+@pytest.mark.parametrize(
+    ("section", "message"),
+    [
+        ({}, "exactly one of 'survey'"),
+        ({"survey": "a.toml", "table": "b.csv"}, "exactly one of 'survey'"),
+        ({"table": "b.csv", "estimate": "y"}, r"needs the column name\(s\) \['variance'\]"),
+        ({"survey": "a.toml", "estimate": "y"}, "name columns of a 'table'"),
+        (
+            {"table": "b.csv", "estimate": "y", "variance": "v", "likelihood": "binomial"},
+            'set kind = "share"',
+        ),
+        ({"survey": "a.toml", "likelihod": "normal"}, "did you mean 'likelihood'"),
+    ],
+)
+def test_bad_area_level_specs(section: dict, message: str) -> None:
+    with pytest.raises(SpecError, match=message):
+        parse_area_level_spec({"name": "fh", "area_level": section}, "test")
+
+
+def test_loaders_tell_spec_kinds_apart() -> None:
+    with pytest.raises(SpecError, match="is an area-level spec"):
+        load_spec(MODELS / "trust_fh.toml")
+    spec = load_area_level_spec(MODELS / "trust_fh.toml")
+    assert spec.area_level.survey == (MODELS / "trust.toml").resolve()
+
+
+# -------------------------------------------------------------- bad input
+@pytest.mark.parametrize(
+    ("change", "section", "message"),
+    [
+        ({"v": [0.004, -0.002, 0.006, 0.003, None, 0.005]}, {}, "positive sampling variances"),
+        ({"v": [0.004, 0.0, 0.006, 0.003, None, 0.005]}, {}, "positive sampling variances"),
+        ({"v": [0.004, 0.002, None, 0.003, None, 0.005]}, {}, "without its variance"),
+        ({"region": ["a", "b", "b", "d", "e", "f"]}, {}, "'b' appears more than once"),
+        ({"y": [0.42, "n/a?", 0.61, 0.38, None, 0.5]}, {}, "must hold numbers, not 'n/a\\?'"),
+        ({}, {"covariates": ["grup"]}, "did you mean 'group'"),
+        ({"y": [42, 55, 61, 38, None, 50]}, {"kind": "share"}, "percentages\\? divide by 100"),
+        (
+            {"y": [0.42, 1.0, 0.61, 0.38, None, 0.5]},
+            {"kind": "share", "likelihood": "binomial"},
+            "must come from a sample size column",
+        ),
+        ({"size": [60, 0, 40, 80, 30, 50]}, {"n": "size"}, "positive sample sizes"),
+    ],
+)
+def test_bad_area_tables_are_clear_errors(
+    tmp_path: Path, change: dict, section: dict, message: str
+) -> None:
+    table = TABLE.assign(**change)
+    with pytest.raises(DataError, match=message):
+        _table_model(tmp_path, table, **section)
+
+
+# -------------------------------------------------------------- structure
+def test_table_model_structure(tmp_path: Path) -> None:
+    fh = _table_model(tmp_path, covariates=["group"])
+    model = fh.build()
+    assert {rv.name for rv in model.free_RVs} == {
+        "intercept",
+        "gamma_group",
+        "sigma_area",
+        "z_area",
+    }
+    assert model.coords["sampled_area"] == ("a", "b", "c", "d", "f")  # e has no estimate
+    assert model.named_vars_to_dims["area_value"] == ("area", "quantity")
+    inputs = fh.inputs.set_index("area")
+    assert not inputs.loc["e", "in_sample"] and inputs.loc["a", "in_sample"]
+    assert inputs.loc["a", "direct_se"] == pytest.approx(np.sqrt(0.004))
+    # the likelihood uses each area's own sampling sd
+    point = model.initial_point()
+    logp = model.compile_logp(vars=[model["y"]], sum=False)(point)[0]
+    expected = (
+        -0.5 * np.log(2 * np.pi * 0.002)
+        - 0.5 * (0.55 - fh.default_priors()["intercept"].params["mu"]) ** 2 / 0.002
+    )
+    assert logp[1] == pytest.approx(expected, rel=1e-6)
+
+
+def test_binomial_likelihood_is_the_binomial_with_effective_counts(tmp_path: Path) -> None:
+    """With whole effective counts the potential equals the binomial log pmf up to the
+    binomial coefficients."""
+    table = TABLE.assign(
+        y=[0.4, 0.25, 0.6, 0.4, None, 0.3], v=[0.0096, 0.0, 0.006, 0.008, None, 0.0]
+    )
+    fh = _table_model(tmp_path, table, kind="share", likelihood="binomial", n="size")
+    n_eff = fh.areas["n_eff"].dropna()
+    np.testing.assert_allclose(n_eff, [25, 120, 40, 30, 50])  # y (1 - y) / v, else n
+    model = fh.build()
+    point = model.initial_point()
+    point["intercept"] = np.array(0.3)
+    potential = model.compile_logp(vars=[model["y"]])(point)
+    p = 1 / (1 + np.exp(-0.3))  # z_area starts at 0
+    n = n_eff.to_numpy()
+    k = np.round(fh.areas["estimate"].dropna().to_numpy() * n)
+    log_choose = gammaln(n + 1) - gammaln(k + 1) - gammaln(n - k + 1)
+    assert float(potential) == pytest.approx((binom.logpmf(k, n, p) - log_choose).sum())
+
+
+def test_survey_input_uses_design_based_direct_estimates() -> None:
+    fh = FayHerriotModel.from_spec(MODELS / "trust_fh.toml")
+    unit = AreaModel.from_spec(MODELS / "trust.toml")
+    direct = survey_direct_estimates(unit).set_index("area")
+    pd.testing.assert_series_equal(
+        fh.areas["n_eff"], direct["n_eff"].reindex(fh.areas.index), check_names=False
+    )
+    assert set(fh.inputs.columns) >= {"benchmark", "benchmark_match", "direct", "deff"}
+    assert fh.quantity == "share" and fh.kind == "share"
+    with pytest.raises(SpecError, match="did you mean 'share'"):
+        spec = load_area_level_spec(MODELS / "trust_fh.toml")
+        section = spec.area_level.model_copy(update={"quantity": "shares"})
+        FayHerriotModel.from_spec(spec.model_copy(update={"area_level": section}))
+
+
+# ---------------------------------------------------------------- fitting
+@pytest.mark.sampling
+def test_normal_fay_herriot_recovers_area_values(tmp_path: Path) -> None:
+    """Three simulated sets of 60 areas with known theta: 180 intervals."""
+    hits90, hits50 = [], []
+    for seed in range(3):
+        rng = np.random.default_rng(seed)
+        x = rng.normal(size=60)
+        theta = 2.0 + 0.5 * x + rng.normal(0, 0.4, 60)
+        variance = rng.uniform(0.02, 0.3, 60)
+        table = pd.DataFrame(
+            {
+                "region": [f"r{i:02d}" for i in range(60)],
+                "y": rng.normal(theta, np.sqrt(variance)),
+                "v": variance,
+                "x": x,
+            }
+        )
+        folder = tmp_path / f"set{seed}"
+        folder.mkdir()
+        fh = _table_model(folder, table, numeric_covariates=["x"])
+        result = fh.fit(progressbar=False, draws=500, tune=500, chains=2, seed=seed)
+        assert result.diagnostics().n_divergent == 0
+        for prob, hits in [(0.9, hits90), (0.5, hits50)]:
+            table90 = result.estimates(prob=prob).set_index("area").loc[table["region"]]
+            hits.extend((table90["lower"] <= theta) & (theta <= table90["upper"]))
+    coverage90, coverage50 = np.mean(hits90), np.mean(hits50)
+    print(f"normal FH: 180 intervals, coverage 90%: {coverage90:.3f}, 50%: {coverage50:.3f}")
+    assert 0.83 <= coverage90 <= 0.97
+    assert 0.38 <= coverage50 <= 0.62
+
+
+@pytest.mark.sampling
+def test_binomial_fay_herriot_recovers_shares_and_keeps_extreme_areas(tmp_path: Path) -> None:
+    """Direct shares of 0 or 1 in tiny areas: the binomial variant uses them, and its intervals
+    cover the true sample-standardised shares of 60 simulated areas."""
+    survey = simulate_survey(n_respondents=900, n_areas=60, seed=21)
+    survey.write(tmp_path)
+    text = (MODELS / "trust.toml").read_text().replace("../data/", "")
+    (tmp_path / "trust.toml").write_text(text.split("[benchmark]")[0])
+    (tmp_path / "fh.toml").write_text(
+        'name = "fh"\n[area_level]\nsurvey = "trust.toml"\n'
+        'numeric_covariates = ["deprivation_decile"]\nlikelihood = "binomial"\n'
+    )
+    fh = FayHerriotModel.from_spec(tmp_path / "fh.toml")
+    extreme = fh.areas["estimate"].isin([0.0, 1.0])
+    assert extreme.any()  # the case the normal likelihood cannot use
+    result = fh.fit(progressbar=False, draws=500, tune=500, chains=2, seed=2)
+    assert result.diagnostics().n_divergent == 0
+    truth = survey.truth[survey.truth["indicator"] == "trust"].set_index("area")["sample"]
+    table = result.estimates().set_index("area")
+    true = truth.reindex(table.index)
+    coverage = np.mean((table["lower"] <= true) & (true <= table["upper"]))
+    print(f"binomial FH: 60 areas, coverage 90%: {coverage:.3f}")
+    assert 0.8 <= coverage <= 0.99
+    with pytest.warns(UserWarning, match="normal likelihood cannot use them"):
+        normal = FayHerriotModel.from_spec(
+            parse_area_level_spec(
+                {"name": "n", "area_level": {"survey": str(tmp_path / "trust.toml")}}, "test"
+            )
+        )
+    assert normal.areas["estimate"].notna().sum() == (~extreme).sum()
+
+
+@pytest.mark.sampling
+def test_cli_fits_an_area_level_spec(tmp_path: Path, capsys) -> None:
+    out = tmp_path / "out"
+    small = ["--draws", "300", "--tune", "300", "--chains", "2", "--seed", "1", "--quiet"]
+    spec = str(MODELS / "trust_fh.toml")
+    assert main(["fit", spec, "--out", str(out), "--allow-failed-diagnostics", *small]) == 0
+    assert "fay_herriot (binomial)" in capsys.readouterr().out
+    loaded = load(out)
+    assert loaded.metadata["kind"] == "area_level"
+    assert len(loaded.estimates()) == 20
+    assert main(["priors", spec]) == 0
+    assert "sigma_area" in capsys.readouterr().out
+    assert main(["fit", spec, "--data", "x.csv"]) == EXIT_BAD_INPUT
