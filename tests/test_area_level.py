@@ -13,7 +13,7 @@ from scipy.stats import binom
 from lcmodel import FayHerriotModel, load
 from lcmodel.cli import EXIT_BAD_INPUT, main
 from lcmodel.direct import survey_direct_estimates
-from lcmodel.errors import DataError, SpecError
+from lcmodel.errors import DataError, LcmodelError, SpecError
 from lcmodel.model import AreaModel
 from lcmodel.simulate import simulate_survey
 from lcmodel.spec import load_area_level_spec, load_spec, parse_area_level_spec
@@ -239,3 +239,41 @@ def test_cli_fits_an_area_level_spec(tmp_path: Path, capsys) -> None:
     assert main(["priors", spec]) == 0
     assert "sigma_area" in capsys.readouterr().out
     assert main(["fit", spec, "--data", "x.csv"]) == EXIT_BAD_INPUT
+
+
+# ------------------------------------------------- reliability and export
+def test_reliability_flags_follow_the_thresholds() -> None:
+    from lcmodel.estimates import reliability
+
+    flags = reliability(np.array([0.05, 0.2, 0.21, 0.33, 0.5, np.nan]), 0.2, 0.33)
+    assert list(flags) == ["publish", "publish", "caution", "caution", "suppress", "suppress"]
+    with pytest.raises(SpecError, match=r"cv_caution .* must be below cv_suppress"):
+        parse_area_level_spec(
+            {"name": "fh", "area_level": {"survey": "a.toml"}, "fit": {"cv_caution": 0.5}},
+            "test",
+        )
+
+
+@pytest.mark.sampling
+def test_estimates_carry_cv_and_export_to_csv_and_excel(tmp_path: Path) -> None:
+    fh = _table_model(tmp_path, covariates=["group"])
+    result = fh.fit(progressbar=False, draws=300, tune=300, chains=2, seed=4)
+    table = result.estimates()
+    np.testing.assert_allclose(table["cv"], table["sd"] / table["mean"].abs())
+    strict = result.spec.with_overrides(cv_caution=0.01, cv_suppress=0.02)
+    flagged = type(result)(
+        result.idata, strict, result.inputs, result.diagnostics(), result.metadata
+    ).estimates()
+    assert (flagged["reliability"] != "publish").all()
+    assert set(table["reliability"]) <= {"publish", "caution", "suppress"}
+    written = result.export(tmp_path / "fh.xlsx")
+    sheets = pd.read_excel(written[0], sheet_name=None)
+    assert set(sheets) == {"estimates", "metadata"}
+    meta = dict(zip(sheets["metadata"]["key"], sheets["metadata"]["value"], strict=True))
+    assert meta["interval"] == "90% equal-tailed posterior interval"
+    assert meta["model"] == "fh" and "version" in " ".join(meta)
+    csv, companion = result.export(tmp_path / "fh.csv")
+    assert pd.read_csv(csv)["area"].tolist() == list(table["area"])
+    assert companion.name == "fh-metadata.csv"
+    with pytest.raises(LcmodelError, match=r"writes \.csv or \.xlsx"):
+        result.export(tmp_path / "fh.json")

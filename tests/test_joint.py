@@ -199,6 +199,10 @@ def test_joint_result_saves_and_loads_exactly(mixed_fit: JointFitResult, tmp_pat
     assert isinstance(loaded, JointFitResult)
     pd.testing.assert_frame_equal(loaded.estimates(), mixed_fit.estimates())
     pd.testing.assert_frame_equal(loaded.correlations(), mixed_fit.correlations())
+    written = loaded.export(tmp_path / "mixed.xlsx")
+    sheets = pd.read_excel(written[0], sheet_name=None)
+    assert set(sheets) == {"estimates", "metadata", "correlations"}
+    assert len(sheets["estimates"]) == len(mixed_fit.estimates())
 
 
 @pytest.mark.sampling

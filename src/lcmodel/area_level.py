@@ -159,6 +159,8 @@ class FayHerriotModel:
         inputs = area_inputs(unit)
         inputs = inputs[inputs["quantity"] == name].reset_index(drop=True)
         inputs["in_sample"] = table["estimate"].reindex(inputs[AREA]).notna().to_numpy()
+        weighted = "weighted" if unit.data.weighted else "unweighted"
+        inputs["estimand"] = f"Fay-Herriot of {weighted} direct estimates"
         return cls(spec, table, inputs, name, quantities[name].kind, unit.spec.outcome.column)
 
     @classmethod
@@ -456,6 +458,7 @@ def _table_inputs(table: pd.DataFrame, n: pd.Series | None, kind: str) -> pd.Dat
             "name": table.index,
             "n": (n.to_numpy() if n is not None else np.full(len(table), np.nan)),
             "in_sample": table["estimate"].notna().to_numpy(),
+            "estimand": "Fay-Herriot of the table's direct estimates",
             "direct": table["estimate"].to_numpy(),
             "direct_se": np.sqrt(table["variance"].to_numpy()),
             "deff": np.nan,

@@ -1,4 +1,4 @@
-"""Command line: ``lcmodel fit|compare|check|simulate|priors|summarize``.
+"""Command line: ``lcmodel fit|compare|check|simulate|priors|summarize|export``.
 
 Exit codes: 0 success, 1 unexpected error, 2 bad input (spec, data, arguments),
 3 diagnostics failed (no output written unless ``--allow-failed-diagnostics``).
@@ -56,6 +56,7 @@ def format_estimates(table: pd.DataFrame, quantity: str) -> str:
             "P(above)": table["p_above_benchmark"],
             "rhat": table["rhat"],
             "ess": table["ess_bulk"],
+            "flag": table["reliability"].where(table["reliability"] != "publish", ""),
         }
     )
     value_columns = ["direct", "mean", "lower", "upper", "benchmark", "diff"]
@@ -69,7 +70,10 @@ def format_estimates(table: pd.DataFrame, quantity: str) -> str:
     }
     interval = table["interval"].iloc[0]
     body = shown.to_string(index=False, formatters=formats)
-    return f"{quantity}\n{body}\n(lower/upper: {interval} posterior interval)"
+    return (
+        f"{quantity}\n{body}\n(lower/upper: {interval} posterior interval; flag: reliability "
+        f"from the coefficient of variation, blank = publish)"
+    )
 
 
 def format_correlations(table: pd.DataFrame) -> str:
@@ -229,6 +233,14 @@ def _summarize(args: argparse.Namespace) -> int:
     return 0
 
 
+def _export(args: argparse.Namespace) -> int:
+    from lcmodel.results import load
+
+    written = load(args.folder).export(args.file)
+    print(f"Wrote {', '.join(str(p) for p in written)}")
+    return 0
+
+
 def _add_sampling_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--draws", type=int, help="posterior draws per chain")
     parser.add_argument("--tune", type=int, help="tuning steps per chain")
@@ -299,6 +311,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="write the comparison even when a fit fails its convergence diagnostics",
     )
     compare.set_defaults(handler=_compare)
+
+    export = sub.add_parser(
+        "export", help="write a saved result's estimates and metadata to .csv or .xlsx"
+    )
+    export.add_argument("folder", help="a folder written by 'lcmodel fit'")
+    export.add_argument("file", help="output file, .csv or .xlsx")
+    export.set_defaults(handler=_export)
 
     summarize = sub.add_parser("summarize", help="print the estimates of a saved result")
     summarize.add_argument("folder")

@@ -57,6 +57,8 @@ class SurveyData:
     population
         Population means of the numeric covariates per area (index ``area``; a ``size``
         column when the spec names one), or ``None``.
+    frame
+        The validated population frame (``area``, covariates, ``count``), or ``None``.
     wave
         Whether a wave column is modelled.
     n_missing_outcome
@@ -76,6 +78,7 @@ class SurveyData:
     wave: bool
     numeric_covariates: tuple[str, ...] = ()
     population: pd.DataFrame | None = None
+    frame: pd.DataFrame | None = None
     n_missing_outcome: int = 0
     n_missing_covariates: int = 0
     weighted: bool = False
@@ -469,6 +472,7 @@ def prepare_survey_data(
     areas: pd.DataFrame | None = None,
     benchmarks: pd.DataFrame | None = None,
     population: pd.DataFrame | None = None,
+    population_frame: pd.DataFrame | None = None,
     *,
     sources: dict[str, str] | None = None,
 ) -> SurveyData:
@@ -487,9 +491,12 @@ def prepare_survey_data(
     population
         Raw table of population covariate means; required when the spec has a
         ``[population]`` section.
+    population_frame
+        Raw population frame (area x covariate cells with counts); required when the spec
+        has a ``[frame]`` section.
     sources
         File names of the frames for messages (keys ``survey``, ``areas``, ``benchmarks``,
-        ``population``).
+        ``population``, ``frame``).
 
     Raises
     ------
@@ -501,6 +508,7 @@ def prepare_survey_data(
         "areas": "areas table",
         "benchmarks": "benchmarks",
         "population": "population table",
+        "frame": "population frame",
     }
     sources = defaults | (sources or {})
     src = sources["survey"]
@@ -631,6 +639,15 @@ def prepare_survey_data(
         _check_population_areas(population, respondents, area_table, sources["population"])
     area_table["n"] = respondents.groupby(AREA).size().reindex(area_table.index).fillna(0)
     area_table["n"] = area_table["n"].astype(np.int64)
+    cells = None
+    if spec.frame is not None:
+        from lcmodel.frames import validate_frame  # it builds on this module
+
+        if population_frame is None:
+            raise DataError("the spec has a [frame] section but no population frame was given")
+        cells = validate_frame(
+            population_frame, spec.frame, covariates, respondents, area_table, sources["frame"]
+        )
 
     bench = None
     if spec.benchmark is not None:
@@ -657,13 +674,14 @@ def prepare_survey_data(
         wave=structure.wave is not None,
         numeric_covariates=tuple(numeric),
         population=population,
+        frame=cells,
         n_missing_outcome=n_missing_outcome,
         n_missing_covariates=n_missing_covariates,
         weighted=structure.weight is not None,
         data_hash=_frame_hash(
             respondents,
             area_table,
-            *(frame for frame in (bench, population) if frame is not None),
+            *(table for table in (bench, population, cells) if table is not None),
         ),
     )
 
@@ -687,11 +705,14 @@ def load_survey_data(spec: ModelSpec, data: str | Path | None = None) -> SurveyD
     population = (
         read_table(spec.population.table, "population") if spec.population is not None else None
     )
+    cells = read_table(spec.frame.table, "population frame") if spec.frame is not None else None
     sources = {"survey": str(survey_path)}
+    if spec.frame is not None:
+        sources["frame"] = str(spec.frame.table)
     if spec.population is not None:
         sources["population"] = str(spec.population.table)
     if spec.areas is not None:
         sources["areas"] = str(spec.areas)
     if spec.benchmark is not None:
         sources["benchmarks"] = str(spec.benchmark.table)
-    return prepare_survey_data(survey, spec, areas, benchmarks, population, sources=sources)
+    return prepare_survey_data(survey, spec, areas, benchmarks, population, cells, sources=sources)

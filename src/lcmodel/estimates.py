@@ -15,8 +15,37 @@ import xarray as xr
 
 from lcmodel.comparison import benchmark_draws
 from lcmodel.data import AREA
+from lcmodel.spec import DEFAULT_CV_CAUTION, DEFAULT_CV_SUPPRESS
 
-__all__ = ["ESTIMATE_COLUMNS", "area_estimates", "bounds", "interval_label"]
+__all__ = [
+    "ESTIMATE_COLUMNS",
+    "RELIABILITY",
+    "area_estimates",
+    "bounds",
+    "interval_label",
+    "reliability",
+]
+
+RELIABILITY = ("publish", "caution", "suppress")
+"""Reliability flags, from the coefficient of variation (thresholds in ``[fit]``)."""
+
+
+def reliability(cv: np.ndarray, caution: float, suppress: float) -> np.ndarray:
+    """Flag each coefficient of variation: publish, caution (above ``caution``) or suppress.
+
+    Parameters
+    ----------
+    cv
+        Coefficients of variation (posterior sd / |posterior mean|); NaN is flagged suppress.
+    caution, suppress
+        Thresholds, ``caution < suppress``.
+    """
+    cv = np.asarray(cv, dtype=float)
+    flags = np.full(cv.shape, "suppress", dtype=object)
+    flags[cv <= suppress] = "caution"
+    flags[cv <= caution] = "publish"
+    return flags
+
 
 ESTIMATE_COLUMNS = [
     "area",
@@ -26,14 +55,17 @@ ESTIMATE_COLUMNS = [
     "quantity",
     "n",
     "in_sample",
+    "estimand",
     "direct",
     "direct_se",
     "deff",
     "mean",
     "sd",
+    "cv",
     "lower",
     "upper",
     "interval",
+    "reliability",
     "benchmark",
     "benchmark_n",
     "benchmark_source",
@@ -73,6 +105,7 @@ def area_estimates(
     kind: str,
     seed: int,
     diagnostics_ok: bool,
+    cv_thresholds: tuple[float, float] = (DEFAULT_CV_CAUTION, DEFAULT_CV_SUPPRESS),
 ) -> pd.DataFrame:
     """Per area and quantity: estimate, interval, benchmark comparison and diagnostics.
 
@@ -89,6 +122,9 @@ def area_estimates(
     diagnostics_ok
         Whether the whole fit passed its convergence gates (repeated on every row, so a
         table read on its own still says so).
+    cv_thresholds
+        Coefficients of variation above which an estimate is flagged ``caution`` and
+        ``suppress`` (column ``reliability``; ``cv`` = posterior sd / |posterior mean|).
 
     Returns
     -------
@@ -107,6 +143,9 @@ def area_estimates(
     samples = draws.to_numpy()[i, j]
     table["mean"] = samples.mean(axis=1)
     table["sd"] = samples.std(axis=1, ddof=1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        table["cv"] = table["sd"] / table["mean"].abs()
+    table["reliability"] = reliability(table["cv"].to_numpy(), *cv_thresholds)
     limits = np.array([bounds(row, prob, kind) for row in samples])
     table["lower"], table["upper"] = limits[:, 0], limits[:, 1]
     table["interval"] = interval_label(prob, kind)

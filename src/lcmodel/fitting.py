@@ -125,7 +125,8 @@ def area_inputs(model: AreaModel) -> pd.DataFrame:
     """Everything per area and quantity that estimates need besides the posterior.
 
     One row per area x quantity: ``area``, ``quantity``, ``kind`` (share or mean), ``name``,
-    ``nation``, ``deprivation_decile`` (when known), ``n``, ``in_sample``, the direct estimate
+    ``nation``, ``deprivation_decile`` (when known), ``n``, ``in_sample``, ``estimand`` (what
+    the area value averages over: respondents, a population frame, ...), the direct estimate
     with its standard error and design effect (:mod:`lcmodel.direct`; NaN in unsurveyed areas)
     and the benchmark match (see :func:`lcmodel.comparison.match_benchmarks`).
     """
@@ -141,6 +142,7 @@ def area_inputs(model: AreaModel) -> pd.DataFrame:
         table.insert(1, "kind", quantity.kind)
         table["n"] = areas["n"].astype(np.int64)
         table["in_sample"] = table["n"] > 0
+        table["estimand"] = model.estimand()
         mine = direct.loc[quantity.name].reindex(areas.index)
         for column in ["direct", "direct_se", "deff"]:
             table[column] = mine[column]

@@ -212,6 +212,18 @@ class JointFitResult:
             f"{self._diagnostics.message()}"
         )
 
+    def export(self, path: str | Path) -> list[Path]:
+        """Write the estimates with a metadata sheet to ``.csv`` or ``.xlsx``.
+
+        Parameters
+        ----------
+        path
+            Output file; see :func:`lcmodel.export.export_estimates`.
+        """
+        from lcmodel.export import export_estimates
+
+        return export_estimates(self, path)
+
     def save(self, folder: str | Path) -> Path:
         """Write the joint result to ``folder`` atomically (all files, or none).
 

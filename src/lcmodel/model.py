@@ -286,12 +286,16 @@ class AreaModel:
 
         A surveyed area averages over its own respondents (sample-standardised). An area in
         the areas table with no respondents averages over the whole sample's covariate mix,
-        with its area effect drawn from the area-effect distribution. With population means
-        of numeric covariates (``[population]``), each area has one reference row at its
-        population means (at the non-sampled units' means when population sizes are given).
+        with its area effect drawn from the area-effect distribution. With a population frame
+        (``[frame]``) every area averages over its frame cells, weighted by their counts
+        (poststratification). With population means of numeric covariates
+        (``[population]``), each area has one reference row at its population means (at the
+        non-sampled units' means when population sizes are given).
         """
         respondents = self.data.respondents
         population = self.data.population
+        if self.data.frame is not None:
+            return self._frame_cells()
         if population is not None:
             means = population.loc[list(self.data.areas.index), list(self._numeric)].copy()
             if "size" in population.columns:
@@ -318,6 +322,33 @@ class AreaModel:
             pooled = pd.DataFrame({"weight": [float(pooled["weight"].sum())]})
         borrowed = pd.concat([pooled.assign(**{AREA: area}) for area in unsurveyed])
         return pd.concat([own, borrowed[own.columns]], ignore_index=True)
+
+    def _frame_cells(self) -> pd.DataFrame:
+        """The population frame's cells, weighted by their counts (poststratification).
+
+        A frame has no waves, so with a wave effect each area's population is spread evenly
+        over the waves in which the area was surveyed (every wave for an unsurveyed area).
+        """
+        cells = self.data.frame.rename(columns={"count": "weight"})
+        if not self.data.wave:
+            return cells
+        respondents = self.data.respondents
+        surveyed = respondents.groupby(AREA)["wave"].unique()
+        every = sorted(int(w) for w in respondents["wave"].unique())
+        parts = []
+        for area, mine in cells.groupby(AREA, sort=False):
+            waves = sorted(int(w) for w in surveyed.get(area, every))
+            spread = mine.assign(weight=mine["weight"] / len(waves))
+            parts += [spread.assign(wave=wave) for wave in waves]
+        return pd.concat(parts, ignore_index=True)
+
+    def estimand(self) -> str:
+        """What an area value averages over: the frame, population means, or respondents."""
+        if self.data.frame is not None:
+            return "poststratified"
+        if self.data.population is not None:
+            return "population means"
+        return "sample-standardised"
 
     def _finite_population(self) -> tuple[np.ndarray, np.ndarray] | None:
         """Sampling fraction and sample mean per area, when population sizes are known."""

@@ -18,6 +18,9 @@ __all__ = ["forest_plot"]
 def forest_plot(estimates: pd.DataFrame, *, title: str | None = None) -> tuple[Figure, Axes]:
     """Areas ordered by estimate, with intervals, direct estimates and benchmarks.
 
+    Intervals are coloured by the estimate's reliability flag: blue (publish), orange
+    (caution), grey dotted (suppress).
+
     Parameters
     ----------
     estimates
@@ -41,8 +44,18 @@ def forest_plot(estimates: pd.DataFrame, *, title: str | None = None) -> tuple[F
     fig, ax = plt.subplots(figsize=(7.5, 1.2 + 0.32 * len(table)), layout="constrained")
     y = np.arange(len(table))
     colours = mpl.colormaps["tab10"]
-    ax.hlines(y, table["lower"] * scale, table["upper"] * scale, color=colours(0), lw=2)
-    ax.plot(table["mean"] * scale, y, "o", color=colours(0), ms=5)
+    styles = {
+        "publish": {"color": colours(0), "ls": "-"},
+        "caution": {"color": colours(1), "ls": "-"},
+        "suppress": {"color": "0.6", "ls": ":"},
+    }
+    flags = table["reliability"] if "reliability" in table else pd.Series("publish", table.index)
+    for flag, style in styles.items():
+        mine = (flags == flag).to_numpy()
+        if mine.any():
+            lower, upper = table["lower"][mine] * scale, table["upper"][mine] * scale
+            ax.hlines(y[mine], lower, upper, lw=2, **style)
+            ax.plot(table["mean"][mine] * scale, y[mine], "o", color=style["color"], ms=5)
     ax.plot(table["direct"] * scale, y, "o", mfc="none", mec="0.45", ms=5)
     ax.plot(table["benchmark"] * scale, y, "|", color=colours(3), ms=14, mew=2)
     labels = [
@@ -56,8 +69,21 @@ def forest_plot(estimates: pd.DataFrame, *, title: str | None = None) -> tuple[F
     ax.grid(axis="x", color="0.9")
     ax.set_axisbelow(True)
     interval = table["interval"].iloc[0] if len(table) else ""
+    present = [flag for flag in styles if (flags == flag).any()]
     handles = [
-        Line2D([], [], color=colours(0), marker="o", lw=2, label=f"model, {interval} interval"),
+        Line2D(
+            [],
+            [],
+            marker="o",
+            lw=2,
+            **styles[flag],
+            label=f"model, {interval} interval"
+            if present == ["publish"]
+            else f"model ({flag}), {interval} interval",
+        )
+        for flag in present
+    ]
+    handles += [
         Line2D([], [], color="0.45", marker="o", mfc="none", ls="none", label="direct (sample)"),
         Line2D([], [], color=colours(3), marker="|", ms=12, mew=2, ls="none", label="benchmark"),
     ]

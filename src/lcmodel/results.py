@@ -112,6 +112,7 @@ class FitResult:
                 kind=kind,
                 seed=int(self.metadata["seed"]),
                 diagnostics_ok=self._diagnostics.passed,
+                cv_thresholds=(self.spec.fit.cv_caution, self.spec.fit.cv_suppress),
             )
         return self._estimates[key].copy()
 
@@ -201,6 +202,18 @@ class FitResult:
             )
         kwargs.setdefault("title", f"{self.spec.name}: {quantity}")
         return forest_plot(table[table["quantity"] == quantity], **kwargs)
+
+    def export(self, path: str | Path) -> list[Path]:
+        """Write the estimates with a metadata sheet to ``.csv`` or ``.xlsx``.
+
+        Parameters
+        ----------
+        path
+            Output file; see :func:`lcmodel.export.export_estimates`.
+        """
+        from lcmodel.export import export_estimates
+
+        return export_estimates(self, path)
 
     def save(self, folder: str | Path) -> Path:
         """Write the result to ``folder`` atomically (all files, or none).

@@ -31,6 +31,7 @@ __all__ = [
     "BenchmarkSpec",
     "CorrelationSpec",
     "FitSpec",
+    "FrameSpec",
     "JointSpec",
     "ModelSpec",
     "OutcomeSpec",
@@ -50,6 +51,12 @@ NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]*$"
 
 DEFAULT_INTERVAL = 0.9
 """Default posterior interval probability, used everywhere an interval is reported."""
+
+DEFAULT_CV_CAUTION = 0.2
+"""Coefficient of variation above which an estimate is published with a caution."""
+
+DEFAULT_CV_SUPPRESS = 0.33
+"""Coefficient of variation above which an estimate should not be published."""
 
 FAMILY_NAMES = ("bernoulli", "ordinal", "gaussian")
 """Outcome families a spec may name (one module each under ``lcmodel.families``)."""
@@ -206,6 +213,18 @@ class PopulationSpec(_Strict):
     )
 
 
+class FrameSpec(_Strict):
+    """A population frame for poststratification (MRP): area x covariate cells with counts.
+
+    Area values then average the model's predictions over the frame's cells, weighted by their
+    counts, instead of over the respondents.
+    """
+
+    table: Path = Field(description="CSV/Parquet, one row per area x covariate cell.")
+    area: str = Field(default="area", description="Column of the frame naming the area.")
+    count: str = Field(default="count", description="Column of population counts (positive).")
+
+
 class BenchmarkSpec(_Strict):
     """Which benchmark rows to compare area estimates with."""
 
@@ -237,6 +256,24 @@ class FitSpec(_Strict):
         default=True,
         description="Collapse respondents into sufficient-statistic cells (same posterior).",
     )
+    cv_caution: float = Field(
+        default=DEFAULT_CV_CAUTION,
+        gt=0,
+        description="Coefficient of variation above which an estimate is flagged 'caution'.",
+    )
+    cv_suppress: float = Field(
+        default=DEFAULT_CV_SUPPRESS,
+        gt=0,
+        description="Coefficient of variation above which an estimate is flagged 'suppress'.",
+    )
+
+    @model_validator(mode="after")
+    def _ordered_thresholds(self) -> FitSpec:
+        if not self.cv_caution < self.cv_suppress:
+            raise ValueError(
+                f"cv_caution ({self.cv_caution}) must be below cv_suppress ({self.cv_suppress})"
+            )
+        return self
 
 
 class ModelSpec(_Strict):
@@ -255,6 +292,7 @@ class ModelSpec(_Strict):
     structure: StructureSpec
     benchmark: BenchmarkSpec | None = None
     population: PopulationSpec | None = None
+    frame: FrameSpec | None = None
     fit: FitSpec = Field(default_factory=FitSpec)
     priors: dict[str, PriorSpec] = Field(default_factory=dict)
 
@@ -264,6 +302,16 @@ class ModelSpec(_Strict):
             raise ValueError("'structure.area_covariates' needs an 'areas' table")
         if self.benchmark is not None and self.areas is None:
             raise ValueError("'benchmark' needs an 'areas' table to know each area's nation")
+        if self.frame is not None:
+            if self.population is not None:
+                raise ValueError(
+                    "give either 'frame' (cells with counts) or 'population' (covariate means)"
+                )
+            if self.structure.numeric_covariates:
+                raise ValueError(
+                    "a 'frame' poststratifies over categorical covariates; numeric respondent "
+                    "covariates have no cells (drop them, or band them into categories)"
+                )
         if self.population is not None:
             if self.outcome.family != "gaussian":
                 raise ValueError(
@@ -325,6 +373,8 @@ class ModelSpec(_Strict):
             data["benchmark"]["table"] = fix(self.benchmark.table)
         if self.population is not None:
             data["population"]["table"] = fix(self.population.table)
+        if self.frame is not None:
+            data["frame"]["table"] = fix(self.frame.table)
         return ModelSpec.model_validate(data)
 
 

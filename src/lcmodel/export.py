@@ -1,0 +1,94 @@
+"""Publishable output: estimates as CSV or Excel, with the metadata a reader needs.
+
+An ``.xlsx`` file holds the sheets ``estimates``, ``metadata`` (and ``correlations`` for a joint
+fit); a ``.csv`` export writes the estimates and, beside them, ``<name>-metadata.csv``. The
+metadata say what produced the numbers: model name and kind, lcmodel version, when it was fitted
+and exported, the interval definition, the reliability thresholds, sampler, seed, data hash,
+whether diagnostics passed, and the spec itself (JSON).
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pandas as pd
+
+from lcmodel._io import atomic_file
+from lcmodel.errors import LcmodelError
+from lcmodel.estimates import interval_label
+
+if TYPE_CHECKING:
+    from lcmodel.joint_results import JointFitResult
+    from lcmodel.results import FitResult
+
+__all__ = ["export_estimates", "export_metadata"]
+
+
+def export_metadata(result: FitResult | JointFitResult) -> pd.DataFrame:
+    """Key-value table describing how ``result``'s estimates were produced."""
+    fit = result.spec.fit
+    meta = result.metadata
+    diagnostics = result.diagnostics()
+    rows = {
+        "model": result.spec.name,
+        "model kind": meta.get("kind", "joint" if "indicators" in meta else "unit_level"),
+        "family": meta.get("family", ", ".join(meta.get("indicators", {}))),
+        "lcmodel version": meta["lcmodel_version"],
+        "fitted": meta["created"],
+        "exported": datetime.now(UTC).isoformat(timespec="seconds"),
+        "interval": interval_label(fit.interval, fit.interval_kind) + " posterior interval",
+        "cv": "posterior sd / |posterior mean|",
+        "reliability": f"publish if cv <= {fit.cv_caution:g}; caution if cv <= "
+        f"{fit.cv_suppress:g}; suppress above",
+        "sampler": f"{meta['sampler']}, {fit.chains} chains x {fit.draws} draws",
+        "seed": str(meta["seed"]),
+        "data hash": str(meta.get("data_hash", "")),
+        "diagnostics": "passed"
+        if diagnostics.passed
+        else "FAILED: " + "; ".join(diagnostics.failures),
+        "spec": json.dumps(result.spec.model_dump(mode="json")),
+    }
+    return pd.DataFrame({"key": list(rows), "value": list(rows.values())})
+
+
+def export_estimates(result: FitResult | JointFitResult, path: str | Path) -> list[Path]:
+    """Write ``result``'s estimates and metadata to ``path`` (``.csv`` or ``.xlsx``), atomically.
+
+    Parameters
+    ----------
+    result
+        A fitted or loaded result.
+    path
+        Output file; its suffix chooses the format.
+
+    Returns
+    -------
+    list of pathlib.Path
+        The files written.
+    """
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix not in {".csv", ".xlsx"}:
+        raise LcmodelError(f"{path}: export writes .csv or .xlsx files, not '{suffix or path}'")
+    if not path.parent.is_dir():
+        raise LcmodelError(f"{path}: folder {path.parent} does not exist")
+    estimates = result.estimates()
+    metadata = export_metadata(result)
+    correlations = getattr(result, "correlations", None)
+    if suffix == ".xlsx":
+        with atomic_file(path) as staging:
+            with pd.ExcelWriter(staging, engine="openpyxl") as writer:
+                estimates.to_excel(writer, sheet_name="estimates", index=False)
+                metadata.to_excel(writer, sheet_name="metadata", index=False)
+                if correlations is not None:
+                    correlations().to_excel(writer, sheet_name="correlations", index=False)
+        return [path]
+    companion = path.with_name(f"{path.stem}-metadata.csv")
+    with atomic_file(path) as staging:
+        estimates.to_csv(staging, index=False)
+    with atomic_file(companion) as staging:
+        metadata.to_csv(staging, index=False)
+    return [path, companion]
