@@ -24,6 +24,7 @@ __all__ = [
     "bounds",
     "interval_label",
     "reliability",
+    "summarise_draws",
 ]
 
 RELIABILITY = ("publish", "caution", "suppress")
@@ -141,6 +142,48 @@ def area_estimates(
     i = area_index.get_indexer(table[AREA])
     j = quantity_index.get_indexer(table["quantity"])
     samples = draws.to_numpy()[i, j]
+    table = summarise_draws(table, samples, prob, kind, seed, cv_thresholds)
+
+    dataset = values.to_dataset(name="v")
+    rhat = az.rhat(dataset, sample_dims=["chain", "draw"])["v"].to_numpy()
+    ess = az.ess(dataset, sample_dims=["chain", "draw"])["v"].to_numpy()
+    table["rhat"] = rhat[i, j]
+    table["ess_bulk"] = ess[i, j]
+    table["diagnostics_ok"] = diagnostics_ok
+    return table.reindex(columns=ESTIMATE_COLUMNS)
+
+
+def summarise_draws(
+    table: pd.DataFrame,
+    samples: np.ndarray,
+    prob: float,
+    kind: str,
+    seed: int,
+    cv_thresholds: tuple[float, float],
+) -> pd.DataFrame:
+    """Add the posterior summary and benchmark comparison of each row's draws to ``table``.
+
+    Parameters
+    ----------
+    table
+        One row per estimate, with ``kind``, ``benchmark`` and ``benchmark_n``.
+    samples
+        The draws of each row, shape ``(rows, draws)``.
+    prob, kind
+        Interval probability and kind.
+    seed
+        Seed of the benchmark-uncertainty draws.
+    cv_thresholds
+        Reliability thresholds (caution, suppress).
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``table`` with ``mean``, ``sd``, ``cv``, ``reliability``, ``lower``, ``upper``,
+        ``interval``, ``diff_mean``, ``diff_lower``, ``diff_upper`` and
+        ``p_above_benchmark``.
+    """
+    table = table.reset_index(drop=True).copy()
     table["mean"] = samples.mean(axis=1)
     table["sd"] = samples.std(axis=1, ddof=1)
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -166,11 +209,4 @@ def area_estimates(
         diff = samples[row] - reference
         comparison[row] = [diff.mean(), *bounds(diff, prob, kind), (diff > 0).mean()]
     table[["diff_mean", "diff_lower", "diff_upper", "p_above_benchmark"]] = comparison
-
-    dataset = values.to_dataset(name="v")
-    rhat = az.rhat(dataset, sample_dims=["chain", "draw"])["v"].to_numpy()
-    ess = az.ess(dataset, sample_dims=["chain", "draw"])["v"].to_numpy()
-    table["rhat"] = rhat[i, j]
-    table["ess_bulk"] = ess[i, j]
-    table["diagnostics_ok"] = diagnostics_ok
-    return table.reindex(columns=ESTIMATE_COLUMNS)
+    return table

@@ -259,10 +259,17 @@ def fit_model(model: AreaModel, *, progressbar: bool = True, **overrides: Any) -
     pymc_model = model.build()
     idata, wall = sample(pymc_model, spec.fit, seed, progressbar=progressbar)
     checked = [rv.name for rv in pymc_model.free_RVs] + ["area_value"]
+    waves = None
+    if "area_wave_value" in pymc_model.named_vars:
+        from lcmodel.waves import wave_inputs
+
+        checked.append("area_wave_value")
+        waves = wave_inputs(model, inputs)
     return FitResult(
         idata=idata,
         spec=spec.with_overrides(seed=seed),
         inputs=inputs,
         diagnostics=compute_diagnostics(idata, checked),
         metadata=run_metadata(seed, sampler, wall) | indicator_metadata(model),
+        wave_inputs=waves,
     )

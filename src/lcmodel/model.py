@@ -45,6 +45,9 @@ __all__ = ["AreaModel"]
 QUANTITY = "quantity"
 """Dimension name of the area quantities (share, category shares, mean)."""
 
+WAVE_STEP = "wave_step"
+"""Dimension of the steps of the area x wave random walk (every wave but the first)."""
+
 
 def _prefixed(prefix: str, dim: str) -> str:
     """Dimension name ``dim`` with ``prefix``; areas are shared and never prefixed."""
@@ -109,6 +112,7 @@ class AreaModel:
             self._numeric[column] = (float(values.mean()), float(values.std()))
         self._scale = self.family.scale(respondents[data.count_columns])
         self._area_design = self._area_covariate_design()
+        self._area_wave = data.wave and spec.structure.area_wave is not None
         self._check_prior_overrides()
 
     @classmethod
@@ -192,6 +196,16 @@ class AreaModel:
                     "wide prior, and large shifts between waves are implausible",
                 )
             )
+        if self.data.wave and self.spec.structure.area_wave is not None:
+            terms.append(
+                PriorTerm(
+                    "sigma_area_wave",
+                    _prior("HalfNormal", sigma=0.25 * s),
+                    "positive",
+                    f"sd of an area's own step from one wave to the next, scale 0.25 {unit}: "
+                    "areas change slowly, and the data of one area and wave are few",
+                )
+            )
         terms += [t for t in family_terms if t.name != "intercept"]
         return {t.name: t for t in terms}
 
@@ -259,6 +273,8 @@ class AreaModel:
         for column, (kind, levels) in self._area_design.items():
             if kind == "categorical":
                 coords[f"area_{column}"] = list(levels)
+        if self._area_wave:
+            coords[WAVE_STEP] = coords["wave"][1:]
         coords[QUANTITY] = self.quantities()
         coords |= self.family.coords()
         return {_prefixed(prefix, name): values for name, values in coords.items()}
@@ -364,7 +380,11 @@ class AreaModel:
         return fraction, mean
 
     def _codes(self, keys: pd.DataFrame, coords: dict[str, list[Any]]) -> dict[str, np.ndarray]:
-        return {column: pd.Index(coords[column]).get_indexer(keys[column]) for column in self.keys}
+        return {
+            column: pd.Index(coords[column]).get_indexer(keys[column])
+            for column in self.keys
+            if column in keys
+        }
 
     # ------------------------------------------------------------------ build
     def build(self, aggregate_cells: bool | None = None) -> pm.Model:
@@ -450,6 +470,16 @@ class AreaModel:
             sigma_wave = priors["sigma_wave"].build("sigma_wave")
             z_wave = pm.ZeroSumNormal("z_wave", sigma=1.0, dims=dim("wave"))
             wave_effect = pm.Deterministic("wave_effect", z_wave * sigma_wave, dims=dim("wave"))
+        area_wave = None
+        if self._area_wave:
+            # non-centred random walk per area over the waves, centred on the area's mean so
+            # that area_effect stays the area's average level
+            sigma_step = priors["sigma_area_wave"].build("sigma_area_wave")
+            steps = pm.Normal("z_area_wave", 0.0, 1.0, dims=(AREA, dim(WAVE_STEP)))
+            start = pt.zeros((len(coords[AREA]), 1))
+            walk = pt.concatenate([start, pt.cumsum(steps, axis=1)], axis=1) * sigma_step
+            walk = walk - walk.mean(axis=1, keepdims=True)
+            area_wave = pm.Deterministic("area_wave_effect", walk, dims=(AREA, dim("wave")))
         params = self.family.add_parameters(priors)
 
         def predictor(keys: pd.DataFrame) -> Any:
@@ -462,17 +492,40 @@ class AreaModel:
                 eta = eta + slope * ((keys[column].to_numpy(dtype=float) - mean) / sd)
             if wave_effect is not None:
                 eta = eta + wave_effect[codes["wave"]]
+            if area_wave is not None:
+                eta = eta + area_wave[codes[AREA], codes["wave"]]
             return eta
+
+        def average(expected: Any, cells: pd.DataFrame) -> Any:
+            """Weighted mean over each area's cells: shape (areas, quantities)."""
+            area = self._codes(cells, coords)[AREA]
+            weight = cells["weight"].to_numpy(dtype=float)
+            total = np.bincount(area, weights=weight, minlength=len(coords[AREA]))
+            share = (weight / total[area])[:, None]
+            shape = (len(coords[AREA]), len(coords[QUANTITY]))
+            return pt.zeros(shape)[area].inc(share * expected)
 
         self.family.add_likelihood(predictor(units.keys), units, params, dim)
 
-        expected = self.family.expected_quantities(predictor(reference), params)
-        ref_area = self._codes(reference, coords)[AREA]
-        weight = reference["weight"].to_numpy(dtype=float)
-        total = np.bincount(ref_area, weights=weight, minlength=len(coords[AREA]))
-        share = (weight / total[ref_area])[:, None]
-        shape = (len(coords[AREA]), len(coords[QUANTITY]))
-        area_value = pt.zeros(shape)[ref_area].inc(share * expected)
+        area_value = average(
+            self.family.expected_quantities(predictor(reference), params), reference
+        )
+        if self._area_wave:
+            # each area's reference population (its own mix, or the frame) at every wave
+            keys = [c for c in reference.columns if c not in ("wave", "weight")]
+            mix = reference.groupby(keys, sort=True, observed=True)["weight"].sum().reset_index()
+            per_wave = [
+                average(
+                    self.family.expected_quantities(predictor(mix.assign(wave=wave)), params),
+                    mix,
+                )
+                for wave in coords["wave"]
+            ]
+            pm.Deterministic(
+                "area_wave_value",
+                pt.stack(per_wave, axis=1),
+                dims=(AREA, dim("wave"), dim(QUANTITY)),
+            )
         correction = self._finite_population()
         if correction is not None:
             fraction, sample_mean = correction

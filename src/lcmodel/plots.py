@@ -12,7 +12,7 @@ if TYPE_CHECKING:
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
 
-__all__ = ["forest_plot"]
+__all__ = ["forest_plot", "trajectory_plot"]
 
 
 def forest_plot(estimates: pd.DataFrame, *, title: str | None = None) -> tuple[Figure, Axes]:
@@ -91,3 +91,66 @@ def forest_plot(estimates: pd.DataFrame, *, title: str | None = None) -> tuple[F
     if title:
         ax.set_title(title)
     return fig, ax
+
+
+def trajectory_plot(
+    estimates: pd.DataFrame, *, title: str | None = None, columns: int = 5
+) -> tuple[Figure, np.ndarray]:
+    """One small panel per area: estimates over the waves, direct estimates, benchmark line.
+
+    Parameters
+    ----------
+    estimates
+        Rows of one quantity from :meth:`lcmodel.results.FitResult.wave_estimates`.
+    title
+        Figure title.
+    columns
+        Panels per row.
+
+    Returns
+    -------
+    tuple
+        The figure and the array of axes.
+    """
+    import matplotlib.pyplot as plt
+
+    quantity = str(estimates["quantity"].iloc[0]) if len(estimates) else "value"
+    scale = 100.0 if quantity.startswith("share") else 1.0
+    areas = list(dict.fromkeys(estimates["area"]))
+    rows = max(1, -(-len(areas) // columns))
+    fig, axes = plt.subplots(
+        rows,
+        columns,
+        figsize=(2.3 * columns, 1.9 * rows),
+        sharex=True,
+        sharey=True,
+        layout="constrained",
+        squeeze=False,
+    )
+    colours = mpl.colormaps["tab10"]
+    for ax, area in zip(axes.flat, areas, strict=False):
+        mine = estimates[estimates["area"] == area].sort_values("wave")
+        wave = mine["wave"].to_numpy()
+        ax.fill_between(
+            wave, mine["lower"] * scale, mine["upper"] * scale, color=colours(0), alpha=0.25, lw=0
+        )
+        ax.plot(wave, mine["mean"] * scale, color=colours(0), lw=1.5)
+        seen = mine["n"] > 0
+        ax.plot(wave[seen], mine["direct"][seen] * scale, "o", mfc="none", mec="0.4", ms=3.5)
+        benchmark = mine["benchmark"].dropna()
+        if len(benchmark):
+            ax.axhline(benchmark.iloc[0] * scale, color=colours(3), ls="--", lw=1)
+        ax.set_title(f"{mine['name'].iloc[0]}", fontsize=8)
+        ax.tick_params(labelsize=7)
+    for ax in list(axes.flat)[len(areas) :]:
+        ax.set_visible(False)
+    label = quantity.replace("share:", "share ").capitalize()
+    fig.supxlabel("wave", fontsize=9)
+    fig.supylabel(f"{label} (%)" if scale == 100.0 else label, fontsize=9)
+    interval = estimates["interval"].iloc[0] if len(estimates) else ""
+    fig.suptitle(
+        (f"{title}\n" if title else "")
+        + f"line and band: model, {interval} interval; circles: direct; dashed: benchmark",
+        fontsize=9,
+    )
+    return fig, axes

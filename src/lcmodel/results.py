@@ -57,6 +57,9 @@ class FitResult:
         Convergence diagnostics.
     metadata
         Versions, seed, sampler, timing and data hash.
+    wave_inputs
+        Per area, wave and quantity: respondents, direct estimate and benchmark, when the
+        model has area x wave effects (see :mod:`lcmodel.waves`); else ``None``.
     """
 
     def __init__(
@@ -66,12 +69,14 @@ class FitResult:
         inputs: pd.DataFrame,
         diagnostics: Diagnostics,
         metadata: dict[str, Any],
+        wave_inputs: pd.DataFrame | None = None,
     ) -> None:
         self.idata = idata
         self.spec = spec
         self.inputs = inputs
         self._diagnostics = diagnostics
         self.metadata = metadata
+        self.wave_inputs = wave_inputs
         self._estimates: dict[tuple[float, str], pd.DataFrame] = {}
 
     def __repr__(self) -> str:
@@ -115,6 +120,79 @@ class FitResult:
                 cv_thresholds=(self.spec.fit.cv_caution, self.spec.fit.cv_suppress),
             )
         return self._estimates[key].copy()
+
+    def wave_estimates(self, prob: float | None = None, kind: str | None = None) -> pd.DataFrame:
+        """Per area, wave and quantity: estimate, interval and benchmark comparison.
+
+        Needs ``structure.area_wave`` in the spec. See :func:`lcmodel.waves.wave_estimates`.
+        """
+        from lcmodel.waves import wave_estimates
+
+        fit = self.spec.fit
+        return wave_estimates(
+            self.posterior,
+            self._require_waves(),
+            prob=fit.interval if prob is None else prob,
+            kind=fit.interval_kind if kind is None else kind,
+            seed=int(self.metadata["seed"]),
+            cv_thresholds=(fit.cv_caution, fit.cv_suppress),
+        )
+
+    def changes(
+        self,
+        first: int | None = None,
+        last: int | None = None,
+        prob: float | None = None,
+        kind: str | None = None,
+    ) -> pd.DataFrame:
+        """Per area and quantity: change between two waves, its interval and P(improved).
+
+        Parameters
+        ----------
+        first, last
+            The waves compared; the first and the last wave by default.
+        prob, kind
+            Interval probability and kind; the spec's by default.
+        """
+        from lcmodel.waves import changes
+
+        inputs = self._require_waves()
+        waves = sorted(int(w) for w in inputs["wave"].unique())
+        fit = self.spec.fit
+        return changes(
+            self.posterior,
+            inputs,
+            first=waves[0] if first is None else first,
+            last=waves[-1] if last is None else last,
+            prob=fit.interval if prob is None else prob,
+            kind=fit.interval_kind if kind is None else kind,
+            higher_is_better=self.spec.outcome.higher_is_better,
+        )
+
+    def plot_trajectories(self, quantity: str | None = None, **kwargs: Any) -> tuple[Any, Any]:
+        """Each area's estimates over the waves, with direct estimates and its benchmark.
+
+        Parameters
+        ----------
+        quantity
+            Which quantity (default: :attr:`headline`).
+        **kwargs
+            Passed to :func:`lcmodel.plots.trajectory_plot`.
+        """
+        from lcmodel.plots import trajectory_plot
+
+        quantity = quantity or self.headline
+        table = self.wave_estimates()
+        kwargs.setdefault("title", f"{self.spec.name}: {quantity} by wave")
+        return trajectory_plot(table[table["quantity"] == quantity], **kwargs)
+
+    def _require_waves(self) -> pd.DataFrame:
+        if self.wave_inputs is None:
+            raise LcmodelError(
+                f"'{self.spec.name}' has no area x wave estimates; set structure.area_wave = "
+                f'"random_walk" in the spec (it needs a wave column)'
+            )
+        return self.wave_inputs
 
     def summary(self, var_names: list[str] | None = None) -> pd.DataFrame:
         """Posterior summary of the model parameters (not the per-area latent ``z``).
@@ -245,6 +323,7 @@ class FitResult:
             "spec": self.spec.model_dump(mode="json"),
             "metadata": self.metadata,
             "inputs": frame_to_json(self.inputs),
+            "wave_inputs": None if self.wave_inputs is None else frame_to_json(self.wave_inputs),
             "interval": interval_label(self.spec.fit.interval, self.spec.fit.interval_kind),
         }
         write_json(folder / "result.json", payload)
@@ -255,6 +334,14 @@ class FitResult:
             fig.savefig(folder / "forest.png", dpi=120)
         finally:
             plt.close(fig)
+        if self.wave_inputs is not None:
+            self.wave_estimates().to_csv(folder / "wave_estimates.csv", index=False)
+            self.changes().to_csv(folder / "changes.csv", index=False)
+            fig, _ = self.plot_trajectories()
+            try:
+                fig.savefig(folder / "trajectories.png", dpi=110)
+            finally:
+                plt.close(fig)
 
 
 def load(folder: str | Path) -> FitResult | JointFitResult:
@@ -300,4 +387,5 @@ def load(folder: str | Path) -> FitResult | JointFitResult:
         inputs=frame_from_json(payload["inputs"]),
         diagnostics=diagnostics,
         metadata=payload["metadata"],
+        wave_inputs=frame_from_json(waves) if (waves := payload.get("wave_inputs")) else None,
     )

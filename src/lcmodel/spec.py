@@ -80,6 +80,11 @@ class OutcomeSpec(_Strict):
         default=None,
         description="Answer labels counted as 0; when given, any other label is an error.",
     )
+    higher_is_better: bool = Field(
+        default=True,
+        description="Whether an increase of the headline quantity is an improvement (false "
+        "for anxiety); used by the probability that an area improved between waves.",
+    )
 
     @field_validator("family")
     @classmethod
@@ -182,9 +187,16 @@ class StructureSpec(_Strict):
         default=None,
         description="Survey column of design weights (used by the direct estimates).",
     )
+    area_wave: Literal["random_walk"] | None = Field(
+        default=None,
+        description="Area x wave effects: each area's own path over the waves (a random walk), "
+        "giving area x wave estimates and changes between waves.",
+    )
 
     @model_validator(mode="after")
     def _distinct(self) -> StructureSpec:
+        if self.area_wave is not None and self.wave is None:
+            raise ValueError("'area_wave' needs a 'wave' column")
         used = [self.area, self.wave, *self.covariates, *self.numeric_covariates, self.weight]
         named = [c for c in used if c is not None]
         repeated = sorted({c for c in named if named.count(c) > 1})

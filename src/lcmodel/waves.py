@@ -1,0 +1,175 @@
+"""Change across waves: area x wave estimates, changes between two waves, P(improved).
+
+With ``structure.area_wave = "random_walk"`` every area has its own path over the waves (see
+:mod:`lcmodel.model`), and the posterior holds ``area_wave_value`` (dims ``area, wave,
+quantity``): each area's reference population (its respondents' covariate mix, or its frame
+cells) evaluated at every wave. A change between two waves is the difference of those draws, so
+its interval and the probability of an improvement carry the full posterior uncertainty,
+including the correlation between the two waves' estimates of the same area.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+import xarray as xr
+
+from lcmodel.data import AREA
+from lcmodel.direct import survey_direct_estimates
+from lcmodel.errors import LcmodelError
+from lcmodel.estimates import bounds, interval_label, summarise_draws
+
+if TYPE_CHECKING:
+    from lcmodel.model import AreaModel
+
+__all__ = ["CHANGE_COLUMNS", "WAVE_COLUMNS", "changes", "wave_estimates", "wave_inputs"]
+
+WAVE = "wave"
+
+WAVE_COLUMNS = [
+    AREA,
+    "name",
+    WAVE,
+    "quantity",
+    "n",
+    "direct",
+    "direct_se",
+    "mean",
+    "sd",
+    "cv",
+    "lower",
+    "upper",
+    "interval",
+    "reliability",
+    "benchmark",
+    "diff_mean",
+    "p_above_benchmark",
+]
+"""Columns of :func:`wave_estimates`, in order."""
+
+CHANGE_COLUMNS = [
+    AREA,
+    "name",
+    "quantity",
+    "from_wave",
+    "to_wave",
+    "n_from",
+    "n_to",
+    "change_mean",
+    "change_lower",
+    "change_upper",
+    "interval",
+    "p_increase",
+    "p_improved",
+]
+"""Columns of :func:`changes`, in order."""
+
+
+def wave_inputs(model: AreaModel, inputs: pd.DataFrame) -> pd.DataFrame:
+    """Per area, wave and quantity: respondents, direct estimate and the area's benchmark.
+
+    Parameters
+    ----------
+    model
+        The model (its waves and respondents).
+    inputs
+        Its per-area inputs (see :func:`lcmodel.fitting.area_inputs`), whose benchmark match
+        every wave shares.
+    """
+    waves = sorted(int(w) for w in model.data.respondents[WAVE].unique())
+    direct = survey_direct_estimates(model, by_wave=True).set_index([AREA, WAVE, "quantity"])
+    keep = [AREA, "name", "quantity", "kind", "benchmark", "benchmark_n"]
+    base = inputs[[c for c in keep if c in inputs.columns]]
+    table = pd.concat([base.assign(**{WAVE: wave}) for wave in waves], ignore_index=True)
+    index = pd.MultiIndex.from_frame(table[[AREA, WAVE, "quantity"]])
+    table["n"] = direct["n"].reindex(index).fillna(0).astype(np.int64).to_numpy()
+    table["direct"] = direct["direct"].reindex(index).to_numpy()
+    table["direct_se"] = direct["direct_se"].reindex(index).to_numpy()
+    return table.sort_values([AREA, "quantity", WAVE], kind="stable").reset_index(drop=True)
+
+
+def _draws(posterior: xr.Dataset, table: pd.DataFrame) -> np.ndarray:
+    if "area_wave_value" not in posterior:
+        raise LcmodelError(
+            'this fit has no area x wave estimates; set structure.area_wave = "random_walk" '
+            "in the spec (it needs a wave column)"
+        )
+    values = posterior["area_wave_value"]
+    draws = values.stack(sample=("chain", "draw")).transpose(AREA, WAVE, "quantity", "sample")
+    i = pd.Index([str(a) for a in values[AREA].to_numpy()]).get_indexer(table[AREA])
+    j = pd.Index([int(w) for w in values[WAVE].to_numpy()]).get_indexer(table[WAVE])
+    k = pd.Index([str(q) for q in values["quantity"].to_numpy()]).get_indexer(table["quantity"])
+    return draws.to_numpy()[i, j, k]
+
+
+def wave_estimates(
+    posterior: xr.Dataset,
+    inputs: pd.DataFrame,
+    *,
+    prob: float,
+    kind: str,
+    seed: int,
+    cv_thresholds: tuple[float, float],
+) -> pd.DataFrame:
+    """Per area, wave and quantity: posterior summary and benchmark comparison.
+
+    Parameters
+    ----------
+    posterior
+        Posterior with ``area_wave_value``.
+    inputs
+        From :func:`wave_inputs`.
+    prob, kind, seed, cv_thresholds
+        As for :func:`lcmodel.estimates.area_estimates`.
+    """
+    samples = _draws(posterior, inputs)
+    table = summarise_draws(inputs, samples, prob, kind, seed, cv_thresholds)
+    return table.reindex(columns=WAVE_COLUMNS)
+
+
+def changes(
+    posterior: xr.Dataset,
+    inputs: pd.DataFrame,
+    *,
+    first: int,
+    last: int,
+    prob: float,
+    kind: str,
+    higher_is_better: bool,
+) -> pd.DataFrame:
+    """Per area and quantity: the change from wave ``first`` to wave ``last``.
+
+    Parameters
+    ----------
+    posterior
+        Posterior with ``area_wave_value``.
+    inputs
+        From :func:`wave_inputs`.
+    first, last
+        The two waves compared.
+    prob, kind
+        Interval probability and kind.
+    higher_is_better
+        Whether an increase is an improvement (``p_improved`` is ``p_increase`` when true,
+        else its complement).
+    """
+    waves = sorted(inputs[WAVE].unique())
+    for wave in (first, last):
+        if wave not in waves:
+            raise LcmodelError(f"no wave {wave} in this fit; waves are {waves}")
+    before = inputs[inputs[WAVE] == first].reset_index(drop=True)
+    after = inputs[inputs[WAVE] == last].reset_index(drop=True)
+    difference = _draws(posterior, after) - _draws(posterior, before)
+    limits = np.array([bounds(row, prob, kind) for row in difference])
+    increase = (difference > 0).mean(axis=1)
+    table = before[[AREA, "name", "quantity"]].copy()
+    table["from_wave"], table["to_wave"] = first, last
+    table["n_from"], table["n_to"] = before["n"].to_numpy(), after["n"].to_numpy()
+    table["change_mean"] = difference.mean(axis=1)
+    table["change_lower"], table["change_upper"] = limits[:, 0], limits[:, 1]
+    table["interval"] = interval_label(prob, kind)
+    table["p_increase"] = increase
+    table["p_improved"] = increase if higher_is_better else 1.0 - increase
+    return table.reindex(columns=CHANGE_COLUMNS)
