@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -83,7 +84,11 @@ def test_loaders_tell_spec_kinds_apart() -> None:
         ({"v": [0.004, 0.0, 0.006, 0.003, None, 0.005]}, {}, "positive sampling variances"),
         ({"v": [0.004, 0.002, None, 0.003, None, 0.005]}, {}, "without its variance"),
         ({"region": ["a", "b", "b", "d", "e", "f"]}, {}, "'b' appears more than once"),
-        ({"y": [0.42, "n/a?", 0.61, 0.38, None, 0.5]}, {}, "must hold numbers, not 'n/a\\?'"),
+        (
+            {"y": [0.42, "n/a?", 0.61, 0.38, None, 0.5]},
+            {},
+            "must hold finite numbers, not 'n/a\\?'",
+        ),
         ({}, {"covariates": ["grup"]}, "did you mean 'group'"),
         ({"y": [42, 55, 61, 38, None, 50]}, {"kind": "share"}, "percentages\\? divide by 100"),
         (
@@ -92,6 +97,9 @@ def test_loaders_tell_spec_kinds_apart() -> None:
             "must come from a sample size column",
         ),
         ({"size": [60, 0, 40, 80, 30, 50]}, {"n": "size"}, "positive sample sizes"),
+        ({"v": [0.004, float("inf"), 0.006, 0.003, None, 0.005]}, {}, "finite numbers"),
+        ({"region": ["a", None, "c", "d", "e", "f"]}, {}, "'region' is blank \\(line 3\\)"),
+        ({"group": ["x", None, "y", "y", "x", "y"]}, {"covariates": ["group"]}, "is blank"),
     ],
 )
 def test_bad_area_tables_are_clear_errors(
@@ -156,10 +164,23 @@ def test_survey_input_uses_design_based_direct_estimates() -> None:
     )
     assert set(fh.inputs.columns) >= {"benchmark", "benchmark_match", "direct", "deff"}
     assert fh.quantity == "share" and fh.kind == "share"
+
     with pytest.raises(SpecError, match="did you mean 'share'"):
         spec = load_area_level_spec(MODELS / "trust_fh.toml")
         section = spec.area_level.model_copy(update={"quantity": "shares"})
         FayHerriotModel.from_spec(spec.model_copy(update={"area_level": section}))
+
+
+def test_survey_area_covariates_are_checked(tmp_path: Path) -> None:
+    shutil.copytree(MODELS, tmp_path / "models")
+    shutil.copytree(ROOT / "data", tmp_path / "data")
+    areas = pd.read_csv(tmp_path / "data" / "areas.csv")
+    areas["urban"] = np.where(areas["area"] == "LC03", None, "yes")
+    areas.to_csv(tmp_path / "data" / "areas.csv", index=False)
+    path = tmp_path / "models" / "fh.toml"
+    path.write_text('name = "fh"\n[area_level]\nsurvey = "trust.toml"\ncovariates = ["urban"]\n')
+    with pytest.raises(DataError, match=r"'urban' is blank \(area\(s\) \['LC03'\]\)"):
+        FayHerriotModel.from_spec(path)
 
 
 # ---------------------------------------------------------------- fitting
@@ -265,7 +286,7 @@ def test_estimates_carry_cv_and_export_to_csv_and_excel(tmp_path: Path) -> None:
         result.idata, strict, result.inputs, result.diagnostics(), result.metadata
     ).estimates()
     assert (flagged["reliability"] != "publish").all()
-    assert set(table["reliability"]) <= {"publish", "caution", "suppress"}
+    assert ((table["reliability"] == "publish") == (table["cv"] <= 0.2)).all()
     written = result.export(tmp_path / "fh.xlsx")
     sheets = pd.read_excel(written[0], sheet_name=None)
     assert set(sheets) == {"estimates", "metadata"}

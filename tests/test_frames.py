@@ -44,6 +44,10 @@ def test_frame_cells_are_the_reference_population() -> None:
     waves = respondents.groupby("area")["wave"].nunique()
     cells = reference.groupby("area").size()
     assert (cells == 8 * waves.reindex(cells.index)).all()
+    one = reference[(reference["area"] == "LC01")]
+    frame = FRAME[FRAME["area"] == "LC01"].set_index(["age_band", "sex"])["count"]
+    expected = frame.reindex(pd.MultiIndex.from_frame(one[["age_band", "sex"]])).to_numpy()
+    np.testing.assert_allclose(one["weight"], expected / waves["LC01"])
     from lcmodel.fitting import area_inputs
 
     assert set(area_inputs(model)["estimand"]) == {"poststratified"}

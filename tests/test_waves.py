@@ -7,6 +7,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+import xarray as xr
 
 from lcmodel import AreaModel, load
 from lcmodel.data import prepare_survey_data
@@ -117,3 +118,34 @@ def test_changes_need_area_wave_effects() -> None:
     empty = FitResult(None, model.spec, pd.DataFrame(), None, {"seed": 1})  # type: ignore[arg-type]
     with pytest.raises(LcmodelError, match=r'set structure\.area_wave = "random_walk"'):
         empty.changes()
+
+
+def test_changes_pair_the_draws_and_respect_the_direction() -> None:
+    """Fake posterior: wave 2 = wave 1 + 0.1 exactly, draw by draw, with wide spread across
+    draws. Paired differences are exactly 0.1; unpaired ones would have a wide interval."""
+    from lcmodel.waves import changes
+
+    rng = np.random.default_rng(0)
+    base = rng.normal(0.5, 0.2, (2, 100, 1, 1, 2))  # chain, draw, area, wave, quantity
+    values = np.concatenate([base, base + 0.1], axis=3)
+    posterior = xr.Dataset(
+        {"area_wave_value": (("chain", "draw", "area", "wave", "quantity"), values)},
+        coords={"area": ["A"], "wave": [1, 2], "quantity": ["share:x", "mean"]},
+    )
+    inputs = pd.DataFrame(
+        {
+            "area": "A",
+            "name": "A",
+            "wave": [1, 1, 2, 2],
+            "quantity": ["share:x", "mean", "share:x", "mean"],
+            "n": [10, 10, 12, 12],
+        }
+    )
+    settings = {"first": 1, "last": 2, "prob": 0.9, "kind": "eti", "headline": "mean"}
+    rising = changes(posterior, inputs, higher_is_better=True, **settings).set_index("quantity")
+    np.testing.assert_allclose(rising[["change_lower", "change_upper"]], 0.1, atol=1e-12)
+    assert rising.loc["mean", "p_improved"] == 1.0
+    assert np.isnan(rising.loc["share:x", "p_improved"])  # no stated direction
+    falling = changes(posterior, inputs, higher_is_better=False, **settings).set_index("quantity")
+    assert falling.loc["mean", "p_improved"] == 0.0
+    assert falling.loc["mean", "p_increase"] == 1.0

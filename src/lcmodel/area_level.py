@@ -34,7 +34,7 @@ import pymc as pm
 import pytensor.tensor as pt
 
 from lcmodel.comparison import match_benchmarks
-from lcmodel.data import AREA
+from lcmodel.data import AREA, clean_labels, frame_hash, numeric_column
 from lcmodel.diagnostics import compute_diagnostics
 from lcmodel.direct import survey_direct_estimates
 from lcmodel.errors import DataError, SpecError, did_you_mean, first_rows
@@ -141,7 +141,8 @@ class FayHerriotModel:
             )
         direct = survey_direct_estimates(unit)
         direct = direct[direct["quantity"] == name].set_index(AREA).reindex(areas.index)
-        table = areas[covariates].copy()
+        table = _area_covariates(areas.reset_index(), section, str(unit.spec.areas))
+        table.index = areas.index
         table["estimate"] = direct["direct"]
         table["variance"] = direct["direct_var"]
         table["n_eff"] = direct["n_eff"]
@@ -178,7 +179,13 @@ class FayHerriotModel:
                 f"{did_you_mean(str(absent[0]), list(frame.columns))}; columns: "
                 f"{', '.join(frame.columns)}"
             )
-        area = frame[section.area].astype(str).str.strip()
+        area = clean_labels(frame[section.area]).reset_index(drop=True)
+        if area.isna().any():
+            rows = list(np.flatnonzero(area.isna().to_numpy()))
+            raise DataError(
+                f"{source}: column '{section.area}' is blank ({first_rows(rows)}); every row "
+                f"needs its area"
+            )
         repeated = area.duplicated(keep=False)
         if repeated.any():
             rows = list(np.flatnonzero(repeated.to_numpy()))
@@ -245,18 +252,9 @@ class FayHerriotModel:
                     f"variance, so its effective sample size must come from a sample size "
                     f'column: name it in [area_level] n = "..."'
                 )
-        for column in section.covariates:
-            values = frame[column]
-            if values.isna().any():
-                rows = list(np.flatnonzero(values.isna().to_numpy()))
-                raise DataError(f"{source}: covariate '{column}' is blank ({first_rows(rows)})")
-            table[column] = values.astype(str).str.strip().to_numpy()
-        for column in section.numeric_covariates:
-            values = _numbers(frame[column], column, source)
-            if values.isna().any():
-                rows = list(np.flatnonzero(values.isna().to_numpy()))
-                raise DataError(f"{source}: covariate '{column}' is blank ({first_rows(rows)})")
-            table[column] = values.to_numpy()
+        covariates = _area_covariates(frame.reset_index(drop=True), section, source)
+        for column in covariates.columns:
+            table[column] = covariates[column].to_numpy()
         inputs = _table_inputs(table, n, section.kind)
         name = "share" if section.kind == "share" else "mean"
         return cls(spec, table, inputs, name, section.kind, section.estimate)
@@ -422,9 +420,7 @@ class FayHerriotModel:
             "headline": self.quantity,
             "outcome": self.outcome,
             "n_areas_with_estimates": int(sampled.sum()),
-            "n_respondents": int(self.inputs["n"].sum()),
-            "n_missing_outcome": 0,
-            "n_missing_covariates": 0,
+            "data_hash": frame_hash(self.areas),
         }
         return FitResult(
             idata=idata,
@@ -436,15 +432,32 @@ class FayHerriotModel:
 
 
 def _numbers(values: pd.Series, column: str, source: str) -> pd.Series:
-    numbers = pd.to_numeric(values, errors="coerce")
-    text = numbers.isna() & values.notna()
-    if text.any():
-        rows = list(np.flatnonzero(text.to_numpy()))
-        raise DataError(
-            f"{source}: column '{column}' must hold numbers, not {values.iloc[rows[0]]!r} "
-            f"({first_rows(rows)})"
-        )
-    return numbers.astype(float).reset_index(drop=True)
+    fix = "Fix the values in the area table."
+    return numeric_column(values.reset_index(drop=True), column, source, fix)
+
+
+def _area_covariates(frame: pd.DataFrame, section: Any, source: str) -> pd.DataFrame:
+    """The area covariates named in ``[area_level]``: text levels and finite numbers, no blanks.
+
+    ``frame``'s positions are the file's data rows (for the messages).
+    """
+    out = pd.DataFrame(index=frame.index)
+    for column in section.covariates:
+        out[column] = clean_labels(frame[column])
+    for column in section.numeric_covariates:
+        out[column] = numeric_column(frame[column], column, source, "Fix the area covariate.")
+    for column in out.columns:
+        blank = out[column].isna()
+        if blank.any():
+            rows = list(np.flatnonzero(blank.to_numpy()))
+            where = first_rows(rows)
+            if AREA in frame.columns:  # a validated areas table: name the areas
+                where = f"area(s) {list(frame[AREA].iloc[rows][:5])}"
+            raise DataError(
+                f"{source}: area covariate '{column}' is blank ({where}); give every area a "
+                f"value or drop it from [area_level]"
+            )
+    return out.astype({c: str for c in section.covariates})
 
 
 def _table_inputs(table: pd.DataFrame, n: pd.Series | None, kind: str) -> pd.DataFrame:

@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from lcmodel.joint_results import JointFitResult
     from lcmodel.model import AreaModel
     from lcmodel.results import FitResult
+    from lcmodel.spec import AreaLevelSpec, JointSpec, ModelSpec
 
 __all__ = ["main"]
 
@@ -99,13 +100,16 @@ def _report(result: FitResult | JointFitResult) -> str:
     return "\n\n".join(parts) + "\n\n" + _paragraph(result.describe())
 
 
-def _load_model(args: argparse.Namespace) -> AreaModel | JointModel | FayHerriotModel:
+def _load_model(
+    args: argparse.Namespace, spec: ModelSpec | JointSpec | AreaLevelSpec | None = None
+) -> AreaModel | JointModel | FayHerriotModel:
+    """The model of ``args.spec`` (of ``spec`` when already loaded), with ``--data`` applied."""
     from lcmodel.area_level import FayHerriotModel
     from lcmodel.joint import JointModel
     from lcmodel.model import AreaModel
     from lcmodel.spec import AreaLevelSpec, JointSpec, load_any_spec
 
-    spec = load_any_spec(args.spec)
+    spec = spec or load_any_spec(args.spec)
     data = None if args.data is None else Path(args.data).resolve()
     if isinstance(spec, AreaLevelSpec):
         if data is not None:
@@ -127,7 +131,7 @@ def _fit(args: argparse.Namespace) -> int:
     spec = load_any_spec(args.spec)
     out = Path(args.out) if args.out else Path("out") / spec.name
     check_replaceable(out, RESULT_MARKER)  # before sampling, not after
-    model = _load_model(args)
+    model = _load_model(args, spec)
     result = model.fit(progressbar=not args.quiet, **_sampling(args))
     print(_report(result))
     if not result.diagnostics().passed and not args.allow_failed_diagnostics:

@@ -99,7 +99,7 @@ def _require_columns(frame: pd.DataFrame, columns: list[str], source: str, fix: 
             )
 
 
-def _clean_labels(series: pd.Series) -> pd.Series:
+def clean_labels(series: pd.Series) -> pd.Series:
     """Strings with surrounding space removed; blanks become missing."""
     text = series.astype("string").str.strip()
     return text.mask(text == "")
@@ -140,18 +140,27 @@ def _reject(
         raise DataError(f"{message} {fix}".rstrip())
 
 
-def _numeric_column(series: pd.Series, column: str, source: str) -> pd.Series:
-    """Numbers, with blanks kept missing; text or infinities are errors."""
+def numeric_column(
+    series: pd.Series,
+    column: str,
+    source: str,
+    fix: str = "Fix the values, or list the column under 'structure.covariates' if it is "
+    "categorical.",
+) -> pd.Series:
+    """Numbers, with blanks kept missing; text or infinities are errors naming the lines.
+
+    Parameters
+    ----------
+    series
+        Raw values (positions are file rows).
+    column, source
+        Column and file names for the message.
+    fix
+        What the message tells the user to do.
+    """
     numbers = pd.to_numeric(series, errors="coerce")
     bad = (numbers.isna() & series.notna()) | np.isinf(numbers.fillna(0.0))
-    _reject(
-        bad,
-        series,
-        source,
-        f"column '{column}'",
-        "must hold numbers",
-        "Fix the values, or list the column under 'structure.covariates' if it is categorical.",
-    )
+    _reject(bad, series, source, f"column '{column}'", "must hold finite numbers", fix)
     return numbers.astype(float)
 
 
@@ -195,7 +204,7 @@ def validate_population(frame: pd.DataFrame, spec: ModelSpec, source: str) -> pd
     columns = [settings.area, *settings.means.values()]
     columns += [settings.size] if settings.size else []
     _require_columns(frame, columns, source, "Fix the column names in [population].")
-    table = pd.DataFrame(index=pd.Index(_clean_labels(frame[settings.area]), name=AREA))
+    table = pd.DataFrame(index=pd.Index(clean_labels(frame[settings.area]), name=AREA))
     blank = table.index.isna()
     if blank.any():
         raise DataError(
@@ -210,7 +219,7 @@ def validate_population(frame: pd.DataFrame, spec: ModelSpec, source: str) -> pd
             f"({first_rows(rows)}); give one row per area."
         )
     for covariate, column in settings.means.items():
-        values = _numeric_column(frame[column], column, source)
+        values = numeric_column(frame[column], column, source)
         blank = values.isna()
         if blank.any():
             raise DataError(
@@ -219,7 +228,7 @@ def validate_population(frame: pd.DataFrame, spec: ModelSpec, source: str) -> pd
             )
         table[covariate] = values.to_numpy()
     if settings.size:
-        size = _numeric_column(frame[settings.size], settings.size, source)
+        size = numeric_column(frame[settings.size], settings.size, source)
         _reject(
             size.isna() | ~(size > 0),
             frame[settings.size],
@@ -286,7 +295,8 @@ def _check_population_areas(
             )
 
 
-def _frame_hash(*frames: pd.DataFrame) -> str:
+def frame_hash(*frames: pd.DataFrame) -> str:
+    """SHA-256 of the frames' columns and values (recorded with results)."""
     digest = hashlib.sha256()
     for frame in frames:
         digest.update(",".join(map(str, frame.columns)).encode())
@@ -357,7 +367,7 @@ def validate_areas(
     required += ["deprivation_decile"] if need_deprivation else []
     _require_columns(frame, required, source, "The areas table needs one row per area.")
     areas = frame.copy()
-    areas[AREA] = _clean_labels(areas[AREA])
+    areas[AREA] = clean_labels(areas[AREA])
     for column in required:
         missing = areas[column].isna()
         if missing.any():
@@ -382,12 +392,12 @@ def validate_areas(
             )
         areas["deprivation_decile"] = deciles
     if "nation" in areas.columns:
-        areas["nation"] = _clean_labels(areas["nation"])
+        areas["nation"] = clean_labels(areas["nation"])
     if "name" not in areas.columns:
         areas["name"] = areas[AREA]
     for column in area_covariates:
         if not pd.api.types.is_numeric_dtype(areas[column]):
-            areas[column] = _clean_labels(areas[column])
+            areas[column] = clean_labels(areas[column])
     return areas.set_index(AREA)
 
 
@@ -411,7 +421,7 @@ def validate_benchmarks(frame: pd.DataFrame, source: str) -> pd.DataFrame:
     )
     table = frame.copy()
     for column in ["indicator", "nation", "deprivation"]:
-        table[column] = _clean_labels(table[column])
+        table[column] = clean_labels(table[column])
         blank = table[column].isna()
         if blank.any():
             raise DataError(
@@ -445,7 +455,7 @@ def validate_benchmarks(frame: pd.DataFrame, source: str) -> pd.DataFrame:
         table["n"] = np.nan
     if "quantity" not in table.columns:
         table["quantity"] = "share"
-    table["quantity"] = _clean_labels(table["quantity"]).fillna("share")
+    table["quantity"] = clean_labels(table["quantity"]).fillna("share")
     if "source" not in table.columns:
         table["source"] = ""
     table["source"] = table["source"].fillna("").astype(str)
@@ -540,7 +550,7 @@ def prepare_survey_data(
             )
 
     frame = pd.DataFrame(index=survey.index)
-    frame[AREA] = _clean_labels(survey[structure.area])
+    frame[AREA] = clean_labels(survey[structure.area])
     blank = frame[AREA].isna()
     if blank.any():
         raise DataError(
@@ -553,9 +563,9 @@ def prepare_survey_data(
         given = wave.notna() & (wave.astype(str).str.strip() != "")
         frame.loc[given, "wave"] = _integer_column(wave[given], structure.wave, src).to_numpy()
     for column in covariates:
-        frame[column] = _clean_labels(survey[column])
+        frame[column] = clean_labels(survey[column])
     for column in numeric:
-        frame[column] = _numeric_column(survey[column], column, src)
+        frame[column] = numeric_column(survey[column], column, src)
     if structure.weight is not None:
         weight = pd.to_numeric(survey[structure.weight], errors="coerce")
         _reject(
@@ -570,7 +580,7 @@ def prepare_survey_data(
 
     answers = survey[spec.outcome.column]
     if not pd.api.types.is_numeric_dtype(answers) and not pd.api.types.is_bool_dtype(answers):
-        answers = _clean_labels(answers)
+        answers = clean_labels(answers)
     has_answer = answers.notna().to_numpy()
     structural = covariates + numeric + (["wave"] if structure.wave is not None else [])
     has_covariates = frame[structural].notna().all(axis=1).to_numpy()
@@ -678,7 +688,7 @@ def prepare_survey_data(
         n_missing_outcome=n_missing_outcome,
         n_missing_covariates=n_missing_covariates,
         weighted=structure.weight is not None,
-        data_hash=_frame_hash(
+        data_hash=frame_hash(
             respondents,
             area_table,
             *(table for table in (bench, population, cells) if table is not None),

@@ -1,7 +1,8 @@
 """Publishable output: estimates as CSV or Excel, with the metadata a reader needs.
 
 An ``.xlsx`` file holds the sheets ``estimates``, ``metadata`` (and ``correlations`` for a joint
-fit); a ``.csv`` export writes the estimates and, beside them, ``<name>-metadata.csv``. The
+fit); a ``.csv`` export writes the estimates and, beside them, ``<name>-metadata.csv`` (and
+``<name>-correlations.csv`` for a joint fit). The
 metadata say what produced the numbers: model name and kind, lcmodel version, when it was fitted
 and exported, the interval definition, the reliability thresholds, sampler, seed, data hash,
 whether diagnostics passed, and the spec itself (JSON).
@@ -32,10 +33,12 @@ def export_metadata(result: FitResult | JointFitResult) -> pd.DataFrame:
     fit = result.spec.fit
     meta = result.metadata
     diagnostics = result.diagnostics()
+    indicators = meta.get("indicators", {})  # a joint fit's per-indicator facts
     rows = {
         "model": result.spec.name,
-        "model kind": meta.get("kind", "joint" if "indicators" in meta else "unit_level"),
-        "family": meta.get("family", ", ".join(meta.get("indicators", {}))),
+        "model kind": meta.get("kind", "joint" if indicators else "unit_level"),
+        "family": meta.get("family")
+        or ", ".join(f"{name}: {facts['family']}" for name, facts in indicators.items()),
         "lcmodel version": meta["lcmodel_version"],
         "fitted": meta["created"],
         "exported": datetime.now(UTC).isoformat(timespec="seconds"),
@@ -45,7 +48,8 @@ def export_metadata(result: FitResult | JointFitResult) -> pd.DataFrame:
         f"{fit.cv_suppress:g}; suppress above",
         "sampler": f"{meta['sampler']}, {fit.chains} chains x {fit.draws} draws",
         "seed": str(meta["seed"]),
-        "data hash": str(meta.get("data_hash", "")),
+        "data hash": str(meta.get("data_hash", ""))
+        or ", ".join(f"{name}: {facts['data_hash']}" for name, facts in indicators.items()),
         "diagnostics": "passed"
         if diagnostics.passed
         else "FAILED: " + "; ".join(diagnostics.failures),
@@ -86,9 +90,12 @@ def export_estimates(result: FitResult | JointFitResult, path: str | Path) -> li
                 if correlations is not None:
                     correlations().to_excel(writer, sheet_name="correlations", index=False)
         return [path]
-    companion = path.with_name(f"{path.stem}-metadata.csv")
-    with atomic_file(path) as staging:
-        estimates.to_csv(staging, index=False)
-    with atomic_file(companion) as staging:
-        metadata.to_csv(staging, index=False)
-    return [path, companion]
+    written = [path, path.with_name(f"{path.stem}-metadata.csv")]
+    tables = [estimates, metadata]
+    if correlations is not None:
+        written.append(path.with_name(f"{path.stem}-correlations.csv"))
+        tables.append(correlations())
+    for file, table in zip(written, tables, strict=True):
+        with atomic_file(file) as staging:
+            table.to_csv(staging, index=False)
+    return written

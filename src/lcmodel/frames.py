@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from lcmodel.data import AREA
+from lcmodel.data import AREA, clean_labels
 from lcmodel.errors import DataError, did_you_mean, first_rows
 from lcmodel.spec import FrameSpec
 
@@ -115,8 +115,9 @@ def validate_frame(
 
 
 def _text(values: pd.Series, column: str, source: str) -> pd.Series:
-    blank = values.isna()
+    text = clean_labels(values).reset_index(drop=True)
+    blank = text.isna()
     if blank.any():
         rows = list(np.flatnonzero(blank.to_numpy()))
         raise DataError(f"{source}: column '{column}' is blank ({first_rows(rows)})")
-    return values.astype(str).str.strip().reset_index(drop=True)
+    return text.astype(str)

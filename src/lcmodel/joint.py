@@ -32,7 +32,7 @@ import xarray as xr
 
 from lcmodel.data import AREA, load_survey_data
 from lcmodel.diagnostics import compute_diagnostics
-from lcmodel.errors import DataError, LcmodelError, did_you_mean
+from lcmodel.errors import DataError, LcmodelError, SpecError, did_you_mean
 from lcmodel.fitting import (
     area_inputs,
     draw_seed,
@@ -84,6 +84,13 @@ class JointModel:
     def __init__(self, spec: JointSpec, models: list[AreaModel]) -> None:
         self.spec = spec
         self.models = dict(zip(spec.names, models, strict=True))
+        waves = [name for name, m in self.models.items() if m.spec.structure.area_wave]
+        if waves:
+            raise SpecError(
+                f"joint model '{spec.name}': indicator(s) {waves} have structure.area_wave; a "
+                f"joint model does not give wave estimates yet. Fit them separately, or drop "
+                f"area_wave from their specs for the joint fit."
+            )
         first_name, first = next(iter(self.models.items()))
         areas = list(first.data.areas.index)
         for name, model in self.models.items():

@@ -152,7 +152,7 @@ class JointFitResult:
             first, second = str(pair).split("|")
             draws = values.isel({PAIR: index}).to_numpy().ravel()
             lower, upper = bounds(draws, prob, kind)
-            check = diagnostics.iloc[index]
+            check = diagnostics.loc[f"area_correlation[{pair}]"]
             rows.append(
                 {
                     INDICATOR: first,

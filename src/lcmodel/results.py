@@ -167,6 +167,7 @@ class FitResult:
             prob=fit.interval if prob is None else prob,
             kind=fit.interval_kind if kind is None else kind,
             higher_is_better=self.spec.outcome.higher_is_better,
+            headline=self.headline,
         )
 
     def plot_trajectories(self, quantity: str | None = None, **kwargs: Any) -> tuple[Any, Any]:
@@ -231,13 +232,18 @@ class FitResult:
         low = table.loc[table["mean"].idxmin()]
         high = table.loc[table["mean"].idxmax()]
         surveyed = int(table["in_sample"].sum())
+        meta = self.metadata
+        if meta.get("kind") == "area_level":
+            source = f"direct estimates of {meta['n_areas_with_estimates']} areas"
+        else:
+            source = (
+                f"{meta['n_respondents']:,} answers ({meta['n_missing_outcome']:,} missing "
+                f"answers and {meta['n_missing_covariates']:,} with a missing covariate dropped)"
+            )
         text = (
-            f"{self.spec.name}: modelled {quantity} of '{self.metadata['outcome']}' "
-            f"({self.metadata['family']} family) in "
-            f"{len(table)} areas ({surveyed} surveyed) from {self.metadata['n_respondents']:,} "
-            f"answers ({self.metadata['n_missing_outcome']:,} missing answers and "
-            f"{self.metadata['n_missing_covariates']:,} with a missing covariate dropped). "
-            f"Estimates range from {fmt(low['mean'])} in {low['name']} "
+            f"{self.spec.name}: modelled {quantity} of '{meta['outcome']}' "
+            f"({meta['family']} family) in {len(table)} areas ({surveyed} surveyed) from "
+            f"{source}. Estimates range from {fmt(low['mean'])} in {low['name']} "
             f"({fmt(low['lower'])}-{fmt(low['upper'])}) to {fmt(high['mean'])} in "
             f"{high['name']} ({fmt(high['lower'])}-{fmt(high['upper'])}); intervals are "
             f"{table['interval'].iloc[0]}."

@@ -450,13 +450,7 @@ class JointSpec(_Strict):
         **changes
             Any :class:`FitSpec` field.
         """
-        changes = {k: v for k, v in changes.items() if v is not None}
-        unknown = set(changes) - set(FitSpec.model_fields)
-        if unknown:
-            raise SpecError(f"a joint spec overrides [fit] settings only, not {sorted(unknown)}")
-        data = self.model_dump()
-        data["fit"] = {**data["fit"], **changes}
-        return parse_joint_spec(data, source="overrides")
+        return _with_fit_overrides(self, changes)
 
     def indicator_specs(self) -> list[ModelSpec]:
         """The indicator specs, each with the joint ``[fit]`` settings."""
@@ -532,13 +526,7 @@ class AreaLevelSpec(_Strict):
         **changes
             Any :class:`FitSpec` field.
         """
-        changes = {k: v for k, v in changes.items() if v is not None}
-        unknown = set(changes) - set(FitSpec.model_fields)
-        if unknown:
-            raise SpecError(f"an area-level spec overrides [fit] only, not {sorted(unknown)}")
-        data = self.model_dump()
-        data["fit"] = {**data["fit"], **changes}
-        return _validate(AreaLevelSpec, data, "overrides")
+        return _with_fit_overrides(self, changes)
 
     def resolved(self, base: Path) -> AreaLevelSpec:
         """Return a copy whose relative paths are made absolute against ``base``."""
@@ -548,6 +536,20 @@ class AreaLevelSpec(_Strict):
             if path is not None and not Path(path).is_absolute():
                 data["area_level"][key] = (base / path).resolve()
         return AreaLevelSpec.model_validate(data)
+
+
+def _with_fit_overrides[S: BaseModel](spec: S, changes: dict[str, Any]) -> S:
+    """A copy of a joint or area-level spec with ``[fit]`` fields replaced (``None`` ignored)."""
+    changes = {k: v for k, v in changes.items() if v is not None}
+    unknown = set(changes) - set(FitSpec.model_fields)
+    if unknown:
+        raise SpecError(
+            f"spec '{getattr(spec, 'name', '')}' overrides [fit] settings only, not "
+            f"{sorted(unknown)}"
+        )
+    data = spec.model_dump()
+    data["fit"] = {**data["fit"], **changes}
+    return _validate(type(spec), data, "overrides")
 
 
 def _section_fields(loc: tuple[int | str, ...], model: type[BaseModel]) -> list[str]:

@@ -138,6 +138,7 @@ def changes(
     prob: float,
     kind: str,
     higher_is_better: bool,
+    headline: str,
 ) -> pd.DataFrame:
     """Per area and quantity: the change from wave ``first`` to wave ``last``.
 
@@ -152,8 +153,11 @@ def changes(
     prob, kind
         Interval probability and kind.
     higher_is_better
-        Whether an increase is an improvement (``p_improved`` is ``p_increase`` when true,
-        else its complement).
+        Whether an increase of the headline quantity is an improvement (``p_improved`` is
+        ``p_increase`` when true, else its complement).
+    headline
+        The quantity ``higher_is_better`` speaks of. Other quantities (single categories,
+        bands) have no stated direction, so their ``p_improved`` is left empty.
     """
     waves = sorted(inputs[WAVE].unique())
     for wave in (first, last):
@@ -171,5 +175,6 @@ def changes(
     table["change_lower"], table["change_upper"] = limits[:, 0], limits[:, 1]
     table["interval"] = interval_label(prob, kind)
     table["p_increase"] = increase
-    table["p_improved"] = increase if higher_is_better else 1.0 - increase
+    improved = increase if higher_is_better else 1.0 - increase
+    table["p_improved"] = np.where(table["quantity"] == headline, improved, np.nan)
     return table.reindex(columns=CHANGE_COLUMNS)
