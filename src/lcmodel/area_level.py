@@ -40,7 +40,7 @@ from lcmodel.direct import survey_direct_estimates
 from lcmodel.errors import DataError, SpecError, did_you_mean, first_rows
 from lcmodel.fitting import area_inputs, draw_seed, resolve_sampler, run_metadata, sample
 from lcmodel.model import AreaModel
-from lcmodel.priors import PriorSpec, PriorTerm, check_prior_overrides, prior_table
+from lcmodel.priors import HasPriors, PriorSpec, PriorTerm, check_prior_overrides
 from lcmodel.results import FitResult
 from lcmodel.spec import AreaLevelSpec, load_area_level_spec, load_spec
 from lcmodel.tables import read_table
@@ -51,7 +51,7 @@ SAMPLED = "sampled_area"
 """Dimension of the areas with a direct estimate (the likelihood's observations)."""
 
 
-class FayHerriotModel:
+class FayHerriotModel(HasPriors):
     """Area-level model of direct estimates (Fay-Herriot), normal or binomial on the logit scale.
 
     Parameters
@@ -306,18 +306,6 @@ class FayHerriotModel:
                 )
             )
         return {t.name: t for t in terms}
-
-    def default_priors(self) -> dict[str, PriorSpec]:
-        """The package's default prior for every term."""
-        return {name: term.default for name, term in self.prior_terms().items()}
-
-    def priors(self) -> dict[str, PriorSpec]:
-        """The priors the model uses: spec overrides on top of the defaults."""
-        return self.default_priors() | dict(self.spec.priors)
-
-    def prior_table(self) -> pd.DataFrame:
-        """Default and effective prior of every term, with the reason for the default."""
-        return prior_table(self.prior_terms(), dict(self.spec.priors))
 
     # ------------------------------------------------------------------ build
     def _covariate_design(self) -> dict[str, tuple[str, Any]]:

@@ -34,7 +34,7 @@ from lcmodel.cells import UNIT, Cells, aggregate, as_rows
 from lcmodel.data import AREA, SurveyData, load_survey_data
 from lcmodel.errors import DataError, SpecError
 from lcmodel.families import get_family
-from lcmodel.priors import PriorSpec, PriorTerm, check_prior_overrides, prior_table
+from lcmodel.priors import HasPriors, PriorSpec, PriorTerm, check_prior_overrides
 from lcmodel.spec import ModelSpec, load_spec
 
 if TYPE_CHECKING:
@@ -58,7 +58,7 @@ def _prior(dist: str, **params: float) -> PriorSpec:
     return PriorSpec(dist=dist, **{k: round(v, 6) for k, v in params.items()})
 
 
-class AreaModel:
+class AreaModel(HasPriors):
     """Hierarchical model of one survey indicator across areas (and waves).
 
     Parameters
@@ -208,18 +208,6 @@ class AreaModel:
             )
         terms += [t for t in family_terms if t.name != "intercept"]
         return {t.name: t for t in terms}
-
-    def default_priors(self) -> dict[str, PriorSpec]:
-        """The package's default prior for every term of this model."""
-        return {name: term.default for name, term in self.prior_terms().items()}
-
-    def priors(self) -> dict[str, PriorSpec]:
-        """The priors the model uses: spec overrides on top of the defaults."""
-        return self.default_priors() | dict(self.spec.priors)
-
-    def prior_table(self) -> pd.DataFrame:
-        """Default and effective prior of every term, with the reason for the default."""
-        return prior_table(self.prior_terms(), dict(self.spec.priors))
 
     def _check_prior_overrides(self) -> None:
         check_prior_overrides(self.prior_terms(), dict(self.spec.priors), self.spec.name)
