@@ -135,8 +135,9 @@ class FayHerriotModel(HasPriors):
         covariates = section.covariates + section.numeric_covariates
         missing = [c for c in covariates if c not in areas.columns]
         if missing:
+            where = unit.spec.areas or f"{section.survey} (it names no areas table)"
             raise DataError(
-                f"{unit.spec.areas}: area covariate(s) {missing} are not columns of the areas "
+                f"{where}: area covariate(s) {missing} are not columns of the areas "
                 f"table{did_you_mean(missing[0], list(areas.columns))}"
             )
         direct = survey_direct_estimates(unit)
