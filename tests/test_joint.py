@@ -292,3 +292,21 @@ def test_cli_fits_and_compares_a_joint_spec(models_copy: Path, tmp_path: Path, c
     assert main(["compare", str(models_copy / "trust.toml")]) == EXIT_BAD_INPUT
     assert "takes a joint spec" in capsys.readouterr().err
     assert main(["check", str(spec)]) == EXIT_BAD_INPUT
+
+
+@pytest.mark.sampling
+def test_joint_fit_with_area_wave_effects_gives_changes(models_copy: Path, tmp_path: Path) -> None:
+    spec = _joint_spec(models_copy, ["trust_waves", "belonging"])
+    result = JointModel.from_spec(spec).fit(
+        progressbar=False, draws=200, tune=200, chains=2, seed=6
+    )
+    assert set(result.wave_inputs) == {"trust_waves"}
+    changes = result["trust_waves"].changes(1, 6)
+    assert len(changes) == 20 and changes["p_improved"].between(0, 1).all()
+    with pytest.raises(LcmodelError, match="no area x wave estimates"):
+        result["belonging"].changes()
+    folder = result.save(tmp_path / "out")
+    assert {"changes-trust_waves.csv", "trajectories-trust_waves.png"} <= {
+        p.name for p in folder.iterdir()
+    }
+    pd.testing.assert_frame_equal(load(folder)["trust_waves"].changes(1, 6), changes)

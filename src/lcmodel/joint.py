@@ -32,7 +32,7 @@ import xarray as xr
 
 from lcmodel.data import AREA, load_survey_data
 from lcmodel.diagnostics import compute_diagnostics
-from lcmodel.errors import DataError, LcmodelError, SpecError, did_you_mean
+from lcmodel.errors import DataError, LcmodelError, did_you_mean
 from lcmodel.fitting import (
     area_inputs,
     draw_seed,
@@ -43,6 +43,7 @@ from lcmodel.fitting import (
 )
 from lcmodel.model import AreaModel
 from lcmodel.spec import CorrelationSpec, JointSpec, load_joint_spec, parse_joint_spec
+from lcmodel.waves import wave_inputs
 
 if TYPE_CHECKING:
     from lcmodel.joint_results import JointFitResult
@@ -84,13 +85,6 @@ class JointModel:
     def __init__(self, spec: JointSpec, models: list[AreaModel]) -> None:
         self.spec = spec
         self.models = dict(zip(spec.names, models, strict=True))
-        waves = [name for name, m in self.models.items() if m.spec.structure.area_wave]
-        if waves:
-            raise SpecError(
-                f"joint model '{spec.name}': indicator(s) {waves} have structure.area_wave; a "
-                f"joint model does not give wave estimates yet. Fit them separately, or drop "
-                f"area_wave from their specs for the joint fit."
-            )
         first_name, first = next(iter(self.models.items()))
         areas = list(first.data.areas.index)
         for name, model in self.models.items():
@@ -221,6 +215,11 @@ class JointModel:
         checked = [rv.name for rv in pymc_model.free_RVs if rv.name != "area_corr_chol"]
         checked += [f"{name}{SEPARATOR}area_value" for name in joint.names]
         checked.append("area_correlation")
+        waves = {}
+        for name, model in joint.models.items():
+            if f"{name}{SEPARATOR}area_wave_value" in pymc_model.named_vars:
+                checked.append(f"{name}{SEPARATOR}area_wave_value")
+                waves[name] = wave_inputs(model, inputs[name])
         metadata = run_metadata(seed, sampler, wall) | {
             "indicators": {name: indicator_metadata(m) for name, m in joint.models.items()}
         }
@@ -230,6 +229,7 @@ class JointModel:
             inputs=inputs,
             diagnostics=compute_diagnostics(idata, checked),
             metadata=metadata,
+            wave_inputs=waves,
         )
 
 

@@ -3,7 +3,8 @@
 A saved joint folder holds ``estimates.csv`` (every indicator's area table, with an
 ``indicator`` column first), ``correlations.csv``, ``posterior.nc`` (the joint posterior),
 ``diagnostics.json``, ``result.json`` (``"kind": "joint"``, the joint spec and every indicator's
-inputs and metadata) and one ``forest-<indicator>.png`` per indicator.
+inputs and metadata) and one ``forest-<indicator>.png`` per indicator (with area x wave
+effects also ``wave_estimates-``, ``changes-`` and ``trajectories-<indicator>``).
 """
 
 from __future__ import annotations
@@ -57,6 +58,10 @@ class JointFitResult:
     metadata
         Versions, seed, sampler and timing, with each indicator's data facts under
         ``"indicators"``.
+    wave_inputs
+        Per indicator with area x wave effects, its wave inputs (see
+        :func:`lcmodel.waves.wave_inputs`); ``result[name].changes()`` then works as for a
+        separate fit.
     """
 
     def __init__(
@@ -66,12 +71,14 @@ class JointFitResult:
         inputs: dict[str, pd.DataFrame],
         diagnostics: Diagnostics,
         metadata: dict[str, Any],
+        wave_inputs: dict[str, pd.DataFrame] | None = None,
     ) -> None:
         self.idata = idata
         self.spec = spec
         self.inputs = inputs
         self._diagnostics = diagnostics
         self.metadata = metadata
+        self.wave_inputs = wave_inputs or {}
         run = {k: v for k, v in metadata.items() if k != "indicators"}
         seed = int(metadata["seed"])
         self.indicators = {
@@ -81,6 +88,7 @@ class JointFitResult:
                 inputs=inputs[name],
                 diagnostics=diagnostics,
                 metadata=run | metadata["indicators"][name] | {"joint": spec.name},
+                wave_inputs=self.wave_inputs.get(name),
             )
             for name, indicator in zip(spec.names, spec.indicator_specs(), strict=True)
         }
@@ -248,6 +256,7 @@ class JointFitResult:
             "spec": self.spec.model_dump(mode="json"),
             "metadata": self.metadata,
             "inputs": {name: frame_to_json(frame) for name, frame in self.inputs.items()},
+            "wave_inputs": {name: frame_to_json(t) for name, t in self.wave_inputs.items()},
             "interval": interval_label(self.spec.fit.interval, self.spec.fit.interval_kind),
         }
         write_json(folder / "result.json", payload)
@@ -257,3 +266,11 @@ class JointFitResult:
                 fig.savefig(folder / f"forest-{name}.png", dpi=120)
             finally:
                 plt.close(fig)
+            if name in self.wave_inputs:
+                result.wave_estimates().to_csv(folder / f"wave_estimates-{name}.csv", index=False)
+                result.changes().to_csv(folder / f"changes-{name}.csv", index=False)
+                fig, _ = result.plot_trajectories()
+                try:
+                    fig.savefig(folder / f"trajectories-{name}.png", dpi=110)
+                finally:
+                    plt.close(fig)

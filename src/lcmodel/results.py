@@ -385,6 +385,10 @@ def load(folder: str | Path) -> FitResult | JointFitResult:
             inputs={name: frame_from_json(frame) for name, frame in payload["inputs"].items()},
             diagnostics=diagnostics,
             metadata=payload["metadata"],
+            wave_inputs={
+                name: frame_from_json(frame)
+                for name, frame in payload.get("wave_inputs", {}).items()
+            },
         )
     parse = parse_area_level_spec if payload.get("kind") == "area_level" else parse_spec
     return FitResult(
