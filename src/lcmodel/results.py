@@ -259,6 +259,16 @@ class FitResult:
         others = everything["quantity"].nunique() - 1
         if others:
             text += f" The estimates table has {others} further quantities per area."
+        if self.wave_inputs is not None:
+            change = self.changes()
+            change = change[change["quantity"] == quantity]
+            first, last = int(change["from_wave"].iloc[0]), int(change["to_wave"].iloc[0])
+            improved = int((change["p_improved"] > 0.9).sum())
+            worse = int((change["p_improved"] < 0.1).sum())
+            text += (
+                f" From wave {first} to wave {last}, {improved} areas improved and {worse} got "
+                f"worse with probability over 90% (changes() has every area's change)."
+            )
         return f"{text} {self._diagnostics.message()}"
 
     def plot_forest(self, quantity: str | None = None, **kwargs: Any) -> tuple[Any, Any]:
