@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     from lcmodel.joint_results import JointFitResult
     from lcmodel.results import FitResult
 
-__all__ = ["export_estimates", "export_metadata"]
+__all__ = ["Exportable", "export_estimates", "export_metadata"]
 
 
 def export_metadata(result: FitResult | JointFitResult) -> pd.DataFrame:
@@ -99,3 +99,17 @@ def export_estimates(result: FitResult | JointFitResult, path: str | Path) -> li
         with atomic_file(file) as staging:
             table.to_csv(staging, index=False)
     return written
+
+
+class Exportable:
+    """Gives a result class ``export(path)``: its estimates and metadata to a file."""
+
+    def export(self, path: str | Path) -> list[Path]:
+        """Write the estimates with a metadata sheet to ``.csv`` or ``.xlsx``.
+
+        Parameters
+        ----------
+        path
+            Output file; see :func:`export_estimates`.
+        """
+        return export_estimates(self, path)  # type: ignore[arg-type]

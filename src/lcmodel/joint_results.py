@@ -20,6 +20,7 @@ from lcmodel._io import atomic_folder
 from lcmodel.diagnostics import Diagnostics, summary_table
 from lcmodel.errors import LcmodelError, did_you_mean
 from lcmodel.estimates import bounds, interval_label
+from lcmodel.export import Exportable
 from lcmodel.joint import INDICATOR, PAIR, indicator_tree
 from lcmodel.results import RESULT_MARKER, FitResult
 from lcmodel.spec import JointSpec
@@ -42,7 +43,7 @@ CORRELATION_COLUMNS = [
 """Columns of :meth:`JointFitResult.correlations`, in order."""
 
 
-class JointFitResult:
+class JointFitResult(Exportable):
     """The posterior of a joint model: per-indicator results and area-effect correlations.
 
     Parameters
@@ -219,18 +220,6 @@ class JointFitResult:
             f"({interval}): {shown}. Per-indicator estimates are in the estimates table. "
             f"{self._diagnostics.message()}"
         )
-
-    def export(self, path: str | Path) -> list[Path]:
-        """Write the estimates with a metadata sheet to ``.csv`` or ``.xlsx``.
-
-        Parameters
-        ----------
-        path
-            Output file; see :func:`lcmodel.export.export_estimates`.
-        """
-        from lcmodel.export import export_estimates
-
-        return export_estimates(self, path)
 
     def save(self, folder: str | Path) -> Path:
         """Write the joint result to ``folder`` atomically (all files, or none).

@@ -20,6 +20,7 @@ from lcmodel._io import atomic_folder
 from lcmodel.diagnostics import Diagnostics, summary_table
 from lcmodel.errors import LcmodelError
 from lcmodel.estimates import area_estimates, interval_label
+from lcmodel.export import Exportable
 from lcmodel.spec import (
     AreaLevelSpec,
     ModelSpec,
@@ -40,7 +41,7 @@ RESULT_MARKER = "result.json"
 FILES = ("estimates.csv", "posterior.nc", "diagnostics.json", "result.json", "forest.png")
 
 
-class FitResult:
+class FitResult(Exportable):
     """The posterior of one fitted area model, with everything needed to report it.
 
     Parameters
@@ -296,18 +297,6 @@ class FitResult:
             )
         kwargs.setdefault("title", f"{self.spec.name}: {quantity}")
         return forest_plot(table[table["quantity"] == quantity], **kwargs)
-
-    def export(self, path: str | Path) -> list[Path]:
-        """Write the estimates with a metadata sheet to ``.csv`` or ``.xlsx``.
-
-        Parameters
-        ----------
-        path
-            Output file; see :func:`lcmodel.export.export_estimates`.
-        """
-        from lcmodel.export import export_estimates
-
-        return export_estimates(self, path)
 
     def save(self, folder: str | Path) -> Path:
         """Write the result to ``folder`` atomically (all files, or none).
