@@ -14,7 +14,6 @@ import pandas as pd
 import xarray as xr
 
 from lcmodel.comparison import benchmark_draws
-from lcmodel.data import AREA
 from lcmodel.spec import DEFAULT_CV_CAUTION, DEFAULT_CV_SUPPRESS
 
 __all__ = [
@@ -24,6 +23,7 @@ __all__ = [
     "bounds",
     "interval_label",
     "reliability",
+    "row_draws",
     "summarise_draws",
 ]
 
@@ -135,22 +135,44 @@ def area_estimates(
         benchmarks are treated as fixed.
     """
     values = posterior["area_value"]
-    draws = values.stack(sample=("chain", "draw")).transpose(AREA, "quantity", "sample")
-    area_index = pd.Index([str(a) for a in values[AREA].to_numpy()])
-    quantity_index = pd.Index([str(q) for q in values["quantity"].to_numpy()])
     table = inputs.reset_index(drop=True).copy()
-    i = area_index.get_indexer(table[AREA])
-    j = quantity_index.get_indexer(table["quantity"])
-    samples = draws.to_numpy()[i, j]
+    samples, position = row_draws(values, table)
     table = summarise_draws(table, samples, prob, kind, seed, cv_thresholds)
 
     dataset = values.to_dataset(name="v")
     rhat = az.rhat(dataset, sample_dims=["chain", "draw"])["v"].to_numpy()
     ess = az.ess(dataset, sample_dims=["chain", "draw"])["v"].to_numpy()
-    table["rhat"] = rhat[i, j]
-    table["ess_bulk"] = ess[i, j]
+    table["rhat"] = rhat[position]
+    table["ess_bulk"] = ess[position]
     table["diagnostics_ok"] = diagnostics_ok
     return table.reindex(columns=ESTIMATE_COLUMNS)
+
+
+def row_draws(
+    values: xr.DataArray, table: pd.DataFrame
+) -> tuple[np.ndarray, tuple[np.ndarray, ...]]:
+    """The pooled draws of ``values`` for each row of ``table``.
+
+    Parameters
+    ----------
+    values
+        A posterior variable with dims ``chain, draw`` and others (``area``, ``quantity``,
+        ``wave``...), each of which ``table`` has as a column.
+    table
+        One row per wanted element.
+
+    Returns
+    -------
+    tuple
+        The draws, shape ``(rows, chains x draws)``, and the position of each row along the
+        other dims (to index arrays over them, such as R-hat).
+    """
+    dims = [d for d in values.dims if d not in ("chain", "draw")]
+    draws = values.stack(sample=("chain", "draw")).transpose(*dims, "sample").to_numpy()
+    position = tuple(
+        pd.Index(values[d].to_numpy().astype(str)).get_indexer(table[d].astype(str)) for d in dims
+    )
+    return draws[position], position
 
 
 def summarise_draws(

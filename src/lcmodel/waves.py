@@ -19,7 +19,7 @@ import xarray as xr
 from lcmodel.data import AREA
 from lcmodel.direct import survey_direct_estimates
 from lcmodel.errors import LcmodelError
-from lcmodel.estimates import bounds, interval_label, summarise_draws
+from lcmodel.estimates import bounds, interval_label, row_draws, summarise_draws
 
 if TYPE_CHECKING:
     from lcmodel.model import AreaModel
@@ -96,12 +96,7 @@ def _draws(posterior: xr.Dataset, table: pd.DataFrame) -> np.ndarray:
             'this fit has no area x wave estimates; set structure.area_wave = "random_walk" '
             "in the spec (it needs a wave column)"
         )
-    values = posterior["area_wave_value"]
-    draws = values.stack(sample=("chain", "draw")).transpose(AREA, WAVE, "quantity", "sample")
-    i = pd.Index([str(a) for a in values[AREA].to_numpy()]).get_indexer(table[AREA])
-    j = pd.Index([int(w) for w in values[WAVE].to_numpy()]).get_indexer(table[WAVE])
-    k = pd.Index([str(q) for q in values["quantity"].to_numpy()]).get_indexer(table["quantity"])
-    return draws.to_numpy()[i, j, k]
+    return row_draws(posterior["area_wave_value"], table)[0]
 
 
 def wave_estimates(
