@@ -36,9 +36,9 @@ def one_run(spec: str, sampler: str, aggregate: bool, draws: int, tune: int, cha
     start = time.perf_counter()
     import arviz as az
 
-    from lcmodel import AreaModel
+    from lcmodel import UnitLevelModel
 
-    model = AreaModel.from_spec(spec)
+    model = UnitLevelModel.from_spec(spec)
     result = model.fit(
         progressbar=False,
         sampler=sampler,
@@ -123,7 +123,7 @@ def main() -> None:
         print(json.dumps(one_run(args.spec, sampler, units == "cells", *sizes)))
         return
 
-    from lcmodel.fitting import available_samplers
+    from lcmodel.inference.samplers import available_samplers
 
     samplers = [s for s in available_samplers() if not args.samplers or s in args.samplers]
     rows = []

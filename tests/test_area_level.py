@@ -13,9 +13,9 @@ from scipy.stats import binom
 
 from lcmodel import FayHerriotModel, load
 from lcmodel.cli import EXIT_BAD_INPUT, main
-from lcmodel.direct import survey_direct_estimates
+from lcmodel.design.direct import survey_direct_estimates
 from lcmodel.errors import DataError, LcmodelError, SpecError
-from lcmodel.model import AreaModel
+from lcmodel.models.unit_level import UnitLevelModel
 from lcmodel.simulate import simulate_survey
 from lcmodel.spec import load_area_level_spec, load_spec, parse_area_level_spec
 
@@ -70,10 +70,12 @@ def test_bad_area_level_specs(section: dict, message: str) -> None:
 
 
 def test_loaders_tell_spec_kinds_apart() -> None:
-    with pytest.raises(SpecError, match="is an area-level spec"):
-        load_spec(MODELS / "trust_fh.toml")
+    with pytest.raises(SpecError, match="is an area-level spec, not a model spec"):
+        load_spec(MODELS / "trust_fh.toml", "unit_level")
     spec = load_area_level_spec(MODELS / "trust_fh.toml")
     assert spec.area_level.survey == (MODELS / "trust.toml").resolve()
+    assert load_spec(MODELS / "trust_fh.toml") == spec
+    assert spec.kind == "area_level"
 
 
 # -------------------------------------------------------------- bad input
@@ -114,12 +116,15 @@ def test_bad_area_tables_are_clear_errors(
 def test_table_model_structure(tmp_path: Path) -> None:
     fh = _table_model(tmp_path, covariates=["group"])
     model = fh.build()
+    assert not fh.centred()  # sampling sds (0.04-0.07) are wide against the spread of estimates
     assert {rv.name for rv in model.free_RVs} == {
         "intercept",
         "gamma_group",
         "sigma_area",
-        "z_area",
+        "z_area_surveyed",  # zero-sum over the areas with an estimate
+        "z_area_unsurveyed",
     }
+    assert model.coords["area_unsurveyed"] == ("e",)
     assert model.coords["sampled_area"] == ("a", "b", "c", "d", "f")  # e has no estimate
     assert model.named_vars_to_dims["area_value"] == ("area", "quantity")
     inputs = fh.inputs.set_index("area")
@@ -157,13 +162,13 @@ def test_binomial_likelihood_is_the_binomial_with_effective_counts(tmp_path: Pat
 
 def test_survey_input_uses_design_based_direct_estimates() -> None:
     fh = FayHerriotModel.from_spec(MODELS / "trust_fh.toml")
-    unit = AreaModel.from_spec(MODELS / "trust.toml")
-    direct = survey_direct_estimates(unit).set_index("area")
+    unit = UnitLevelModel.from_spec(MODELS / "trust.toml")
+    direct = survey_direct_estimates(unit.data).set_index("area")
     pd.testing.assert_series_equal(
         fh.areas["n_eff"], direct["n_eff"].reindex(fh.areas.index), check_names=False
     )
     assert set(fh.inputs.columns) >= {"benchmark", "benchmark_match", "direct", "deff"}
-    assert fh.quantity == "share" and fh.kind == "share"
+    assert fh.quantity == "share" and fh.quantity_kind == "share" and fh.kind == "area_level"
 
     with pytest.raises(SpecError, match="did you mean 'share'"):
         spec = load_area_level_spec(MODELS / "trust_fh.toml")
@@ -264,7 +269,7 @@ def test_cli_fits_an_area_level_spec(tmp_path: Path, capsys) -> None:
 
 # ------------------------------------------------- reliability and export
 def test_reliability_flags_follow_the_thresholds() -> None:
-    from lcmodel.estimates import reliability
+    from lcmodel.results.estimates import reliability
 
     flags = reliability(np.array([0.05, 0.2, 0.21, 0.33, 0.5, np.nan]), 0.2, 0.33)
     assert list(flags) == ["publish", "publish", "caution", "caution", "suppress", "suppress"]

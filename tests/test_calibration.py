@@ -15,8 +15,8 @@ import pymc as pm
 import pytest
 from scipy.stats import chisquare
 
-from lcmodel import AreaModel
-from lcmodel.data import prepare_survey_data
+from lcmodel import UnitLevelModel
+from lcmodel.data.survey import prepare_survey_data
 from lcmodel.spec import parse_spec
 
 pytestmark = [pytest.mark.slow, pytest.mark.sampling]
@@ -42,7 +42,9 @@ def _survey(y: np.ndarray | None = None) -> pd.DataFrame:
     return frame
 
 
-def _answers_from_cells(frame: pd.DataFrame, model: AreaModel, successes: np.ndarray) -> np.ndarray:
+def _answers_from_cells(
+    frame: pd.DataFrame, model: UnitLevelModel, successes: np.ndarray
+) -> np.ndarray:
     """Respondent answers with the given number of successes in each cell."""
     y = np.zeros(len(frame), dtype=int)
     cells = model.units(aggregate_cells=True).keys
@@ -54,7 +56,7 @@ def _answers_from_cells(frame: pd.DataFrame, model: AreaModel, successes: np.nda
 
 def test_simulation_based_calibration() -> None:
     base = _survey()
-    template = AreaModel(SPEC, prepare_survey_data(base, SPEC))
+    template = UnitLevelModel(SPEC, prepare_survey_data(base, SPEC))
     names = ["intercept", "sigma_area", "area_value_small", "area_value_large"]
     ranks: dict[str, list[int]] = {name: [] for name in names}
     for rep in range(REPLICATIONS):
@@ -62,7 +64,7 @@ def test_simulation_based_calibration() -> None:
         truth = prior["prior"]
         successes = prior["prior_predictive"]["y"].to_numpy().ravel()
         answers = _answers_from_cells(base, template, successes)
-        model = AreaModel(SPEC, prepare_survey_data(_survey(answers), SPEC))
+        model = UnitLevelModel(SPEC, prepare_survey_data(_survey(answers), SPEC))
         result = model.fit(progressbar=False, draws=200, tune=300, chains=2, seed=rep)
         post = result.posterior
         values = {

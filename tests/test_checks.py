@@ -7,8 +7,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from lcmodel import AreaModel
-from lcmodel.checks import score_distribution_check
+from lcmodel import UnitLevelModel
+from lcmodel.workflows.checks import score_distribution_check
 
 MODELS = Path(__file__).resolve().parents[1] / "models"
 pytestmark = pytest.mark.sampling
@@ -16,7 +16,7 @@ SMALL = {"draws": 300, "tune": 300, "chains": 2, "seed": 8}
 
 
 def _check(name: str):
-    model = AreaModel.from_spec(MODELS / f"{name}.toml")
+    model = UnitLevelModel.from_spec(MODELS / f"{name}.toml")
     return score_distribution_check(model, model.fit(progressbar=False, **SMALL))
 
 

@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 
 from lcmodel.cli import EXIT_BAD_INPUT, EXIT_DIAGNOSTICS, main
-from lcmodel.estimates import ESTIMATE_COLUMNS
+from lcmodel.results.estimates import ESTIMATE_COLUMNS
 
 ROOT = Path(__file__).resolve().parents[1]
 SPEC = ROOT / "models" / "trust.toml"
@@ -132,7 +132,7 @@ def test_missing_spec(tmp_path: Path, capsys) -> None:
 
 
 def test_unavailable_sampler_is_a_clear_error(tmp_path: Path, capsys, monkeypatch) -> None:
-    monkeypatch.setattr("lcmodel.fitting.available_samplers", lambda: ["pymc"])
+    monkeypatch.setattr("lcmodel.inference.samplers.available_samplers", lambda: ["pymc"])
     code = main(["fit", str(SPEC), "--sampler", "nutpie", "--out", str(tmp_path / "o"), *SMALL])
     assert code == EXIT_BAD_INPUT
     assert "pip install 'lcmodel[nutpie]'" in _err(capsys)
@@ -169,7 +169,10 @@ def assert_same_table(fresh: pd.DataFrame, shipped: pd.DataFrame, name: str) -> 
         a, b = fresh[column], shipped[column]
         if pd.api.types.is_float_dtype(b) or pd.api.types.is_float_dtype(a):
             np.testing.assert_allclose(
-                a.to_numpy(dtype=float), b.to_numpy(dtype=float), rtol=FLOAT_RTOL, atol=0,
+                a.to_numpy(dtype=float),
+                b.to_numpy(dtype=float),
+                rtol=FLOAT_RTOL,
+                atol=0,
                 err_msg=f"{name}.csv column {column}",
             )
         else:
@@ -226,3 +229,54 @@ def test_check_command_rejects_specs_without_scores(capsys) -> None:
     code = main(["check", str(ROOT / "models" / "health.toml"), "--quiet"])
     assert code == EXIT_BAD_INPUT
     assert "needs numeric categories" in _err(capsys)
+
+
+# ------------------------------------------------------------ what a new user hit
+def test_closed_pipe_is_not_an_error() -> None:
+    """`lcmodel priors SPEC | head -1`: the reader leaves early; no traceback follows."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "lcmodel.cli", "priors", str(SPEC)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    assert process.stdout is not None and process.stderr is not None
+    process.stdout.close()  # like `head` exiting before lcmodel has printed
+    stderr = process.stderr.read().decode()
+    process.stderr.close()
+    assert process.wait(timeout=120) == 0
+    assert "BrokenPipeError" not in stderr and "Traceback" not in stderr
+
+
+def _estimates_without_benchmark() -> pd.DataFrame:
+    table = pd.DataFrame({column: [np.nan, np.nan] for column in ESTIMATE_COLUMNS})
+    table["area"] = ["A1", "A2"]
+    table["name"] = ["A1", "A2"]
+    table["quantity"] = "share"
+    table["interval"] = "90% equal-tailed"
+    table["reliability"] = "publish"
+    table[["n", "direct", "mean", "lower", "upper", "rhat", "ess_bulk"]] = [
+        [10, 0.5, 0.52, 0.4, 0.6, 1.001, 900],
+        [20, 0.6, 0.58, 0.5, 0.7, 1.002, 950],
+    ]
+    return table
+
+
+def test_printed_table_leaves_out_empty_columns() -> None:
+    from lcmodel.cli import format_estimates
+
+    table = _estimates_without_benchmark()
+    header = format_estimates(table, "share").splitlines()[1].split()
+    assert header == ["area", "n", "direct", "mean", "lower", "upper", "rhat", "ess", "flag"]
+    named = table.assign(name=["Aford", "Bton"], benchmark=[0.5, 0.5], diff_mean=[0.0, 0.1])
+    header = format_estimates(named, "share").splitlines()[1].split()
+    assert {"name", "benchmark", "diff"} <= set(header)
+
+
+def test_cores_budget_from_the_command_line() -> None:
+    from lcmodel.cli import _sampling, build_parser
+    from lcmodel.models.registry import model_from_spec
+
+    args = build_parser().parse_args(["fit", str(SPEC), "--cores", "1"])
+    assert _sampling(args)["cores"] == 1
+    model = model_from_spec(SPEC).with_fit_settings(**_sampling(args))
+    assert model.spec.fit.cores == 1

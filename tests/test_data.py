@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from lcmodel.data import (
+from lcmodel.data.survey import (
     load_survey_data,
     parse_deprivation,
     prepare_survey_data,
@@ -17,8 +17,8 @@ from lcmodel.data import (
     validate_benchmarks,
 )
 from lcmodel.errors import DataError
+from lcmodel.io.tables import read_table
 from lcmodel.spec import ModelSpec, load_spec, parse_spec
-from lcmodel.tables import read_table
 
 ROOT = Path(__file__).resolve().parents[1]
 SOURCES = {"survey": "survey.csv", "areas": "areas.csv", "benchmarks": "bench.csv"}
@@ -148,7 +148,7 @@ def test_shipped_trust_data(trust_spec: ModelSpec, raw_survey: pd.DataFrame) -> 
 
 def test_data_hash_is_stable_and_sees_every_input(trust_spec: ModelSpec) -> None:
     """Same data, same hash; one changed answer or benchmark figure, another hash."""
-    from lcmodel.tables import read_table
+    from lcmodel.io.tables import read_table
 
     survey = read_table(trust_spec.data, "survey")
     areas = read_table(trust_spec.areas, "areas")
@@ -461,7 +461,7 @@ AREA_ERRORS = {
     ),
     "area column misspelt": (
         lambda f: f.rename(columns={"area": "areas"}),
-        ["column 'area' not found", "did you mean 'areas'"],
+        ["no area key column", "column called 'area'", "did you mean 'areas'"],
     ),
 }
 
@@ -694,3 +694,72 @@ def test_read_table_parquet(tmp_path: Path) -> None:
     with pytest.raises(DataError, match="cannot read survey file") as info:
         read_table(bad, "survey")
     assert str(bad) in str(info.value)
+
+
+# --- what a new user hit ------------------------------------------------------------------
+def test_areas_key_column_follows_structure_area() -> None:
+    survey = survey_frame().rename(columns={"area": "county"})
+    areas = areas_frame().rename(columns={"area": "county"})
+    spec = make_spec(structure={"area": "county"})
+    data = prepare(survey, spec, areas)
+    assert data.areas["n"].to_dict() == {"A": 2, "B": 2, "C": 1, "D": 0}
+    # an areas table keyed 'area' still works with any survey column name
+    assert prepare(survey, spec, areas_frame()).areas["n"].sum() == 5
+
+
+def test_areas_key_column_missing_names_both_choices() -> None:
+    survey = survey_frame().rename(columns={"area": "county"})
+    areas = areas_frame().rename(columns={"area": "code"})
+    with pytest.raises(DataError, match=r"'county' \(the spec's structure\.area\) or 'area'"):
+        prepare(survey, make_spec(structure={"area": "county"}), areas)
+    both = areas_frame().assign(county=lambda f: f["area"])
+    with pytest.raises(DataError, match="has both 'county'"):
+        prepare(survey, make_spec(structure={"area": "county"}), both)
+
+
+def _counts_survey() -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "area": ["A", "A", "B", "C"],
+            "wave": [1, 2, 1, 2],
+            "age_band": ["16-34", "55+", "16-34", "55+"],
+            "sex": ["Female", "Male", "Male", "Female"],
+            "weight": [1.0, 1.0, 1.0, 1.0],
+            "yes": [3, 0, 5, 2],
+            "asked": [4, 2, 5, 6],
+        }
+    )
+
+
+def test_binary_counts_out_of_trials() -> None:
+    spec = make_spec(outcome={"column": "yes", "trials": "asked", "success": None, "failure": None})
+    data = prepare(_counts_survey(), spec)
+    assert data.areas["n"].to_dict() == {"A": 6, "B": 5, "C": 6, "D": 0}
+    by_area = data.respondents.groupby("area")["y"].sum().to_dict()
+    assert by_area == {"A": 3, "B": 5, "C": 2}
+    from lcmodel.design.cells import aggregate
+
+    cells = aggregate(data.respondents, ["area", "wave", "age_band", "sex"], ["y"])
+    assert cells.trials.tolist() == [4, 2, 5, 6]
+    assert cells.counts[:, 0].tolist() == [3, 0, 5, 2]
+
+
+@pytest.mark.parametrize(
+    ("yes", "asked", "expected"),
+    [
+        ([3, 0, 7, 2], [4, 2, 5, 6], "must not exceed column 'asked'"),
+        ([3, 0, 1.5, 2], [4, 2, 5, 6], "whole numbers of 0 or more, not 1.5 \\(line 4\\)"),
+        ([3, 0, 1, 2], [4, -2, 5, 6], "column 'asked' \\(trials\\) must hold whole numbers"),
+    ],
+)
+def test_binary_counts_are_checked(yes: list, asked: list, expected: str) -> None:
+    survey = _counts_survey().assign(yes=yes, asked=asked)
+    spec = make_spec(outcome={"column": "yes", "trials": "asked", "success": None, "failure": None})
+    with pytest.raises(DataError, match=expected):
+        prepare(survey, spec)
+
+
+def test_counts_without_trials_suggest_trials() -> None:
+    spec = make_spec(outcome={"column": "yes", "success": None, "failure": None})
+    with pytest.raises(DataError, match=r"name the column of trials in 'outcome\.trials'"):
+        prepare(_counts_survey(), spec)

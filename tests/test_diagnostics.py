@@ -8,7 +8,7 @@ import arviz as az
 import numpy as np
 import pytest
 
-from lcmodel.diagnostics import Diagnostics, compute_diagnostics
+from lcmodel.inference.diagnostics import Diagnostics, compute_diagnostics
 
 
 def _tree(posterior: dict, diverging: np.ndarray | None = None, energy: bool = True):

@@ -8,8 +8,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from lcmodel.direct import design_estimates, survey_direct_estimates
-from lcmodel.model import AreaModel
+from lcmodel.design.direct import design_estimates, survey_direct_estimates
+from lcmodel.models.unit_level import UnitLevelModel
 
 MODELS = Path(__file__).resolve().parents[1] / "models"
 
@@ -60,11 +60,11 @@ def test_constant_answers_fall_back_on_kish_effective_size() -> None:
 
 
 def test_survey_direct_estimates_per_area_and_wave() -> None:
-    model = AreaModel.from_spec(MODELS / "trust.toml")
-    by_area = survey_direct_estimates(model)
+    model = UnitLevelModel.from_spec(MODELS / "trust.toml")
+    by_area = survey_direct_estimates(model.data)
     assert set(by_area.columns) >= {"area", "quantity", "direct", "direct_se", "deff", "n_eff"}
     assert by_area["n"].sum() == len(model.data.respondents)
-    by_wave = survey_direct_estimates(model, by_wave=True)
+    by_wave = survey_direct_estimates(model.data, by_wave=True)
     assert by_wave["n"].sum() == len(model.data.respondents)
     assert {"area", "wave"} <= set(by_wave.columns)
     one = by_wave[(by_wave["area"] == "LC01") & (by_wave["wave"] == 1)].iloc[0]

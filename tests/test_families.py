@@ -11,8 +11,8 @@ import pytensor.tensor as pt
 import pytest
 from scipy.special import gammaln
 
-from lcmodel import AreaModel, DataError, SpecError
-from lcmodel.data import prepare_survey_data
+from lcmodel import DataError, SpecError, UnitLevelModel
+from lcmodel.data.survey import prepare_survey_data
 from lcmodel.spec import parse_spec
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -31,22 +31,22 @@ def _evaluate(model: pm.Model, names: list[str], point: dict) -> list[np.ndarray
 
 
 @pytest.fixture(scope="module")
-def health() -> AreaModel:
-    return AreaModel.from_spec(MODELS / "health.toml")
+def health() -> UnitLevelModel:
+    return UnitLevelModel.from_spec(MODELS / "health.toml")
 
 
 @pytest.fixture(scope="module")
-def life() -> AreaModel:
-    return AreaModel.from_spec(MODELS / "life_satisfaction.toml")
+def life() -> UnitLevelModel:
+    return UnitLevelModel.from_spec(MODELS / "life_satisfaction.toml")
 
 
 @pytest.fixture(scope="module")
-def life_gaussian() -> AreaModel:
-    return AreaModel.from_spec(MODELS / "life_satisfaction_gaussian.toml")
+def life_gaussian() -> UnitLevelModel:
+    return UnitLevelModel.from_spec(MODELS / "life_satisfaction_gaussian.toml")
 
 
 class TestOrdinal:
-    def test_structure(self, health: AreaModel) -> None:
+    def test_structure(self, health: UnitLevelModel) -> None:
         model = health.build()
         free = {rv.name for rv in model.free_RVs}
         assert "intercept" not in free
@@ -65,7 +65,9 @@ class TestOrdinal:
         ]
         assert health.family.headline() == "share:good or very good"
 
-    def test_cells_and_rows_differ_by_multinomial_coefficients(self, health: AreaModel) -> None:
+    def test_cells_and_rows_differ_by_multinomial_coefficients(
+        self, health: UnitLevelModel
+    ) -> None:
         cells_model = health.build(aggregate_cells=True)
         rows_model = health.build(aggregate_cells=False)
         cells = health.units(aggregate_cells=True)
@@ -79,7 +81,7 @@ class TestOrdinal:
             cells_model.compile_dlogp()(point), rows_model.compile_dlogp()(point), atol=1e-8
         )
 
-    def test_quantities_are_consistent(self, health: AreaModel) -> None:
+    def test_quantities_are_consistent(self, health: UnitLevelModel) -> None:
         model = health.build()
         (value,) = _evaluate(model, ["area_value"], _point(model, 1))
         categories = value[:, :5]
@@ -87,7 +89,7 @@ class TestOrdinal:
         np.testing.assert_allclose(value[:, 5], categories[:, 3] + categories[:, 4])
         np.testing.assert_allclose(value[:, 6], categories[:, 0] + categories[:, 1])
 
-    def test_mean_score_for_scales(self, life: AreaModel) -> None:
+    def test_mean_score_for_scales(self, life: UnitLevelModel) -> None:
         model = life.build()
         quantities = list(model.coords["quantity"])
         assert quantities[-1] == "mean"
@@ -97,10 +99,10 @@ class TestOrdinal:
         low = quantities.index("share:low")
         np.testing.assert_allclose(value[:, low], value[:, :5].sum(axis=1))
 
-    def test_direct_estimates(self, life: AreaModel) -> None:
-        from lcmodel.direct import survey_direct_estimates
+    def test_direct_estimates(self, life: UnitLevelModel) -> None:
+        from lcmodel.design.direct import survey_direct_estimates
 
-        direct = survey_direct_estimates(life).set_index("quantity").loc["mean"]
+        direct = survey_direct_estimates(life.data).set_index("quantity").loc["mean"]
         respondents = life.data.respondents
         scores = respondents[life.data.count_columns].to_numpy() @ np.arange(11.0)
         expected = pd.Series(scores).groupby(respondents["area"].to_numpy()).mean()
@@ -108,7 +110,7 @@ class TestOrdinal:
 
 
 class TestGaussian:
-    def test_structure_and_data_scaled_priors(self, life_gaussian: AreaModel) -> None:
+    def test_structure_and_data_scaled_priors(self, life_gaussian: UnitLevelModel) -> None:
         model = life_gaussian.build()
         assert {"intercept", "sigma", "sigma_area"} <= {rv.name for rv in model.free_RVs}
         priors = life_gaussian.default_priors()
@@ -123,7 +125,7 @@ class TestGaussian:
             "share:very high",
         ]
 
-    def test_band_shares_follow_the_rounded_normal(self, life_gaussian: AreaModel) -> None:
+    def test_band_shares_follow_the_rounded_normal(self, life_gaussian: UnitLevelModel) -> None:
         from scipy.stats import norm
 
         eta = np.array([2.0, 6.3, 9.8])
@@ -146,7 +148,7 @@ class TestGaussian:
         values = family.respondent_values(counts)
         np.testing.assert_allclose(values.mean(axis=0), [5.4, 0.4, 0.2, 0.2, 0.2])
 
-    def test_cells_and_rows_same_posterior(self, life_gaussian: AreaModel) -> None:
+    def test_cells_and_rows_same_posterior(self, life_gaussian: UnitLevelModel) -> None:
         cells_model = life_gaussian.build(aggregate_cells=True)
         rows_model = life_gaussian.build(aggregate_cells=False)
         assert len(life_gaussian.units(True)) < len(life_gaussian.units(False)) / 3
@@ -235,7 +237,7 @@ def test_population_means_need_gaussian() -> None:
 def test_gaussian_cells_keep_fractional_values() -> None:
     survey = pd.DataFrame({"area": ["a", "a", "b", "b", "b"], "y": [0.54, 1.25, 165.76, 2.5, 3.75]})
     spec = _spec({"column": "y", "family": "gaussian"})
-    model = AreaModel(spec, prepare_survey_data(survey, spec))
+    model = UnitLevelModel(spec, prepare_survey_data(survey, spec))
     cells = model.units(aggregate_cells=True)
     np.testing.assert_allclose(cells.counts[:, 0], [0.54 + 1.25, 165.76 + 2.5 + 3.75])
     np.testing.assert_allclose(
@@ -280,7 +282,7 @@ def test_population_means_and_finite_population_correction(tmp_path: Path) -> No
         "population": {"table": "p.csv", "area": "code", "means": {"x": "mean_x"}, "size": "units"},
     }
     spec = parse_spec(raw, "fpc")
-    model = AreaModel(spec, prepare_survey_data(survey, spec, population=population))
+    model = UnitLevelModel(spec, prepare_survey_data(survey, spec, population=population))
     built = model.build()
     point = _point(built, 3)
     value, intercept, slope, effect = _evaluate(

@@ -9,9 +9,9 @@ import pandas as pd
 import pytest
 
 import lcmodel
-from lcmodel import AreaModel, FitResult
-from lcmodel.estimates import ESTIMATE_COLUMNS
-from lcmodel.fitting import available_samplers
+from lcmodel import FitResult, UnitLevelModel
+from lcmodel.inference.samplers import available_samplers
+from lcmodel.results.estimates import ESTIMATE_COLUMNS
 
 MODELS = Path(__file__).resolve().parents[1] / "models"
 SMALL = {"draws": 300, "tune": 300, "chains": 2, "seed": 11}
@@ -20,12 +20,12 @@ pytestmark = pytest.mark.sampling
 
 
 @pytest.fixture(scope="module")
-def trust_model() -> AreaModel:
-    return AreaModel.from_spec(MODELS / "trust.toml")
+def trust_model() -> UnitLevelModel:
+    return UnitLevelModel.from_spec(MODELS / "trust.toml")
 
 
 @pytest.fixture(scope="module")
-def trust_fit(trust_model: AreaModel) -> FitResult:
+def trust_fit(trust_model: UnitLevelModel) -> FitResult:
     return trust_model.fit(progressbar=False, **SMALL)
 
 
@@ -43,7 +43,9 @@ class TestEstimates:
         # every shipped area is in deciles 1-3, so it matches the 1-3 benchmark of its nation
         assert table["benchmark_match"].str.contains("deciles 1-3").all()
 
-    def test_direct_is_sample_share(self, trust_fit: FitResult, trust_model: AreaModel) -> None:
+    def test_direct_is_sample_share(
+        self, trust_fit: FitResult, trust_model: UnitLevelModel
+    ) -> None:
         respondents = trust_model.data.respondents
         direct = respondents.groupby("area")["y"].mean()
         table = trust_fit.estimates().set_index("area")
@@ -104,7 +106,7 @@ class TestEstimates:
 class TestSaveLoad:
     def test_round_trip_is_exact(self, trust_fit: FitResult, tmp_path: Path) -> None:
         folder = trust_fit.save(tmp_path / "result")
-        assert sorted(p.name for p in folder.iterdir()) == sorted(lcmodel.results.FILES)
+        assert sorted(p.name for p in folder.iterdir()) == sorted(lcmodel.results.fit_result.FILES)
         loaded = lcmodel.load(folder)
         pd.testing.assert_frame_equal(loaded.estimates(), trust_fit.estimates())
         pd.testing.assert_frame_equal(loaded.inputs, trust_fit.inputs)
@@ -148,7 +150,9 @@ class TestSaveLoad:
 
 
 class TestSampling:
-    def test_same_seed_same_posterior(self, trust_model: AreaModel, trust_fit: FitResult) -> None:
+    def test_same_seed_same_posterior(
+        self, trust_model: UnitLevelModel, trust_fit: FitResult
+    ) -> None:
         again = trust_model.fit(progressbar=False, **SMALL)
         np.testing.assert_array_equal(
             again.posterior["area_value"].to_numpy(),
@@ -159,10 +163,10 @@ class TestSampling:
         expected = "nutpie" if "nutpie" in available_samplers() else "pymc"
         assert trust_fit.metadata["sampler"] == expected
 
-    def test_unseeded_fit_records_its_seed(self, trust_model: AreaModel) -> None:
+    def test_unseeded_fit_records_its_seed(self, trust_model: UnitLevelModel) -> None:
         raw = trust_model.spec.model_dump()
         raw["fit"].pop("seed")
-        unseeded = AreaModel(lcmodel.spec.parse_spec(raw, "unseeded"), trust_model.data)
+        unseeded = UnitLevelModel(lcmodel.spec.parse_spec(raw, "unseeded"), trust_model.data)
         tiny = {"draws": 30, "tune": 30, "chains": 2}
         first = unseeded.fit(progressbar=False, **tiny)
         second = unseeded.fit(progressbar=False, **tiny)
@@ -173,7 +177,7 @@ class TestSampling:
             again.posterior["area_value"].to_numpy(), first.posterior["area_value"].to_numpy()
         )
 
-    def test_numpyro_sampler_when_installed(self, trust_model: AreaModel) -> None:
+    def test_numpyro_sampler_when_installed(self, trust_model: UnitLevelModel) -> None:
         pytest.importorskip("numpyro")
         result = trust_model.fit(
             progressbar=False, draws=100, tune=100, chains=2, seed=3, sampler="numpyro"
@@ -181,7 +185,7 @@ class TestSampling:
         assert result.metadata["sampler"] == "numpyro"
         assert result.estimates()["mean"].between(0, 1).all()
 
-    def test_pymc_sampler_is_reproducible(self, trust_model: AreaModel) -> None:
+    def test_pymc_sampler_is_reproducible(self, trust_model: UnitLevelModel) -> None:
         settings = {"draws": 100, "tune": 100, "chains": 2, "seed": 5, "sampler": "pymc"}
         first = trust_model.fit(progressbar=False, **settings)
         second = trust_model.fit(progressbar=False, **settings)
@@ -190,7 +194,7 @@ class TestSampling:
             first.posterior["area_value"].to_numpy(), second.posterior["area_value"].to_numpy()
         )
 
-    def test_cells_and_rows_give_the_same_posterior(self, trust_model: AreaModel) -> None:
+    def test_cells_and_rows_give_the_same_posterior(self, trust_model: UnitLevelModel) -> None:
         settings = {"draws": 1000, "tune": 500, "chains": 2}
         cells = trust_model.fit(progressbar=False, seed=1, aggregate=True, **settings)
         rows = trust_model.fit(progressbar=False, seed=2, aggregate=False, **settings)

@@ -9,8 +9,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from lcmodel import AreaModel
-from lcmodel.data import load_survey_data
+from lcmodel import UnitLevelModel
+from lcmodel.data.survey import load_survey_data
 from lcmodel.errors import DataError, SpecError
 from lcmodel.simulate import simulate_survey
 from lcmodel.spec import load_spec, parse_spec
@@ -33,7 +33,7 @@ def _spec_with_frame(tmp_path: Path, frame: pd.DataFrame, **structure: object):
 
 
 def test_frame_cells_are_the_reference_population() -> None:
-    model = AreaModel.from_spec(MODELS / "trust_mrp.toml")
+    model = UnitLevelModel.from_spec(MODELS / "trust_mrp.toml")
     assert model.estimand() == "poststratified"
     reference = model.reference_cells()
     totals = reference.groupby("area")["weight"].sum()
@@ -48,15 +48,15 @@ def test_frame_cells_are_the_reference_population() -> None:
     frame = FRAME[FRAME["area"] == "LC01"].set_index(["age_band", "sex"])["count"]
     expected = frame.reindex(pd.MultiIndex.from_frame(one[["age_band", "sex"]])).to_numpy()
     np.testing.assert_allclose(one["weight"], expected / waves["LC01"])
-    from lcmodel.fitting import area_inputs
+    from lcmodel.design.inputs import area_inputs
 
-    assert set(area_inputs(model)["estimand"]) == {"poststratified"}
+    assert set(area_inputs(model.data)["estimand"]) == {"poststratified"}
 
 
 def test_area_value_is_the_count_weighted_average_over_cells(tmp_path: Path) -> None:
     spec = _spec_with_frame(tmp_path, FRAME, wave=None, area_covariates=[])
     spec = spec.model_copy(update={"benchmark": None})
-    model = AreaModel(spec, load_survey_data(spec))
+    model = UnitLevelModel(spec, load_survey_data(spec))
     pymc_model = model.build()
     rng = np.random.default_rng(3)
     point = {
@@ -129,7 +129,7 @@ def test_poststratified_estimates_recover_the_population_truth(tmp_path: Path) -
     survey[~survey["area"].isin(unsurveyed)].to_csv(tmp_path / "survey.csv", index=False)
     text = (MODELS / "trust_mrp.toml").read_text().replace("../data/", "")
     (tmp_path / "trust_mrp.toml").write_text(text)
-    model = AreaModel.from_spec(tmp_path / "trust_mrp.toml")
+    model = UnitLevelModel.from_spec(tmp_path / "trust_mrp.toml")
     result = model.fit(progressbar=False, draws=500, tune=500, chains=2, seed=8)
     assert result.diagnostics().n_divergent == 0
     table = result.estimates().set_index("area")

@@ -8,9 +8,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from lcmodel import AreaModel
-from lcmodel.area_level import FayHerriotModel
-from lcmodel.data import prepare_survey_data
+from lcmodel import UnitLevelModel
+from lcmodel.data.survey import prepare_survey_data
+from lcmodel.models.fay_herriot import FayHerriotModel
 from lcmodel.spec import parse_area_level_spec, parse_spec
 
 VALIDATION = Path(__file__).resolve().parents[2] / "shared" / "validation"
@@ -22,7 +22,7 @@ pytestmark = [
 ]
 
 
-def _corn_model(finite_population: bool) -> AreaModel:
+def _corn_model(finite_population: bool) -> UnitLevelModel:
     """BHF 1988: CornHec ~ CornPix + SoyBeansPix + (1 | County), segment 33 dropped."""
     population = {
         "table": str(VALIDATION / "cornsoybeanmeans.csv"),
@@ -47,7 +47,7 @@ def _corn_model(finite_population: bool) -> AreaModel:
     survey = pd.read_csv(VALIDATION / "cornsoybean.csv")
     survey = survey[survey["bhf_excluded_row33"] == 0]
     means = pd.read_csv(VALIDATION / "cornsoybeanmeans.csv")
-    return AreaModel(spec, prepare_survey_data(survey, spec, population=means))
+    return UnitLevelModel(spec, prepare_survey_data(survey, spec, population=means))
 
 
 @pytest.fixture(scope="module")
@@ -56,7 +56,7 @@ def published() -> pd.DataFrame:
     return table.set_index(table["CountyIndex"].astype(str))
 
 
-def _posterior(model: AreaModel) -> pd.DataFrame:
+def _posterior(model: UnitLevelModel) -> pd.DataFrame:
     result = model.fit(progressbar=False, draws=2000, tune=1000, chains=4, seed=1988)
     assert result.diagnostics().passed, result.diagnostics().message()
     table = result.estimates()

@@ -13,13 +13,13 @@ import pytest
 
 from lcmodel import JointFitResult, JointModel, load
 from lcmodel.cli import EXIT_BAD_INPUT, main
+from lcmodel.design.dims import PAIR
 from lcmodel.errors import DataError, LcmodelError, SpecError
-from lcmodel.estimates import ESTIMATE_COLUMNS
-from lcmodel.joint import PAIR, indicator_tree
-from lcmodel.joint_comparison import compare_with_separate
-from lcmodel.joint_results import CORRELATION_COLUMNS
+from lcmodel.results.estimates import ESTIMATE_COLUMNS
+from lcmodel.results.joint_result import CORRELATION_COLUMNS, indicator_tree
 from lcmodel.simulate import simulate_survey
 from lcmodel.spec import load_any_spec, load_joint_spec, load_spec
+from lcmodel.workflows.joint_comparison import compare_with_separate
 
 ROOT = Path(__file__).resolve().parents[1]
 MODELS = ROOT / "models"
@@ -79,10 +79,11 @@ def test_indicators_must_share_the_survey(models_copy: Path) -> None:
 
 
 def test_single_and_joint_loaders_refuse_each_other(models_copy: Path) -> None:
-    with pytest.raises(SpecError, match="is a joint model spec"):
-        load_spec(SOCIAL)
-    with pytest.raises(SpecError, match="lists its 'indicators'"):
+    with pytest.raises(SpecError, match="is a joint model spec, not a model spec"):
+        load_spec(SOCIAL, "unit_level")
+    with pytest.raises(SpecError, match="is a model spec, not a joint model spec"):
         load_joint_spec(models_copy / "trust.toml")
+    assert load_spec(SOCIAL).kind == "joint"
     path = models_copy / "bad.toml"
     path.write_text('name = "bad"\nindicators = "trust.toml"\n')
     with pytest.raises(SpecError, match="must be a list of spec file paths"):
@@ -310,3 +311,12 @@ def test_joint_fit_with_area_wave_effects_gives_changes(models_copy: Path, tmp_p
         p.name for p in folder.iterdir()
     }
     pd.testing.assert_frame_equal(load(folder)["trust_waves"].changes(1, 6), changes)
+
+
+def test_indicator_without_areas_table_is_named_plainly(models_copy: Path) -> None:
+    text = (models_copy / "speak_neighbours.toml").read_text()
+    text = text.replace('areas = "../data/areas.csv"\n', "").split("[benchmark]")[0]
+    text = text.replace('area_covariates = ["deprivation_decile"]\n', "")
+    (models_copy / "speak_neighbours.toml").write_text(text)
+    with pytest.raises(SpecError, match="'speak_neighbours' has no areas but 'trust' has areas ="):
+        load_joint_spec(_joint_spec(models_copy, ["trust", "speak_neighbours"]))

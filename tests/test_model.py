@@ -10,17 +10,17 @@ import pymc as pm
 import pytest
 from scipy.special import expit, gammaln
 
-from lcmodel import AreaModel, SpecError
-from lcmodel.cells import aggregate
-from lcmodel.data import prepare_survey_data
+from lcmodel import SpecError, UnitLevelModel
+from lcmodel.data.survey import prepare_survey_data
+from lcmodel.design.cells import aggregate
 from lcmodel.spec import parse_spec
 
 MODELS = Path(__file__).resolve().parents[1] / "models"
 
 
 @pytest.fixture(scope="module")
-def trust() -> AreaModel:
-    return AreaModel.from_spec(MODELS / "trust.toml")
+def trust() -> UnitLevelModel:
+    return UnitLevelModel.from_spec(MODELS / "trust.toml")
 
 
 def _point(model: pm.Model, seed: int) -> dict[str, np.ndarray]:
@@ -69,21 +69,24 @@ def _tiny_spec(tmp_path, **structure) -> tuple:
 
 
 class TestStructure:
-    def test_variables_and_dims(self, trust: AreaModel) -> None:
+    def test_variables_and_dims(self, trust: UnitLevelModel) -> None:
         model = trust.build()
         free = {rv.name for rv in model.free_RVs}
+        assert trust.centred()  # 12-482 answers per area: the data outweigh the prior
         assert free == {
             "intercept",
             "beta_age_band",
             "beta_sex",
             "sigma_area",
-            "z_area",
+            "area_effect_surveyed",
             "gamma_deprivation_decile",
             "sigma_wave",
             "z_wave",
         }
         dims = model.named_vars_to_dims
         assert dims["z_area"] == ("area",)
+        assert dims["area_effect"] == ("area",)
+        assert dims["area_effect_surveyed"] == ("area_surveyed",)
         assert dims["area_value"] == ("area", "quantity")
         assert list(model.coords["quantity"]) == ["share"]
         assert dims["beta_age_band"] == ("age_band",)
@@ -91,7 +94,7 @@ class TestStructure:
         assert list(model.coords["area"]) == list(trust.data.areas.index)
         assert list(model.coords["wave"]) == [1, 2, 3, 4, 5, 6]
 
-    def test_cells_are_sufficient_statistics(self, trust: AreaModel) -> None:
+    def test_cells_are_sufficient_statistics(self, trust: UnitLevelModel) -> None:
         cells = trust.units()
         respondents = trust.data.respondents
         assert len(cells) < len(respondents) / 3
@@ -106,14 +109,14 @@ class TestStructure:
         assert cells.trials[7] == mask.sum()
         assert cells.counts[7, 0] == respondents.loc[mask, "y"].sum()
 
-    def test_gradient_finite_at_initial_point(self, trust: AreaModel) -> None:
+    def test_gradient_finite_at_initial_point(self, trust: UnitLevelModel) -> None:
         model = trust.build()
         point = model.initial_point()
         assert np.isfinite(model.compile_logp()(point))
         assert np.all(np.isfinite(model.compile_dlogp()(point)))
 
     def test_binomial_cells_and_bernoulli_rows_have_the_same_posterior(
-        self, trust: AreaModel
+        self, trust: UnitLevelModel
     ) -> None:
         """log p(theta | y) differs only by a constant: the binomial coefficients."""
         cells_model = trust.build(aggregate_cells=True)
@@ -132,7 +135,7 @@ class TestStructure:
         np.testing.assert_allclose(cells_grad, rows_grad, rtol=1e-8, atol=1e-8)
 
     def test_area_value_is_mean_predicted_probability_of_respondents(
-        self, trust: AreaModel
+        self, trust: UnitLevelModel
     ) -> None:
         model = trust.build()
         point = _point(model, 3)
@@ -158,7 +161,7 @@ class TestStructure:
         expected = pd.Series(expit(eta)).groupby(respondents["area"].to_numpy()).mean()
         np.testing.assert_allclose(values["area_value"][:, 0], expected.to_numpy(), rtol=1e-10)
 
-    def test_zero_sum_effects(self, trust: AreaModel) -> None:
+    def test_zero_sum_effects(self, trust: UnitLevelModel) -> None:
         model = trust.build()
         point = _point(model, 1)
         (beta,) = _evaluate(model, ["beta_age_band"], point)
@@ -166,17 +169,17 @@ class TestStructure:
 
 
 class TestPriors:
-    def test_default_priors_listed_with_reasons(self, trust: AreaModel) -> None:
+    def test_default_priors_listed_with_reasons(self, trust: UnitLevelModel) -> None:
         priors = trust.default_priors()
         assert str(priors["intercept"]) == "Normal(mu=0, sigma=2.5)"
         assert str(priors["sigma_area"]) == "HalfNormal(sigma=1)"
         assert set(priors) == set(trust.prior_table().index)
         assert trust.prior_table()["why"].str.len().min() > 20
 
-    def test_spec_override_changes_the_model(self, trust: AreaModel) -> None:
+    def test_spec_override_changes_the_model(self, trust: UnitLevelModel) -> None:
         raw = trust.spec.model_dump()
         raw["priors"] = {"sigma_area": {"dist": "HalfNormal", "sigma": 0.25}}
-        model = AreaModel(parse_spec(raw, "override"), trust.data)
+        model = UnitLevelModel(parse_spec(raw, "override"), trust.data)
         table = model.prior_table()
         assert table.loc["sigma_area", "source"] == "spec"
         assert table.loc["intercept", "source"] == "default"
@@ -186,32 +189,33 @@ class TestPriors:
         expected = pm.logp(pm.HalfNormal.dist(sigma=0.25), value).eval()
         assert logp == pytest.approx(expected)
 
-    def test_unknown_prior_term_is_an_error_with_hint(self, trust: AreaModel) -> None:
+    def test_unknown_prior_term_is_an_error_with_hint(self, trust: UnitLevelModel) -> None:
         raw = trust.spec.model_dump()
         raw["priors"] = {"sigma_aera": {"dist": "HalfNormal", "sigma": 1}}
         with pytest.raises(SpecError, match="did you mean 'sigma_area'"):
-            AreaModel(parse_spec(raw, "x"), trust.data)
+            UnitLevelModel(parse_spec(raw, "x"), trust.data)
 
-    def test_prior_of_wrong_support_is_an_error(self, trust: AreaModel) -> None:
+    def test_prior_of_wrong_support_is_an_error(self, trust: UnitLevelModel) -> None:
         raw = trust.spec.model_dump()
         raw["priors"] = {"sigma_area": {"dist": "Normal", "mu": 0, "sigma": 1}}
         with pytest.raises(SpecError, match="needs a positive prior"):
-            AreaModel(parse_spec(raw, "x"), trust.data)
+            UnitLevelModel(parse_spec(raw, "x"), trust.data)
 
 
 class TestOptionalStructure:
     def test_minimal_model_without_wave_or_covariates(self, tmp_path) -> None:
         spec, survey, areas = _tiny_spec(tmp_path)
         data = prepare_survey_data(survey, spec, areas)
-        model = AreaModel(spec, data).build()
-        assert {rv.name for rv in model.free_RVs} == {"intercept", "sigma_area", "z_area"}
-        assert len(AreaModel(spec, data).units()) == 3
+        model = UnitLevelModel(spec, data).build()
+        free = {rv.name for rv in model.free_RVs}
+        assert free == {"intercept", "sigma_area", "z_area_surveyed", "z_area_unsurveyed"}
+        assert len(UnitLevelModel(spec, data).units()) == 3
 
     def test_unsurveyed_area_is_estimated_from_pooled_sample(self, tmp_path) -> None:
         spec, survey, areas = _tiny_spec(tmp_path, wave="wave", covariates=["sex"])
         data = prepare_survey_data(survey, spec, areas)
         assert data.areas.loc["d", "n"] == 0
-        area_model = AreaModel(spec, data)
+        area_model = UnitLevelModel(spec, data)
         reference = area_model.reference_cells()
         borrowed = reference[reference["area"] == "d"]
         pooled = survey.groupby(["wave", "sex"]).size()
@@ -226,7 +230,7 @@ class TestOptionalStructure:
 
     def test_area_covariates_numeric_and_categorical(self, tmp_path) -> None:
         spec, survey, areas = _tiny_spec(tmp_path, area_covariates=["deprivation_decile", "kind"])
-        area_model = AreaModel(spec, prepare_survey_data(survey, spec, areas))
+        area_model = UnitLevelModel(spec, prepare_survey_data(survey, spec, areas))
         priors = area_model.default_priors()
         assert priors["gamma_deprivation_decile"].dist == "Normal"
         assert priors["gamma_kind"].dist == "ZeroSumNormal"
@@ -240,3 +244,50 @@ class TestOptionalStructure:
         assert cells.keys.to_dict("list") == {"area": ["a", "a", "b", "b"], "s": list("xyxy")}
         assert cells.trials.tolist() == [1, 1, 2, 1]
         assert cells.counts[:, 0].tolist() == [1, 0, 2, 0]
+
+
+class TestAreaEffectParameterisation:
+    """Zero-sum or independent, centred or not: the variables, and the zero sum itself."""
+
+    @pytest.mark.parametrize(
+        ("zero_sum", "centring", "free"),
+        [
+            (True, "centred", "area_effect_surveyed"),
+            (True, "non-centred", "z_area_surveyed"),
+            (False, "centred", "z_area"),  # independent effects are always non-centred
+        ],
+    )
+    def test_variables(self, trust: UnitLevelModel, zero_sum, centring, free) -> None:
+        raw = trust.spec.model_dump()
+        raw["structure"]["zero_sum_areas"] = zero_sum
+        raw["fit"]["centring"] = centring
+        model = UnitLevelModel(parse_spec(raw, "x"), trust.data).build()
+        names = {rv.name for rv in model.free_RVs}
+        assert free in names
+        assert not {"z_area", "z_area_surveyed", "area_effect_surveyed"} - {free} & names
+        point = _point(model, seed=3)
+        effect, z, sigma = _evaluate(model, ["area_effect", "z_area", "sigma_area"], point)
+        assert effect.shape == (20,)
+        np.testing.assert_allclose(z * sigma, effect)
+        if zero_sum:
+            assert abs(effect.sum()) < 1e-9  # every shipped area is surveyed
+        else:
+            assert abs(effect.sum()) > 1e-3
+
+    def test_unsurveyed_areas_are_outside_the_zero_sum(self, tmp_path) -> None:
+        spec, survey, areas = _tiny_spec(tmp_path)
+        data = prepare_survey_data(survey, spec, areas)
+        model = UnitLevelModel(spec, data).build()
+        assert model.coords["area_unsurveyed"] == ("d",)
+        effect = _evaluate(model, ["area_effect"], _point(model, seed=1))[0]
+        surveyed = data.areas["n"].to_numpy() > 0
+        assert abs(effect[surveyed].sum()) < 1e-9
+        assert abs(effect[~surveyed][0]) > 1e-6
+
+    def test_auto_centres_data_rich_areas_only(self, trust: UnitLevelModel) -> None:
+        from lcmodel.models.area_effects import choose_centring
+
+        assert choose_centring(np.array([400.0, 500.0]), 1.0, "auto")  # 0.25 * 400 > 1
+        assert not choose_centring(np.array([2.0, 3.0, 2.0]), 1.0, "auto")  # tiny areas
+        assert not choose_centring(np.array([400.0]), 1.0, "non-centred")
+        assert choose_centring(np.array([1.0]), 1.0, "centred")

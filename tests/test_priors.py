@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from lcmodel.errors import SpecError
-from lcmodel.priors import DISTRIBUTIONS, PriorSpec
 from lcmodel.spec import load_spec, parse_spec
+from lcmodel.spec.priors import DISTRIBUTIONS, PriorSpec
 
 BASE = {"name": "t", "data": "x.csv", "outcome": {"column": "q"}, "structure": {"area": "area"}}
 

@@ -13,8 +13,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from lcmodel import AreaModel
-from lcmodel.data import prepare_survey_data
+from lcmodel import UnitLevelModel
+from lcmodel.data.survey import prepare_survey_data
 from lcmodel.simulate import simulate_survey
 from lcmodel.spec import parse_spec
 
@@ -39,7 +39,7 @@ def _fit_shipped_spec(name: str, folder: Path, **fit) -> object:
     text = (MODELS / f"{name}.toml").read_text().replace("../data/", "")
     path = folder / f"{name}.toml"
     path.write_text(text.split("[benchmark]")[0])
-    model = AreaModel.from_spec(path)
+    model = UnitLevelModel.from_spec(path)
     return model.fit(progressbar=False, draws=500, tune=500, chains=2, seed=5, **fit)
 
 
@@ -110,7 +110,7 @@ def test_gaussian_recovers_area_means() -> None:
     hits90, hits50 = [], []
     for seed in (1, 2, 3):
         survey, truth = _gaussian_survey(seed)
-        model = AreaModel(spec, prepare_survey_data(survey, spec))
+        model = UnitLevelModel(spec, prepare_survey_data(survey, spec))
         result = model.fit(progressbar=False, draws=500, tune=500, chains=2, seed=seed)
         for prob, hits in [(0.9, hits90), (0.5, hits50)]:
             table = result.estimates(prob=prob).set_index("area")

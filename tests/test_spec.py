@@ -210,7 +210,33 @@ SPEC_ERRORS = {
         ["'benchmark' needs an 'areas' table"],
     ),
     "name empty": (MINIMAL.replace('name = "trust"', 'name = ""'), ["'name'"]),
+    "joint table in a single spec": (
+        MINIMAL + "[correlation]\neta = 2\n",
+        ["unknown key 'correlation': it belongs in a joint spec"],
+    ),
+    "true as a success label": (
+        MINIMAL.replace('column = "trust"', 'column = "trust"\nsuccess = [true]'),
+        ["not true; write 1"],
+    ),
+    "trials with labels": (
+        MINIMAL.replace('column = "trust"', 'column = "trust"\ntrials = "n"\nsuccess = ["y"]'),
+        ["with 'trials', 'column' holds counts of successes"],
+    ),
+    "trials outside bernoulli": (
+        MINIMAL.replace('column = "trust"', 'column = "score"\nfamily = "gaussian"\ntrials = "n"'),
+        ["'trials' belongs to the bernoulli family"],
+    ),
 }
+
+
+@pytest.mark.parametrize(
+    ("labels", "expected"), [("[1]", ["1"]), ('[1, 2.0, "a"]', ["1", "2", "a"])]
+)
+def test_numeric_success_labels_are_read_as_text(
+    tmp_path: Path, labels: str, expected: list[str]
+) -> None:
+    text = MINIMAL.replace('column = "trust"', f'column = "trust"\nsuccess = {labels}')
+    assert load_spec(write_spec(tmp_path, text)).outcome.success == expected
 
 
 @pytest.mark.parametrize(("text", "expected"), SPEC_ERRORS.values(), ids=SPEC_ERRORS.keys())

@@ -9,8 +9,8 @@ import pandas as pd
 import pytest
 import xarray as xr
 
-from lcmodel import AreaModel, load
-from lcmodel.data import prepare_survey_data
+from lcmodel import UnitLevelModel, load
+from lcmodel.data.survey import prepare_survey_data
 from lcmodel.errors import LcmodelError, SpecError
 from lcmodel.spec import parse_spec
 
@@ -62,7 +62,7 @@ def test_area_wave_needs_a_wave() -> None:
 
 def test_random_walk_structure() -> None:
     survey, _ = _trending_survey(0)
-    model = AreaModel(_spec(), prepare_survey_data(survey, _spec()))
+    model = UnitLevelModel(_spec(), prepare_survey_data(survey, _spec()))
     built = model.build()
     assert "sigma_area_wave" in model.default_priors()
     assert built.named_vars_to_dims["z_area_wave"] == ("area", "wave_step")
@@ -81,7 +81,7 @@ def test_random_walk_structure() -> None:
 def test_wave_estimates_and_changes_recover_known_trends(tmp_path: Path) -> None:
     survey, truth = _trending_survey(4)
     spec = _spec()
-    model = AreaModel(spec, prepare_survey_data(survey, spec))
+    model = UnitLevelModel(spec, prepare_survey_data(survey, spec))
     result = model.fit(progressbar=False, draws=500, tune=500, chains=2, seed=3)
     assert result.diagnostics().n_divergent == 0
     waves = result.wave_estimates()
@@ -112,8 +112,8 @@ def test_wave_estimates_and_changes_recover_known_trends(tmp_path: Path) -> None
 
 
 def test_changes_need_area_wave_effects() -> None:
-    model = AreaModel.from_spec(MODELS / "trust.toml")
-    from lcmodel.results import FitResult
+    model = UnitLevelModel.from_spec(MODELS / "trust.toml")
+    from lcmodel.results.fit_result import FitResult
 
     empty = FitResult(None, model.spec, pd.DataFrame(), None, {"seed": 1})  # type: ignore[arg-type]
     with pytest.raises(LcmodelError, match=r'set structure\.area_wave = "random_walk"'):
@@ -123,7 +123,7 @@ def test_changes_need_area_wave_effects() -> None:
 def test_changes_pair_the_draws_and_respect_the_direction() -> None:
     """Fake posterior: wave 2 = wave 1 + 0.1 exactly, draw by draw, with wide spread across
     draws. Paired differences are exactly 0.1; unpaired ones would have a wide interval."""
-    from lcmodel.waves import changes
+    from lcmodel.results.waves import changes
 
     rng = np.random.default_rng(0)
     base = rng.normal(0.5, 0.2, (2, 100, 1, 1, 2))  # chain, draw, area, wave, quantity

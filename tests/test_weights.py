@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from lcmodel import AreaModel, FayHerriotModel
+from lcmodel import FayHerriotModel, UnitLevelModel
 from lcmodel.spec import parse_area_level_spec, parse_spec
 
 pytestmark = pytest.mark.sampling
@@ -61,7 +61,7 @@ def test_weighted_fay_herriot_covers_the_population_share_where_unweighted_fails
             '[structure]\narea = "area"\nweight = "weight"\n'
         )
         settings = {"progressbar": False, "draws": 500, "tune": 500, "chains": 2, "seed": seed}
-        unweighted = AreaModel.from_spec(spec).fit(**settings).estimates()
+        unweighted = UnitLevelModel.from_spec(spec).fit(**settings).estimates()
         fh = FayHerriotModel.from_spec(
             parse_area_level_spec(
                 {

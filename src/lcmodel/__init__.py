@@ -3,36 +3,77 @@
 Fit hierarchical models of survey indicators across areas, read per-area estimates with
 honest intervals, and compare each area with a deprivation-matched benchmark.
 
+Names are imported on first use, so ``import lcmodel`` (and the command line's help and input
+errors) does not load PyMC.
+
 Examples
 --------
 >>> import lcmodel
->>> model = lcmodel.AreaModel.from_spec("models/trust.toml")  # doctest: +SKIP
+>>> model = lcmodel.UnitLevelModel.from_spec("models/trust.toml")  # doctest: +SKIP
 >>> result = model.fit()  # doctest: +SKIP
 >>> result.estimates()  # doctest: +SKIP
 """
 
-from importlib.metadata import version as _version
+from __future__ import annotations
 
-from lcmodel.area_level import FayHerriotModel
-from lcmodel.data import SurveyData, load_survey_data, prepare_survey_data
-from lcmodel.diagnostics import Diagnostics
-from lcmodel.errors import DataError, LcmodelError, SpecError
-from lcmodel.joint import JointModel
-from lcmodel.joint_comparison import JointComparison, compare_with_separate
-from lcmodel.joint_results import JointFitResult
-from lcmodel.model import AreaModel
-from lcmodel.priors import PriorSpec
-from lcmodel.results import FitResult, load
-from lcmodel.spec import (
-    AreaLevelSpec,
-    JointSpec,
-    ModelSpec,
-    load_area_level_spec,
-    load_joint_spec,
-    load_spec,
-)
+import importlib
+import warnings
+from importlib.metadata import version as _version
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from lcmodel.data.survey import SurveyData, load_survey_data, prepare_survey_data
+    from lcmodel.errors import DataError, LcmodelError, SpecError
+    from lcmodel.inference.diagnostics import Diagnostics
+    from lcmodel.models.fay_herriot import FayHerriotModel
+    from lcmodel.models.joint import JointModel
+    from lcmodel.models.registry import model_from_spec
+    from lcmodel.models.unit_level import UnitLevelModel
+    from lcmodel.results.fit_result import FitResult
+    from lcmodel.results.folder import load
+    from lcmodel.results.joint_result import JointFitResult
+    from lcmodel.spec import (
+        AreaLevelSpec,
+        JointSpec,
+        ModelSpec,
+        PriorSpec,
+        load_area_level_spec,
+        load_joint_spec,
+        load_spec,
+    )
+    from lcmodel.workflows.joint_comparison import JointComparison, compare_with_separate
 
 __version__ = _version("lcmodel")
+
+_PUBLIC = {
+    "AreaLevelSpec": "lcmodel.spec",
+    "DataError": "lcmodel.errors",
+    "Diagnostics": "lcmodel.inference.diagnostics",
+    "FayHerriotModel": "lcmodel.models.fay_herriot",
+    "FitResult": "lcmodel.results.fit_result",
+    "JointComparison": "lcmodel.workflows.joint_comparison",
+    "JointFitResult": "lcmodel.results.joint_result",
+    "JointModel": "lcmodel.models.joint",
+    "JointSpec": "lcmodel.spec",
+    "LcmodelError": "lcmodel.errors",
+    "ModelSpec": "lcmodel.spec",
+    "PriorSpec": "lcmodel.spec",
+    "SpecError": "lcmodel.errors",
+    "SurveyData": "lcmodel.data.survey",
+    "UnitLevelModel": "lcmodel.models.unit_level",
+    "compare_with_separate": "lcmodel.workflows.joint_comparison",
+    "load": "lcmodel.results.folder",
+    "load_area_level_spec": "lcmodel.spec",
+    "load_joint_spec": "lcmodel.spec",
+    "load_spec": "lcmodel.spec",
+    "load_survey_data": "lcmodel.data.survey",
+    "model_from_spec": "lcmodel.models.registry",
+    "prepare_survey_data": "lcmodel.data.survey",
+}
+"""Every public name and the module that defines it."""
+
+_DEPRECATED = {"AreaModel": ("UnitLevelModel", "lcmodel.models.unit_level")}
+"""Old public names, still importable for one release: old name -> (new name, module)."""
 
 __all__ = [
     "AreaLevelSpec",
@@ -50,6 +91,7 @@ __all__ = [
     "PriorSpec",
     "SpecError",
     "SurveyData",
+    "UnitLevelModel",
     "__version__",
     "compare_with_separate",
     "load",
@@ -57,5 +99,27 @@ __all__ = [
     "load_joint_spec",
     "load_spec",
     "load_survey_data",
+    "model_from_spec",
     "prepare_survey_data",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    if name in _PUBLIC:
+        value = getattr(importlib.import_module(_PUBLIC[name]), name)
+        globals()[name] = value
+        return value
+    if name in _DEPRECATED:
+        new, module = _DEPRECATED[name]
+        warnings.warn(
+            f"lcmodel.{name} is now lcmodel.{new}; the old name will be removed in the next "
+            f"release",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        return getattr(importlib.import_module(module), new)
+    raise AttributeError(f"module 'lcmodel' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return [n for n in __all__ if n not in _DEPRECATED]

@@ -8,22 +8,22 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 import textwrap
 import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import pandas as pd
-
 from lcmodel.errors import LcmodelError
+from lcmodel.spec.common import SAMPLERS
 
 if TYPE_CHECKING:
-    from lcmodel.area_level import FayHerriotModel
-    from lcmodel.joint import JointModel
-    from lcmodel.joint_results import JointFitResult
-    from lcmodel.model import AreaModel
-    from lcmodel.results import FitResult
+    import pandas as pd
+
+    from lcmodel.models.base import Model
+    from lcmodel.results.fit_result import FitResult
+    from lcmodel.results.joint_result import JointFitResult
     from lcmodel.spec import AreaLevelSpec, JointSpec, ModelSpec
 
 __all__ = ["main"]
@@ -41,6 +41,8 @@ def _paragraph(text: str) -> str:
 
 def format_estimates(table: pd.DataFrame, quantity: str) -> str:
     """Render one quantity's rows of an estimates table (shares as percentages)."""
+    import pandas as pd
+
     table = table[table["quantity"] == quantity]
     pct = quantity.startswith("share")
     shown = pd.DataFrame(
@@ -69,8 +71,13 @@ def format_estimates(table: pd.DataFrame, quantity: str) -> str:
         "rhat": lambda v: f"{v:.3f}",
         "ess": lambda v: f"{v:.0f}",
     }
+    # leave out what says nothing: no benchmark, or names that only repeat the codes
+    empty = [c for c in ("benchmark", "diff", "P(above)") if shown[c].isna().all()]
+    if (shown["name"].astype(str) == shown["area"].astype(str)).all():
+        empty.append("name")
+    shown = shown.drop(columns=empty)
     interval = table["interval"].iloc[0]
-    body = shown.to_string(index=False, formatters=formats)
+    body = shown.to_string(index=False, formatters={c: formats[c] for c in formats if c in shown})
     return (
         f"{quantity}\n{body}\n(lower/upper: {interval} posterior interval; flag: reliability "
         f"from the coefficient of variation, blank = publish)"
@@ -86,7 +93,7 @@ def format_correlations(table: pd.DataFrame) -> str:
 
 def _report(result: FitResult | JointFitResult) -> str:
     """The estimates (headline quantity of each indicator) and the paragraph about them."""
-    from lcmodel.joint_results import JointFitResult
+    from lcmodel.results.joint_result import JointFitResult
 
     if isinstance(result, JointFitResult):
         parts = [
@@ -102,33 +109,20 @@ def _report(result: FitResult | JointFitResult) -> str:
 
 def _load_model(
     args: argparse.Namespace, spec: ModelSpec | JointSpec | AreaLevelSpec | None = None
-) -> AreaModel | JointModel | FayHerriotModel:
+) -> Model:
     """The model of ``args.spec`` (of ``spec`` when already loaded), with ``--data`` applied."""
-    from lcmodel.area_level import FayHerriotModel
-    from lcmodel.joint import JointModel
-    from lcmodel.model import AreaModel
-    from lcmodel.spec import AreaLevelSpec, JointSpec, load_any_spec
+    from lcmodel.models.registry import model_from_spec
 
-    spec = spec or load_any_spec(args.spec)
     data = None if args.data is None else Path(args.data).resolve()
-    if isinstance(spec, AreaLevelSpec):
-        if data is not None:
-            raise LcmodelError(
-                f"{args.spec}: --data replaces a survey file; an area-level spec reads its "
-                f"estimates from [area_level] (edit 'survey' or 'table' there)"
-            )
-        return FayHerriotModel.from_spec(spec)
-    if isinstance(spec, JointSpec):
-        return JointModel.from_spec(spec, data)
-    return AreaModel.from_spec(spec, data)
+    return model_from_spec(spec or args.spec, data)
 
 
 def _fit(args: argparse.Namespace) -> int:
-    from lcmodel._io import check_replaceable
-    from lcmodel.results import RESULT_MARKER
-    from lcmodel.spec import load_any_spec
+    from lcmodel.io.atomic import check_replaceable
+    from lcmodel.results.fit_result import RESULT_MARKER
+    from lcmodel.spec import load_spec
 
-    spec = load_any_spec(args.spec)
+    spec = load_spec(args.spec)
     out = Path(args.out) if args.out else Path("out") / spec.name
     check_replaceable(out, RESULT_MARKER)  # before sampling, not after
     model = _load_model(args, spec)
@@ -149,12 +143,13 @@ def _fit(args: argparse.Namespace) -> int:
 
 
 def _compare(args: argparse.Namespace) -> int:
-    from lcmodel._io import check_replaceable
-    from lcmodel.joint import JointModel
-    from lcmodel.joint_comparison import COMPARISON_MARKER, compare_with_separate
+    import pandas as pd
+
+    from lcmodel.io.atomic import check_replaceable
+    from lcmodel.workflows.joint_comparison import COMPARISON_MARKER, compare_with_separate
 
     model = _load_model(args)
-    if not isinstance(model, JointModel):
+    if model.kind != "joint":
         raise LcmodelError(
             f"{args.spec}: 'compare' takes a joint spec (one that lists 'indicators'); a single "
             f"indicator has nothing to be compared with"
@@ -197,11 +192,12 @@ def _simulate(args: argparse.Namespace) -> int:
 
 
 def _check(args: argparse.Namespace) -> int:
-    from lcmodel.checks import require_scores, score_distribution_check
-    from lcmodel.model import AreaModel
+    import pandas as pd
+
+    from lcmodel.workflows.checks import require_scores, score_distribution_check
 
     model = _load_model(args)
-    if not isinstance(model, AreaModel):
+    if model.kind != "unit_level":
         raise LcmodelError(
             f"{args.spec}: 'check' takes a single-indicator unit-level spec (it checks the "
             f"distribution of respondents' scores); check a joint spec's indicators one by one"
@@ -224,6 +220,8 @@ def _check(args: argparse.Namespace) -> int:
 
 
 def _priors(args: argparse.Namespace) -> int:
+    import pandas as pd
+
     model = _load_model(args)
     with pd.option_context("display.max_colwidth", 80, "display.width", 200):
         print(model.prior_table().to_string())
@@ -231,14 +229,14 @@ def _priors(args: argparse.Namespace) -> int:
 
 
 def _summarize(args: argparse.Namespace) -> int:
-    from lcmodel.results import load
+    from lcmodel.results.folder import load
 
     print(_report(load(args.folder)))
     return 0
 
 
 def _export(args: argparse.Namespace) -> int:
-    from lcmodel.results import load
+    from lcmodel.results.folder import load
 
     written = load(args.folder).export(args.file)
     print(f"Wrote {', '.join(str(p) for p in written)}")
@@ -250,13 +248,18 @@ def _add_sampling_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--tune", type=int, help="tuning steps per chain")
     parser.add_argument("--chains", type=int, help="number of chains")
     parser.add_argument("--seed", type=int, help="random seed")
-    parser.add_argument("--sampler", choices=["auto", "pymc", "nutpie", "numpyro"])
+    parser.add_argument("--sampler", choices=SAMPLERS)
+    parser.add_argument(
+        "--cores",
+        type=int,
+        help="cores this fit may use (default: one per chain, at most the machine's)",
+    )
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
 
 
 def _sampling(args: argparse.Namespace) -> dict[str, object]:
     """The [fit] settings given on the command line (None where not given)."""
-    names = ("draws", "tune", "chains", "seed", "sampler")
+    names = ("draws", "tune", "chains", "seed", "sampler", "cores")
     return {name: getattr(args, name) for name in names}
 
 
@@ -335,10 +338,18 @@ def main(argv: list[str] | None = None) -> int:
     logging.getLogger("pymc").setLevel(logging.WARNING)
     warnings.simplefilter("default")
     try:
-        return int(args.handler(args))
+        code = int(args.handler(args))
+        sys.stdout.flush()  # a closed pipe (``| head``) surfaces here, inside the handler
+        return code
     except LcmodelError as exc:
         print(_paragraph(f"error: {exc}"), file=sys.stderr)
         return EXIT_BAD_INPUT
+    except BrokenPipeError:
+        # the reader stopped early (``lcmodel summarize out | head``): that is not an error;
+        # point stdout at devnull so that the interpreter's final flush stays quiet
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 0
 
 
 if __name__ == "__main__":

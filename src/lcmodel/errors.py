@@ -15,6 +15,7 @@ __all__ = [
     "SpecError",
     "did_you_mean",
     "first_rows",
+    "shown",
 ]
 
 
@@ -57,3 +58,23 @@ def first_rows(rows: Sequence[int], limit: int = 5) -> str:
     shown = ", ".join(str(int(r) + 2) for r in rows[:limit])
     more = f" and {len(rows) - limit} more" if len(rows) > limit else ""
     return f"line{'s' if len(rows) > 1 else ''} {shown}{more}"
+
+
+def shown(value: object) -> str:
+    """A data value as a message shows it: ``1.5`` or ``'abc'``, never ``np.float64(1.5)``.
+
+    Parameters
+    ----------
+    value
+        A cell of a table (a Python, numpy or pandas scalar).
+    """
+    item = getattr(value, "item", None)
+    if callable(item) and type(value).__module__ == "numpy":
+        value = item()
+    if (
+        value is None
+        or (isinstance(value, float) and value != value)
+        or str(value) in {"<NA>", "nan"}
+    ):
+        return "a blank"
+    return repr(value)

@@ -69,7 +69,7 @@ from scipy.optimize import brentq
 from scipy.special import expit
 from scipy.stats import norm
 
-from lcmodel._io import atomic_file
+from lcmodel.io.atomic import atomic_file
 
 __all__ = [
     "AGE_BANDS",

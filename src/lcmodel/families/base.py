@@ -12,14 +12,19 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, ClassVar, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 import numpy as np
 import pandas as pd
 
-from lcmodel.cells import Cells
-from lcmodel.priors import PriorSpec, PriorTerm
 from lcmodel.spec import OutcomeSpec
+from lcmodel.spec.priors import PriorSpec, PriorTerm
+
+if TYPE_CHECKING:
+    from lcmodel.design.cells import Cells
+
+UNIT = "cell"
+"""Dimension name of the likelihood's observation units (cells, or respondent rows)."""
 
 __all__ = ["Family", "Quantity"]
 
@@ -85,6 +90,19 @@ class Family(ABC):
         """Scale of effects: 1 on a link scale, the outcome's sd for Gaussian outcomes."""
         return 1.0
 
+    @abstractmethod
+    def information(self, counts: pd.DataFrame) -> float:
+        """Fisher information of one respondent about an area's effect, on the link scale.
+
+        Used to choose, per area, a centred or non-centred area effect: an area of ``n``
+        respondents carries about ``n`` times this much information about its own effect.
+
+        Parameters
+        ----------
+        counts
+            Every respondent's count columns.
+        """
+
     def prior_terms(self, counts: pd.DataFrame) -> list[PriorTerm]:
         """The family's own terms (intercept, cutpoints, residual sd) with default priors.
 
@@ -121,7 +139,7 @@ class Family(ABC):
         params
             The family's parameters from :meth:`add_parameters`.
         dim
-            Maps a dimension name (:data:`lcmodel.cells.UNIT`, or one of :meth:`coords`) to
+            Maps a dimension name (:data:`lcmodel.design.cells.UNIT`, or one of :meth:`coords`) to
             its name in the model (a joint model prefixes each indicator's dimensions).
         """
 

@@ -10,16 +10,17 @@ much faster.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 import pandas as pd
-import pymc as pm
 
-from lcmodel.cells import UNIT, Cells
 from lcmodel.errors import DataError, did_you_mean, first_rows
-from lcmodel.families.base import Family, Quantity
+from lcmodel.families.base import UNIT, Family, Quantity
 from lcmodel.families.labels import check_known_labels, clean_answer_labels
+
+if TYPE_CHECKING:
+    from lcmodel.design.cells import Cells
 
 __all__ = ["BernoulliFamily"]
 
@@ -88,18 +89,32 @@ class BernoulliFamily(Family):
         bad = ~(ones | zeros)
         if bad.any():
             rows = answers.index.to_numpy()[np.flatnonzero(bad.to_numpy())]
+            numbers = pd.to_numeric(answers, errors="coerce")
+            counts = bool(numbers.notna().all() and (numbers >= 0).all() and (numbers > 1).any())
+            fix = (
+                "These look like counts of successes: name the column of trials in "
+                "'outcome.trials'."
+                if counts
+                else "List the labels that count as 1 in 'outcome.success'."
+            )
             raise DataError(
                 f"{source}: column '{column}' must hold 0/1 answers when the spec gives no "
                 f"'outcome.success' labels, but has {sorted(set(answers[bad].astype(str)))[:5]} "
-                f"({first_rows(list(rows))}). List the labels that count as 1 in "
-                f"'outcome.success'."
+                f"({first_rows(list(rows))}). {fix}"
             )
         return ones.to_numpy(dtype=np.int64)
+
+    def information(self, counts: pd.DataFrame) -> float:
+        """``p (1 - p)`` at the sample share ``p`` (kept within 0.01-0.99)."""
+        p = float(np.clip(counts["y"].mean(), 0.01, 0.99))
+        return p * (1.0 - p)
 
     def add_likelihood(
         self, eta: Any, units: Cells, params: dict[str, Any], dim: Callable[[str], str]
     ) -> None:
         """Binomial likelihood of success counts (Bernoulli when every unit has one trial)."""
+        import pymc as pm
+
         successes = units.counts[:, 0]
         if np.all(units.trials == 1):
             pm.Bernoulli("y", logit_p=eta, observed=successes, dims=dim(UNIT))
@@ -108,6 +123,8 @@ class BernoulliFamily(Family):
 
     def expected_quantities(self, eta: Any, params: dict[str, Any]) -> Any:
         """Probability of success, as a one-column matrix."""
+        import pymc as pm
+
         return pm.math.invlogit(eta)[:, None]
 
     def respondent_values(self, counts: pd.DataFrame) -> np.ndarray:

@@ -19,17 +19,17 @@ informative whatever the outcome's units.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 import pandas as pd
-import pymc as pm
-import pytensor.tensor as pt
 
-from lcmodel.cells import UNIT, Cells
-from lcmodel.errors import DataError, first_rows
-from lcmodel.families.base import Family, Quantity
-from lcmodel.priors import PriorSpec, PriorTerm
+from lcmodel.errors import DataError, first_rows, shown
+from lcmodel.families.base import UNIT, Family, Quantity
+from lcmodel.spec.priors import PriorSpec, PriorTerm
+
+if TYPE_CHECKING:
+    from lcmodel.design.cells import Cells
 
 __all__ = ["GaussianFamily"]
 
@@ -52,13 +52,25 @@ class GaussianFamily(Family):
         ]
 
     def _edges(self) -> np.ndarray:
-        """Band edges, shape ``(bands, 2)``: rounding half-units, open at both extremes."""
-        bands = np.array(list(self.outcome.bands.values()), dtype=float).reshape(-1, 2)
-        edges = bands + np.array([-0.5, 0.5])
-        if len(bands):
-            edges[bands[:, 0] == bands[:, 0].min(), 0] = -np.inf
-            edges[bands[:, 1] == bands[:, 1].max(), 1] = np.inf
-        return edges
+        """Band edges of the spec's bands (see :func:`band_edges`)."""
+        return band_edges(list(self.outcome.bands.values()))
+
+    def band_probabilities(self, eta: Any, params: dict[str, Any], bands: list) -> Any:
+        """Probability of each band ``[low, high]`` (whole-number answers) per unit.
+
+        Parameters
+        ----------
+        eta
+            Expected answers, one per unit.
+        params
+            The family's parameters (``sigma``).
+        bands
+            ``[low, high]`` per band; the lowest band is open below, the highest above.
+        """
+        edges = band_edges(bands)
+        z_high = (edges[None, :, 1] - eta[:, None]) / params["sigma"]
+        z_low = (edges[None, :, 0] - eta[:, None]) / params["sigma"]
+        return _normal_cdf(z_high) - _normal_cdf(z_low)
 
     def encode(self, answers: pd.Series, source: str) -> pd.DataFrame:
         """Numeric answers (and their squares), rejecting text and infinities."""
@@ -68,8 +80,8 @@ class GaussianFamily(Family):
             rows = answers.index.to_numpy()[np.flatnonzero(bad.to_numpy())]
             raise DataError(
                 f"{source}: column '{self.outcome.column}' must hold numbers for the gaussian "
-                f"family, not {answers[bad].iloc[0]!r} ({first_rows(list(rows))}). Fix or blank "
-                f"those values."
+                f"family, not {shown(answers[bad].iloc[0])} ({first_rows(list(rows))}). Fix or "
+                f"blank those values."
             )
         y = values.to_numpy(dtype=float)
         return pd.DataFrame({"y": y, "y2": y**2}, index=answers.index)
@@ -83,6 +95,10 @@ class GaussianFamily(Family):
                 f"there is nothing to model"
             )
         return sd
+
+    def information(self, counts: pd.DataFrame) -> float:
+        """``1 / var(y)``: a respondent's information about an area mean."""
+        return 1.0 / self.scale(counts) ** 2
 
     def prior_terms(self, counts: pd.DataFrame) -> list[PriorTerm]:
         """Intercept centred on the sample mean, residual sd on the outcome's scale."""
@@ -111,6 +127,8 @@ class GaussianFamily(Family):
         self, eta: Any, units: Cells, params: dict[str, Any], dim: Callable[[str], str]
     ) -> None:
         """Normal rows, or cell means plus within-cell sums of squares."""
+        import pymc as pm
+
         sigma = params["sigma"]
         n = units.trials.astype(float)
         total, squares = units.counts[:, 0], units.counts[:, 1]
@@ -129,12 +147,12 @@ class GaussianFamily(Family):
 
     def expected_quantities(self, eta: Any, params: dict[str, Any]) -> Any:
         """The expected outcome, then the probability of each band."""
+        import pytensor.tensor as pt
+
         columns = [eta[:, None]]
         if self.outcome.bands:
-            edges = self._edges()
-            z_high = (edges[None, :, 1] - eta[:, None]) / params["sigma"]
-            z_low = (edges[None, :, 0] - eta[:, None]) / params["sigma"]
-            columns.append(_normal_cdf(z_high) - _normal_cdf(z_low))
+            bands = list(self.outcome.bands.values())
+            columns.append(self.band_probabilities(eta, params, bands))
         return pt.concatenate(columns, axis=1)
 
     def respondent_values(self, counts: pd.DataFrame) -> np.ndarray:
@@ -147,4 +165,20 @@ class GaussianFamily(Family):
 
 def _normal_cdf(z: Any) -> Any:
     """Standard normal CDF that accepts infinite arguments (band edges)."""
+    import pytensor.tensor as pt
+
     return 0.5 * pt.erfc(-z / np.sqrt(2.0))
+
+
+def band_edges(bands: list) -> np.ndarray:
+    """Edges of bands ``[low, high]`` of whole-number answers, shape ``(bands, 2)``.
+
+    Answers are rounded, so a band runs half a unit beyond its ends; the lowest band is open
+    below and the highest above, so that bands covering every score sum to 1.
+    """
+    bands = np.array(bands, dtype=float).reshape(-1, 2)
+    edges = bands + np.array([-0.5, 0.5])
+    if len(bands):
+        edges[bands[:, 0] == bands[:, 0].min(), 0] = -np.inf
+        edges[bands[:, 1] == bands[:, 1].max(), 1] = np.inf
+    return edges

@@ -18,18 +18,18 @@ mean score.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 import pandas as pd
-import pymc as pm
-import pytensor.tensor as pt
 
-from lcmodel.cells import UNIT, Cells
 from lcmodel.errors import DataError, first_rows
-from lcmodel.families.base import Family, Quantity
+from lcmodel.families.base import UNIT, Family, Quantity
 from lcmodel.families.labels import check_known_labels, clean_answer_labels
-from lcmodel.priors import PriorSpec, PriorTerm
+from lcmodel.spec.priors import PriorSpec, PriorTerm
+
+if TYPE_CHECKING:
+    from lcmodel.design.cells import Cells
 
 __all__ = ["OrdinalFamily"]
 
@@ -144,8 +144,16 @@ class OrdinalFamily(Family):
             )
         ]
 
+    def information(self, counts: pd.DataFrame) -> float:
+        """``(1 - sum_k p_k^3) / 3``, the cumulative logit's location information at the shares."""
+        shares = counts[self.count_columns].to_numpy(dtype=float).sum(axis=0)
+        shares = shares / shares.sum()
+        return float((1.0 - (shares**3).sum()) / 3.0)
+
     def add_parameters(self, priors: dict[str, PriorSpec]) -> dict[str, Any]:
         """Ordered cutpoints, started evenly spaced."""
+        import pymc as pm
+
         k = len(self.labels)
         cutpoints = priors["cutpoints"].build(
             "cutpoints",
@@ -156,6 +164,9 @@ class OrdinalFamily(Family):
         return {"cutpoints": cutpoints}
 
     def _probabilities(self, eta: Any, cutpoints: Any) -> Any:
+        import pymc as pm
+        import pytensor.tensor as pt
+
         above = pm.math.invlogit(eta[:, None] - cutpoints[None, :])
         ones = pt.ones_like(eta)[:, None]
         zeros = pt.zeros_like(eta)[:, None]
@@ -167,6 +178,8 @@ class OrdinalFamily(Family):
         self, eta: Any, units: Cells, params: dict[str, Any], dim: Callable[[str], str]
     ) -> None:
         """Multinomial counts per cell (ordered logistic when every unit is one respondent)."""
+        import pymc as pm
+
         cutpoints = params["cutpoints"]
         if np.all(units.trials == 1):
             category = units.counts.argmax(axis=1)
@@ -179,6 +192,8 @@ class OrdinalFamily(Family):
 
     def expected_quantities(self, eta: Any, params: dict[str, Any]) -> Any:
         """Category probabilities mapped to shares, group shares and the mean score."""
+        import pytensor.tensor as pt
+
         p = self._probabilities(eta, params["cutpoints"])
         return pt.dot(p, pt.as_tensor(self._quantity_matrix()))
 

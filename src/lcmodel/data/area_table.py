@@ -1,0 +1,154 @@
+"""Area tables: published direct estimates with their sampling variances, one row per area.
+
+The input of a Fay-Herriot model fitted to an area table (``[area_level] table``): validated
+here, like every other raw input, with errors that name the file, column, rows and the fix.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from lcmodel.data.common import AREA, clean_labels
+from lcmodel.data.survey import numeric_column
+from lcmodel.errors import DataError, did_you_mean, first_rows, shown
+from lcmodel.io.tables import read_table
+from lcmodel.spec import AreaLevelSection
+
+__all__ = ["area_covariates", "load_area_table"]
+
+
+def load_area_table(section: AreaLevelSection) -> tuple[pd.DataFrame, pd.Series | None]:
+    """Read and validate the area table an area-level spec names.
+
+    Parameters
+    ----------
+    section
+        The spec's ``[area_level]`` table (with ``table``, ``estimate``, ``variance``, ...).
+
+    Returns
+    -------
+    tuple
+        The table (index ``area``: ``estimate``, ``variance``, ``n_eff`` and the covariates;
+        blank estimates stay NaN) and the sample sizes (``None`` without an ``n`` column).
+    """
+    source = str(section.table)
+    frame = read_table(section.table, "area estimates")
+    columns = [section.area, section.estimate, section.variance]
+    columns += [section.n] if section.n else []
+    columns += section.covariates + section.numeric_covariates
+    absent = [c for c in columns if c not in frame.columns]
+    if absent:
+        raise DataError(
+            f"{source}: column '{absent[0]}' named in [area_level] is missing"
+            f"{did_you_mean(str(absent[0]), list(frame.columns))}; columns: "
+            f"{', '.join(frame.columns)}"
+        )
+    area = clean_labels(frame[section.area]).reset_index(drop=True)
+    if area.isna().any():
+        rows = list(np.flatnonzero(area.isna().to_numpy()))
+        raise DataError(
+            f"{source}: column '{section.area}' is blank ({first_rows(rows)}); every row "
+            f"needs its area"
+        )
+    repeated = area.duplicated(keep=False)
+    if repeated.any():
+        rows = list(np.flatnonzero(repeated.to_numpy()))
+        raise DataError(
+            f"{source}: area '{area.iloc[rows[0]]}' appears more than once in column "
+            f"'{section.area}' ({first_rows(rows)}); give one row per area"
+        )
+    table = pd.DataFrame(index=pd.Index(area.to_numpy(), name=AREA))
+    for key, column in [("estimate", section.estimate), ("variance", section.variance)]:
+        table[key] = _numbers(frame[column], column, source).to_numpy()
+    blank = table["estimate"].isna() != table["variance"].isna()
+    if blank.any():
+        rows = list(np.flatnonzero(blank.to_numpy()))
+        raise DataError(
+            f"{source}: an estimate without its variance, or a variance without its "
+            f"estimate ({first_rows(rows)}); give both, or leave both blank for an area to "
+            f"be estimated from its covariates alone"
+        )
+    binomial = section.likelihood == "binomial"
+    variance = table["variance"]
+    bad = variance.notna() & ~(variance > 0 if not binomial else variance >= 0)
+    if bad.any():
+        rows = list(np.flatnonzero(bad.to_numpy()))
+        need = "positive" if not binomial else "zero or positive"
+        raise DataError(
+            f"{source}: column '{section.variance}' must hold {need} sampling variances, "
+            f"not {shown(variance.iloc[rows[0]])} ({first_rows(rows)}). A zero variance cannot "
+            f"be a known sampling variance of a normal model; for shares use likelihood = "
+            f"\"binomial\" with an 'n' column"
+        )
+    estimate = table["estimate"]
+    if section.kind == "share":
+        outside = estimate.notna() & ~estimate.between(0, 1)
+        if outside.any():
+            rows = list(np.flatnonzero(outside.to_numpy()))
+            raise DataError(
+                f"{source}: column '{section.estimate}' holds shares (kind = \"share\"), so "
+                f"values lie in 0-1, not {shown(estimate.iloc[rows[0]])} ({first_rows(rows)}); "
+                f"percentages? divide by 100"
+            )
+    n = None
+    if section.n:
+        n = _numbers(frame[section.n], section.n, source)
+        n.index = table.index
+        small = n.notna() & ~(n > 0)
+        if small.any():
+            rows = list(np.flatnonzero(small.to_numpy()))
+            raise DataError(
+                f"{source}: column '{section.n}' must hold positive sample sizes, not "
+                f"{shown(n.iloc[rows[0]])} ({first_rows(rows)})"
+            )
+    table["n_eff"] = np.nan
+    if binomial:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            implied = estimate * (1 - estimate) / variance
+        usable = estimate.between(0, 1, inclusive="neither") & (variance > 0)
+        fallback = n if n is not None else np.nan
+        table["n_eff"] = implied.where(usable, fallback).where(estimate.notna())
+        lacking = estimate.notna() & table["n_eff"].isna()
+        if lacking.any():
+            rows = list(np.flatnonzero(lacking.to_numpy()))
+            raise DataError(
+                f"{source}: the share in {first_rows(rows)} is 0 or 1 or has a zero "
+                f"variance, so its effective sample size must come from a sample size "
+                f'column: name it in [area_level] n = "..."'
+            )
+    covariates = area_covariates(frame.reset_index(drop=True), section, source)
+    for column in covariates.columns:
+        table[column] = covariates[column].to_numpy()
+    return table, n
+
+
+def _numbers(values: pd.Series, column: str, source: str) -> pd.Series:
+    fix = "Fix the values in the area table."
+    return numeric_column(values.reset_index(drop=True), column, source, fix)
+
+
+def area_covariates(frame: pd.DataFrame, section: Any, source: str) -> pd.DataFrame:
+    """The area covariates named in ``[area_level]``: text levels and finite numbers, no blanks.
+
+    ``frame``'s positions are the file's data rows (for the messages).
+    """
+    out = pd.DataFrame(index=frame.index)
+    for column in section.covariates:
+        out[column] = clean_labels(frame[column])
+    for column in section.numeric_covariates:
+        out[column] = numeric_column(frame[column], column, source, "Fix the area covariate.")
+    for column in out.columns:
+        blank = out[column].isna()
+        if blank.any():
+            rows = list(np.flatnonzero(blank.to_numpy()))
+            where = first_rows(rows)
+            if AREA in frame.columns:  # a validated areas table: name the areas
+                where = f"area(s) {list(frame[AREA].iloc[rows][:5])}"
+            raise DataError(
+                f"{source}: area covariate '{column}' is blank ({where}); give every area a "
+                f"value or drop it from [area_level]"
+            )
+    return out.astype({c: str for c in section.covariates})

@@ -1,0 +1,1 @@
+"""Reading and writing files: tables, atomic writes, JSON and netCDF storage."""

@@ -1,0 +1,201 @@
+"""Area effects: unit-variance standardised effects, scaled by ``sigma_area``.
+
+Every model kind gets its area effects here, so a new kind of effect (spatial ICAR or BYM2,
+for example) is written once::
+
+    area_effect = sigma_area * z_area
+
+``z_area`` has unit variance. Today it is independent ``Normal(0, 1)`` per area (``iid``, the
+non-centred parameterisation), or, in a joint model, a column of ``L u`` with ``L`` the
+Cholesky factor of an LKJ correlation (:func:`correlated_area_effects`), which keeps each
+indicator's ``z_area`` at unit variance while correlating them across indicators.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from lcmodel.design.dims import INDICATOR, PAIR
+from lcmodel.models.terms import prior
+from lcmodel.spec.priors import PriorSpec, PriorTerm
+
+__all__ = [
+    "AREA_EFFECT_KINDS",
+    "CENTRING_SCALE",
+    "add_area_effect",
+    "choose_centring",
+    "correlated_area_effects",
+    "sigma_area_term",
+    "standard_area_effects",
+]
+
+AREA = "area"
+
+AREA_EFFECT_KINDS = ("iid",)
+"""Kinds of standardised area effect."""
+
+
+def sigma_area_term(scale: float, unit: str, why: str | None = None) -> PriorTerm:
+    """The prior of the between-area sd: ``HalfNormal(scale)``.
+
+    Parameters
+    ----------
+    scale
+        The model's scale (1 on the logit scale, an outcome sd, a direct estimates' sd).
+    unit
+        How the scale reads in the rationale.
+    why
+        The rationale, when the default one does not fit.
+    """
+    return PriorTerm(
+        "sigma_area",
+        prior("HalfNormal", sigma=scale),
+        "positive",
+        why
+        or f"between-area sd, scale 1 {unit}: allows areas to differ substantially while "
+        "shrinking towards little variation when the data say so",
+    )
+
+
+def standard_area_effects(kind: str = "iid") -> Any:
+    """Standardised (unit-variance) area effects ``z_area`` in the model in context.
+
+    Parameters
+    ----------
+    kind
+        One of :data:`AREA_EFFECT_KINDS`.
+    """
+    import pymc as pm
+
+    if kind != "iid":
+        raise ValueError(f"unknown area effect {kind!r}; choose one of {AREA_EFFECT_KINDS}")
+    return pm.Normal("z_area", 0.0, 1.0, dims=AREA)
+
+
+def correlated_area_effects(names: list[str], eta: float) -> Any:
+    """Unit-variance area effects of several indicators, correlated across indicators.
+
+    Adds ``area_corr_chol`` (LKJ Cholesky factor), ``u_area`` (dims ``area, indicator``) and
+    ``area_correlation`` (dims ``indicator_pair``) to the model in context.
+
+    Parameters
+    ----------
+    names
+        The indicators, in order (the model's ``indicator`` coordinate).
+    eta
+        LKJ shape.
+
+    Returns
+    -------
+    tensor
+        ``z_area`` of shape ``(areas, indicators)``; column ``k`` is indicator ``k``'s.
+    """
+    import pymc as pm
+
+    first, second = np.triu_indices(len(names), 1)  # the order of pair_labels()
+    chol = pm.LKJCorr("area_corr_chol", n=len(names), eta=eta)
+    u_area = pm.Normal("u_area", 0.0, 1.0, dims=(AREA, INDICATOR))
+    # z = u @ chol.T written as a broadcast sum: K is small, and it keeps PyTensor's C backend
+    # (which computes the deterministics) away from an absent BLAS
+    z_area = (u_area[:, None, :] * chol[None, :, :]).sum(axis=-1)
+    correlation = (chol[:, None, :] * chol[None, :, :]).sum(axis=-1)
+    pm.Deterministic("area_correlation", correlation[first, second], dims=PAIR)
+    return z_area
+
+
+CENTRING_SCALE = 0.5
+"""A typical between-area sd, in units of the model's scale, at which information is weighed."""
+
+
+def choose_centring(information: np.ndarray, scale: float, centring: str) -> bool:
+    """Whether the surveyed areas' effects are centred.
+
+    A non-centred effect (``sigma_area * z``) samples well when the prior dominates the areas'
+    effects, a centred one (``sigma_area`` as the scale of the effects themselves) when their
+    data do: the effect of a data-rich area is pinned down by its data whatever
+    ``sigma_area`` is, which a non-centred ``z`` can only follow by moving against
+    ``sigma_area``, a curved ridge that slows NUTS and gives divergences. ``auto`` centres
+    when the median surveyed area's data carry more information about its effect than the
+    prior, ``information * tau^2 > 1`` with ``tau = 0.5 * scale``.
+
+    Parameters
+    ----------
+    information
+        Fisher information of each surveyed area's data about its own effect.
+    scale
+        The model's scale (1 on a link scale, an outcome's or direct estimates' sd).
+    centring
+        ``"auto"``, ``"centred"`` or ``"non-centred"``.
+    """
+    if centring != "auto":
+        return centring == "centred"
+    if not len(information):
+        return False
+    return bool(np.median(information) * (CENTRING_SCALE * scale) ** 2 > 1.0)
+
+
+def add_area_effect(
+    priors: dict[str, PriorSpec],
+    z_area: Any | None = None,
+    *,
+    surveyed: np.ndarray | None = None,
+    centred: bool = False,
+    zero_sum: bool = True,
+) -> Any:
+    """``area_effect`` of every area in the model in context, scaled by ``sigma_area``.
+
+    The effects of the surveyed areas sum to zero (a ``ZeroSumNormal`` with scale
+    ``sigma_area``), so the intercept is the level of an average surveyed area and cannot trade
+    off against their mean effect: without the constraint, the intercept and the mean of the
+    effects form a ridge that NUTS crosses slowly (its R-hat failed the gate on some seeds).
+    An unsurveyed area's effect is a new draw, ``sigma_area * z`` with ``z ~ Normal(0, 1)``.
+
+    Parameters
+    ----------
+    priors
+        The model's priors (``sigma_area``).
+    z_area
+        Standardised effects from outside (a joint model's correlated ones), recorded as the
+        deterministic ``z_area``; then ``area_effect = sigma_area * z_area`` and the other
+        arguments are unused.
+    surveyed
+        Which areas have data (all when omitted). With fewer than two, no constraint applies.
+    zero_sum
+        Constrain the surveyed areas' effects to sum to zero; ``False`` gives independent
+        effects (``z_area ~ Normal(0, 1)``, non-centred, for every area).
+    centred
+        Centred (free variable ``area_effect_surveyed``) or non-centred (``z_area_surveyed``)
+        effects of the surveyed areas (:func:`choose_centring`). Unsurveyed areas have
+        ``z_area_unsurveyed``; the deterministics ``area_effect`` and ``z_area`` cover every
+        area either way.
+    """
+    import pymc as pm
+    import pytensor.tensor as pt
+
+    sigma_area = priors["sigma_area"].build("sigma_area")
+    if z_area is not None:
+        z_area = pm.Deterministic("z_area", z_area, dims=AREA)
+        return pm.Deterministic("area_effect", z_area * sigma_area, dims=AREA)
+    model = pm.modelcontext(None)
+    areas = np.asarray(model.coords[AREA])
+    surveyed = np.ones(len(areas), bool) if surveyed is None else np.asarray(surveyed, bool)
+    if surveyed.sum() < 2 or not zero_sum:
+        z_area = standard_area_effects()
+        return pm.Deterministic("area_effect", z_area * sigma_area, dims=AREA)
+    model.add_coord("area_surveyed", areas[surveyed])
+    if centred:
+        mine = pm.ZeroSumNormal("area_effect_surveyed", sigma=sigma_area, dims="area_surveyed")
+    else:
+        z = pm.ZeroSumNormal("z_area_surveyed", sigma=1.0, dims="area_surveyed")
+        mine = z * sigma_area
+    effect = pt.zeros(len(areas))
+    effect = pt.set_subtensor(effect[np.flatnonzero(surveyed)], mine)
+    if not surveyed.all():
+        model.add_coord("area_unsurveyed", areas[~surveyed])
+        z_new = pm.Normal("z_area_unsurveyed", 0.0, 1.0, dims="area_unsurveyed")
+        effect = pt.set_subtensor(effect[np.flatnonzero(~surveyed)], z_new * sigma_area)
+    area_effect = pm.Deterministic("area_effect", effect, dims=AREA)
+    pm.Deterministic("z_area", area_effect / sigma_area, dims=AREA)
+    return area_effect

@@ -1,0 +1,123 @@
+"""One base class for every model kind, with the one fit sequence they share.
+
+:meth:`Model.fit` is the only place a model is sampled::
+
+    [fit] overrides -> seed -> sampler -> report inputs -> build -> sample
+        -> diagnostics -> run record -> result
+
+A model kind (unit-level, Fay-Herriot, joint) says only what differs: how it is built, what
+its report needs besides the posterior, which variables the diagnostics gate checks, what it
+records about its data, and which result type wraps its posterior.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from typing import TYPE_CHECKING, Any, ClassVar, Self
+
+from lcmodel.errors import SpecError
+from lcmodel.inference.diagnostics import compute_diagnostics
+from lcmodel.inference.samplers import resolve_sampler
+from lcmodel.inference.sampling import draw_seed, run_metadata, sample
+from lcmodel.models.priors import HasPriors
+from lcmodel.spec import FitSpec
+
+if TYPE_CHECKING:
+    import pymc as pm
+
+    from lcmodel.inference.diagnostics import Diagnostics
+
+__all__ = ["Model"]
+
+
+class Model(HasPriors, ABC):
+    """What every lcmodel model is: a spec, its priors, ``build()`` and ``fit()``.
+
+    The model *holds* a PyMC model (from :meth:`build`); it never subclasses one.
+    """
+
+    kind: ClassVar[str]
+    """The spec kind this model fits (``unit_level``, ``joint``, ``area_level``)."""
+
+    spec: Any
+
+    @classmethod
+    @abstractmethod
+    def from_spec(cls, spec: Any, data: Any = None) -> Self:
+        """The model of a spec (object or TOML path) with its data loaded."""
+
+    @abstractmethod
+    def build(self) -> pm.Model:
+        """Create the PyMC model (no sampling)."""
+
+    @abstractmethod
+    def with_spec(self, spec: Any) -> Self:
+        """The same model on the same data with another spec (new ``[fit]`` settings)."""
+
+    @abstractmethod
+    def report_inputs(self) -> Any:
+        """What the result's tables need besides the posterior (per area, per wave)."""
+
+    @abstractmethod
+    def checked_variables(self, pymc_model: pm.Model) -> list[str]:
+        """Variables whose R-hat and ESS the diagnostics gate checks."""
+
+    @abstractmethod
+    def data_metadata(self) -> dict[str, Any]:
+        """What the result records about the data and the model (hashes, sizes, family)."""
+
+    @abstractmethod
+    def make_result(
+        self,
+        idata: Any,
+        spec: Any,
+        inputs: Any,
+        diagnostics: Diagnostics,
+        metadata: dict[str, Any],
+    ) -> Any:
+        """Wrap a posterior of this model; ``spec`` is the spec with the seed actually used."""
+
+    def with_fit_settings(self, **overrides: Any) -> Self:
+        """Return this model with ``[fit]`` settings replaced (``None`` values are ignored).
+
+        Raises
+        ------
+        SpecError
+            For a key that is not a ``[fit]`` setting.
+        """
+        unknown = set(overrides) - set(FitSpec.model_fields)
+        if unknown:
+            raise SpecError(
+                f"fit() takes [fit] settings only, not {sorted(unknown)}; to use other data, "
+                f"build the model with from_spec(spec, data=...)"
+            )
+        if all(value is None for value in overrides.values()):
+            return self
+        return self.with_spec(self.spec.with_overrides(**overrides))
+
+    def fit(self, *, progressbar: bool = True, **overrides: Any) -> Any:
+        """Sample the posterior and return the result.
+
+        Parameters
+        ----------
+        progressbar
+            Show the sampler's progress bar.
+        **overrides
+            Any ``[fit]`` setting (``draws``, ``tune``, ``chains``, ``seed``, ``sampler``...).
+
+        Returns
+        -------
+        FitResult or JointFitResult
+            The result of this kind of model.
+        """
+        model = self.with_fit_settings(**overrides)
+        settings = model.spec.fit
+        seed = settings.seed if settings.seed is not None else draw_seed()
+        sampler = resolve_sampler(settings.sampler)
+        inputs = model.report_inputs()  # benchmark matching warns before, not after, sampling
+        pymc_model = model.build()
+        idata, wall = sample(pymc_model, settings, seed, progressbar=progressbar)
+        diagnostics = compute_diagnostics(idata, model.checked_variables(pymc_model))
+        metadata = run_metadata(seed, sampler, wall) | model.data_metadata()
+        spec = model.spec.with_overrides(seed=seed)
+        return model.make_result(idata, spec, inputs, diagnostics, metadata)

@@ -1,0 +1,334 @@
+"""Fay-Herriot area-level models: direct estimates with known sampling variances.
+
+For area ``i`` with direct estimate ``y_i`` and sampling variance ``psi_i`` (treated as known)::
+
+    y_i ~ Normal(theta_i, sqrt(psi_i))                             (likelihood = "normal")
+    theta_i = intercept + gamma' x_i + sigma_area * z_i,   z_i ~ Normal(0, 1)
+
+``theta_i`` is the area value. Areas without a direct estimate (unsurveyed, or in the table with
+blank estimate and variance) get ``theta_i`` from their covariates and the area-effect
+distribution. The normal likelihood is the classic model; for shares it misbehaves near 0 and
+1 (a share of 0 or 1 has a direct variance of 0) and in tiny areas, so ``likelihood =
+"binomial"`` models a share on the logit scale with the direct estimate carrying ``n_eff`` effective
+respondents::
+
+    n_eff_i * y_i ~ "Binomial"(n_eff_i, p_i),   logit(p_i) = theta_i
+
+written as the binomial log-likelihood with real-valued counts (``n_eff`` need not be whole).
+``n_eff = n / deff`` from the survey's design (:mod:`lcmodel.design.direct`); from a table it is
+``y (1 - y) / psi`` when that is defined, else the table's ``n``.
+
+Input is either a survey spec (its direct estimates, design variances, areas table and
+benchmarks) or an area table of estimates and variances (for published figures).
+"""
+
+from __future__ import annotations
+
+import warnings
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from lcmodel.data.area_table import area_covariates, load_area_table
+from lcmodel.data.survey import AREA, frame_hash
+from lcmodel.design.covariates import area_covariate_design
+from lcmodel.design.direct import survey_direct_estimates
+from lcmodel.design.inputs import table_inputs
+from lcmodel.errors import DataError, SpecError, did_you_mean
+from lcmodel.models.area_effects import add_area_effect, choose_centring, sigma_area_term
+from lcmodel.models.base import Model
+from lcmodel.models.terms import (
+    add_area_covariates,
+    area_covariate_coords,
+    area_covariate_terms,
+    prior,
+)
+from lcmodel.models.unit_level import UnitLevelModel
+from lcmodel.spec import AreaLevelSpec, load_spec
+from lcmodel.spec.priors import PriorTerm, check_prior_overrides
+
+if TYPE_CHECKING:
+    import pymc as pm
+
+    from lcmodel.inference.diagnostics import Diagnostics
+    from lcmodel.results.fit_result import FitResult
+
+__all__ = ["FayHerriotModel"]
+
+SAMPLED = "sampled_area"
+"""Dimension of the areas with a direct estimate (the likelihood's observations)."""
+
+
+class FayHerriotModel(Model):
+    """Area-level model of direct estimates (Fay-Herriot), normal or binomial on the logit scale.
+
+    Parameters
+    ----------
+    spec
+        Validated area-level spec.
+    areas
+        One row per area (index ``area``): ``estimate``, ``variance`` and ``n_eff`` (NaN where
+        the area has no direct estimate) and the covariates.
+    inputs
+        The estimates' inputs per area (names, ``n``, direct estimate, benchmark match), as
+        :func:`lcmodel.design.inputs.area_inputs` gives them.
+    quantity
+        Name of the quantity modelled (``share``, ``mean``, ...).
+    kind
+        ``"share"`` or ``"mean"``.
+    outcome
+        What the estimates measure, for prose.
+    """
+
+    kind = "area_level"
+
+    def __init__(
+        self,
+        spec: AreaLevelSpec,
+        areas: pd.DataFrame,
+        inputs: pd.DataFrame,
+        quantity: str,
+        kind: str,
+        outcome: str,
+    ) -> None:
+        self.spec = spec
+        self.areas = areas
+        self.inputs = inputs
+        self.quantity = quantity
+        self.quantity_kind = kind
+        self.outcome = outcome
+        section = spec.area_level
+        self._binomial = section.likelihood == "binomial"
+        if self._binomial and kind != "share":
+            raise SpecError(
+                f"spec '{spec.name}': likelihood 'binomial' models shares, but '{quantity}' is a "
+                f'mean; use likelihood = "normal"'
+            )
+        sampled = areas["estimate"].notna()
+        if sampled.sum() < 3:
+            raise DataError(
+                f"spec '{spec.name}': {int(sampled.sum())} area(s) have a direct estimate; an "
+                f"area-level model needs at least 3 to estimate the between-area variance"
+            )
+        kinds: dict[str, Any] = dict.fromkeys(section.covariates, "categorical")
+        kinds |= dict.fromkeys(section.numeric_covariates, "numeric")
+        self._design = area_covariate_design(areas, kinds, "[area_level] covariates")
+        check_prior_overrides(self.prior_terms(), dict(spec.priors), spec.name)
+
+    # ---------------------------------------------------------------- loading
+    @classmethod
+    def from_spec(
+        cls, spec: AreaLevelSpec | str | Path, data: str | Path | None = None
+    ) -> FayHerriotModel:
+        """Load an area-level spec (path or object) and its data.
+
+        Parameters
+        ----------
+        spec
+            An :class:`~lcmodel.spec.AreaLevelSpec` or the path of its TOML file.
+        data
+            Not accepted: an area-level spec reads its estimates from ``[area_level]``.
+        """
+        if not isinstance(spec, AreaLevelSpec):
+            spec = load_spec(spec, "area_level")
+        if data is not None:
+            raise SpecError(
+                f"spec '{spec.name}': --data replaces a survey file; an area-level spec reads "
+                f"its estimates from [area_level] (edit 'survey' or 'table' there)"
+            )
+        if spec.area_level.survey is not None:
+            return cls._from_survey(spec)
+        return cls._from_table(spec)
+
+    @classmethod
+    def _from_survey(cls, spec: AreaLevelSpec) -> FayHerriotModel:
+        section = spec.area_level
+        unit = UnitLevelModel.from_spec(section.survey)
+        quantities = {q.name: q for q in unit.family.quantities()}
+        name = section.quantity or unit.family.headline()
+        if name not in quantities:
+            raise SpecError(
+                f"spec '{spec.name}': area_level.quantity '{name}' is not a quantity of "
+                f"'{unit.spec.name}'{did_you_mean(name, quantities)}; choose one of "
+                f"{', '.join(quantities)}"
+            )
+        areas = unit.data.areas
+        covariates = section.covariates + section.numeric_covariates
+        missing = [c for c in covariates if c not in areas.columns]
+        if missing:
+            where = unit.spec.areas or f"{section.survey} (it names no areas table)"
+            raise DataError(
+                f"{where}: area covariate(s) {missing} are not columns of the areas "
+                f"table{did_you_mean(missing[0], list(areas.columns))}"
+            )
+        direct = survey_direct_estimates(unit.data)
+        direct = direct[direct["quantity"] == name].set_index(AREA).reindex(areas.index)
+        table = area_covariates(areas.reset_index(), section, str(unit.spec.areas))
+        table.index = areas.index
+        table["estimate"] = direct["direct"]
+        table["variance"] = direct["direct_var"]
+        table["n_eff"] = direct["n_eff"]
+        if section.likelihood == "normal":
+            unusable = table["estimate"].notna() & ~(table["variance"] > 0)
+            if unusable.any():
+                warnings.warn(
+                    f"spec '{spec.name}': area(s) {list(table.index[unusable])} have a direct "
+                    f"variance of 0 or none (every answer alike, or one respondent); the normal "
+                    f"likelihood cannot use them, so they are estimated from covariates alone. "
+                    f'For shares, likelihood = "binomial" uses them.',
+                    stacklevel=2,
+                )
+                table.loc[unusable, ["estimate", "variance"]] = np.nan
+        inputs = unit.report_inputs()[0]
+        inputs = inputs[inputs["quantity"] == name].reset_index(drop=True)
+        inputs["in_sample"] = table["estimate"].reindex(inputs[AREA]).notna().to_numpy()
+        weighted = "weighted" if unit.data.weighted else "unweighted"
+        inputs["estimand"] = f"Fay-Herriot of {weighted} direct estimates"
+        return cls(spec, table, inputs, name, quantities[name].kind, unit.spec.outcome.column)
+
+    @classmethod
+    def _from_table(cls, spec: AreaLevelSpec) -> FayHerriotModel:
+        section = spec.area_level
+        table, n = load_area_table(section)
+        inputs = table_inputs(table, n, section.kind)
+        name = "share" if section.kind == "share" else "mean"
+        return cls(spec, table, inputs, name, section.kind, section.estimate)
+
+    # ----------------------------------------------------------------- priors
+    def _scale(self) -> tuple[float, float]:
+        """Centre and scale of the area values: the direct estimates', or 0 and 1 on logits."""
+        if self._binomial:
+            return 0.0, 1.0
+        estimates = self.areas["estimate"].dropna()
+        sd = float(estimates.std()) if len(estimates) > 1 else 1.0
+        return float(estimates.mean()), sd if sd > 0 else 1.0
+
+    def prior_terms(self) -> dict[str, PriorTerm]:
+        """Every term with a prior, with its default and rationale."""
+        centre, s = self._scale()
+        unit = "on the logit scale" if self._binomial else "sds of the direct estimates"
+        terms = [
+            PriorTerm(
+                "intercept",
+                prior("Normal", mu=centre, sigma=2.5 * s),
+                "real",
+                f"value of an average area: centred on {'0' if self._binomial else 'the mean'}"
+                f" of the direct estimates, sd 2.5 {unit}",
+            ),
+            sigma_area_term(s, unit, f"between-area sd beyond the covariates, scale 1 {unit}"),
+            *area_covariate_terms(self._design, s, unit),
+        ]
+        return {t.name: t for t in terms}
+
+    # ------------------------------------------------------------------ build
+    def centred(self) -> bool:
+        """Whether the effects of areas with a direct estimate are centred (``fit.centring``).
+
+        An area's information about its value is ``1 / variance`` (normal likelihood) or
+        ``n_eff * p (1 - p)`` on the logit scale (binomial); see
+        :func:`~lcmodel.models.area_effects.choose_centring`.
+        """
+        estimate = self.areas["estimate"].to_numpy(dtype=float)
+        if self._binomial:
+            p = np.clip(estimate, 0.01, 0.99)
+            information = self.areas["n_eff"].to_numpy(dtype=float) * p * (1.0 - p)
+        else:
+            information = 1.0 / self.areas["variance"].to_numpy(dtype=float)
+        information = information[~np.isnan(estimate)]
+        information = np.nan_to_num(information, nan=0.0, posinf=0.0)
+        return choose_centring(information, self._scale()[1], self.spec.fit.centring)
+
+    def coords(self) -> dict[str, list[Any]]:
+        """Areas, sampled areas, quantity and covariate levels."""
+        coords: dict[str, list[Any]] = {
+            AREA: list(self.areas.index),
+            SAMPLED: list(self.areas.index[self.areas["estimate"].notna()]),
+            "quantity": [self.quantity],
+        }
+        return coords | area_covariate_coords(self._design)
+
+    def build(self) -> pm.Model:
+        """Create the PyMC model (no sampling).
+
+        Returns
+        -------
+        pymc.Model
+            Free variables ``intercept``, ``gamma_<covariate>``, ``sigma_area``, ``z_area``;
+            deterministics ``area_effect`` and ``area_value`` (dims ``area, quantity``).
+        """
+        import pymc as pm
+        import pytensor.tensor as pt
+
+        priors = self.priors()
+        sampled = self.areas["estimate"].notna().to_numpy()
+        with pm.Model(coords=self.coords()) as model:
+            theta = priors["intercept"].build("intercept")
+            theta = theta + add_area_covariates(self._design, priors)
+            theta = theta + add_area_effect(
+                priors,
+                surveyed=sampled,
+                centred=self.centred(),
+                zero_sum=self.spec.area_level.zero_sum_areas,
+            )
+            observed = self.areas.loc[sampled]
+            mine = theta[np.flatnonzero(sampled)]
+            if self._binomial:
+                y = observed["estimate"].to_numpy(dtype=float)
+                n_eff = observed["n_eff"].to_numpy(dtype=float)
+                log_p, log_q = -pt.softplus(-mine), -pt.softplus(mine)
+                pm.Potential("y", (n_eff * (y * log_p + (1.0 - y) * log_q)).sum())
+                value = pm.math.invlogit(theta)
+            else:
+                pm.Normal(
+                    "y",
+                    mu=mine,
+                    sigma=np.sqrt(observed["variance"].to_numpy(dtype=float)),
+                    observed=observed["estimate"].to_numpy(dtype=float),
+                    dims=SAMPLED,
+                )
+                value = theta
+            pm.Deterministic("area_value", value[:, None], dims=(AREA, "quantity"))
+        return model
+
+    # -------------------------------------------------------------------- fit
+    def with_spec(self, spec: AreaLevelSpec) -> FayHerriotModel:
+        """The same direct estimates with another spec (new ``[fit]`` settings)."""
+        return type(self)(
+            spec, self.areas, self.inputs, self.quantity, self.quantity_kind, self.outcome
+        )
+
+    def report_inputs(self) -> pd.DataFrame:
+        """Per-area inputs: names, direct estimates, benchmark match."""
+        return self.inputs
+
+    def checked_variables(self, pymc_model: pm.Model) -> list[str]:
+        """Free variables and area values."""
+        return [rv.name for rv in pymc_model.free_RVs] + ["area_value"]
+
+    def data_metadata(self) -> dict[str, Any]:
+        """What a result records about the direct estimates and the likelihood."""
+        return {
+            "kind": "area_level",
+            "family": f"fay_herriot ({self.spec.area_level.likelihood})",
+            "headline": self.quantity,
+            "outcome": self.outcome,
+            "n_areas_with_estimates": int(self.areas["estimate"].notna().sum()),
+            "data_hash": frame_hash(self.areas),
+        }
+
+    def make_result(
+        self,
+        idata: Any,
+        spec: AreaLevelSpec,
+        inputs: pd.DataFrame,
+        diagnostics: Diagnostics,
+        metadata: dict[str, Any],
+    ) -> FitResult:
+        """Wrap the posterior in a :class:`~lcmodel.results.fit_result.FitResult`."""
+        from lcmodel.results.fit_result import FitResult
+
+        return FitResult(
+            idata=idata, spec=spec, inputs=inputs, diagnostics=diagnostics, metadata=metadata
+        )

@@ -1,0 +1,62 @@
+"""The one folder format of every result, and :func:`load`.
+
+Every saved result folder holds ``posterior.nc``, ``diagnostics.json`` and ``result.json``,
+whose ``kind`` (``unit_level``, ``area_level`` or ``joint``) names the result type that reads it
+back (:data:`RESULT_TYPES`); the other files depend on the kind (see ``docs/outputs.md``).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from lcmodel.errors import LcmodelError
+from lcmodel.inference.diagnostics import Diagnostics
+from lcmodel.results.fit_result import FitResult
+from lcmodel.results.joint_result import JointFitResult
+
+__all__ = ["RESULT_TYPES", "load"]
+
+RESULT_TYPES: dict[str, Any] = {
+    "unit_level": FitResult,
+    "area_level": FitResult,
+    "joint": JointFitResult,
+}
+"""The result type that reads back each kind of saved result."""
+
+
+def load(folder: str | Path) -> FitResult | JointFitResult:
+    """Restore a result written by ``save()`` (or by ``lcmodel fit``).
+
+    Parameters
+    ----------
+    folder
+        A saved result folder.
+
+    Returns
+    -------
+    FitResult or JointFitResult
+        Whichever was saved.
+
+    Raises
+    ------
+    LcmodelError
+        When the folder or one of its files is missing, or its kind is unknown.
+    """
+    import arviz as az
+
+    folder = Path(folder)
+    for name in ("posterior.nc", "diagnostics.json", "result.json"):
+        if not (folder / name).is_file():
+            raise LcmodelError(f"{folder}: not a saved lcmodel result ({name} is missing)")
+    payload = json.loads((folder / "result.json").read_text())
+    kind = payload.get("kind", "unit_level")
+    if kind not in RESULT_TYPES:
+        raise LcmodelError(
+            f"{folder}: result.json has kind {kind!r}, which this version of lcmodel cannot "
+            f"read ({', '.join(RESULT_TYPES)}); refit the spec with `lcmodel fit`"
+        )
+    diagnostics = Diagnostics.from_dict(json.loads((folder / "diagnostics.json").read_text()))
+    idata = az.from_netcdf(folder / "posterior.nc", engine="h5netcdf").load()
+    return RESULT_TYPES[kind].from_saved(idata, payload, diagnostics, str(folder / "result.json"))

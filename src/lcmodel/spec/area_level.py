@@ -1,0 +1,119 @@
+"""Area-level (Fay-Herriot) specs: direct estimates with sampling variances, per area."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, ClassVar, Literal
+
+from pydantic import Field, model_validator
+
+from lcmodel.spec.common import NAME_PATTERN, FitSpec, Strict, validate, with_fit_overrides
+from lcmodel.spec.priors import PriorSpec
+
+__all__ = ["AreaLevelSection", "AreaLevelSpec", "parse_area_level_spec"]
+
+
+class AreaLevelSection(Strict):
+    """What a Fay-Herriot model is fitted to: a survey spec's direct estimates or an area table."""
+
+    survey: Path | None = Field(
+        default=None,
+        description="A single-indicator spec; its data give direct estimates and their variances.",
+    )
+    quantity: str | None = Field(
+        default=None, description="With 'survey': which quantity (default: its headline)."
+    )
+    table: Path | None = Field(
+        default=None, description="An area table of direct estimates and sampling variances."
+    )
+    area: str = Field(default="area", description="With 'table': the area column.")
+    estimate: str | None = Field(default=None, description="With 'table': direct estimates.")
+    variance: str | None = Field(default=None, description="With 'table': sampling variances.")
+    n: str | None = Field(default=None, description="With 'table': sample sizes (optional).")
+    kind: Literal["mean", "share"] = Field(
+        default="mean", description="With 'table': estimates are means or shares (0-1)."
+    )
+    covariates: list[str] = Field(
+        default_factory=list, description="Categorical area covariates (zero-sum effects)."
+    )
+    numeric_covariates: list[str] = Field(
+        default_factory=list, description="Numeric area covariates (standardised)."
+    )
+    zero_sum_areas: bool = Field(
+        default=True,
+        description="Whether the effects of the areas with data sum to zero, so that the "
+        "intercept is the level of an average such area (default: better sampling, the same "
+        "model up to a prior variance of sigma_area^2 / areas on the intercept); false gives "
+        "independent effects around a free intercept, as in lme4 or rstanarm.",
+    )
+    likelihood: Literal["normal", "binomial"] = Field(
+        default="normal",
+        description="'normal': the Fay-Herriot model; 'binomial': shares on the logit scale "
+        "with effective sample sizes.",
+    )
+
+    @model_validator(mode="after")
+    def _one_source(self) -> AreaLevelSection:
+        if (self.survey is None) == (self.table is None):
+            raise ValueError("give exactly one of 'survey' (a spec) or 'table' (area estimates)")
+        if self.table is not None:
+            missing = [k for k in ("estimate", "variance") if getattr(self, k) is None]
+            if missing:
+                raise ValueError(f"an area 'table' needs the column name(s) {missing}")
+            if self.quantity is not None:
+                raise ValueError("'quantity' picks a survey spec's quantity; a table has one")
+        elif any(getattr(self, k) is not None for k in ("estimate", "variance", "n")):
+            raise ValueError("'estimate', 'variance' and 'n' name columns of a 'table'")
+        if self.likelihood == "binomial" and self.table is not None and self.kind != "share":
+            raise ValueError("likelihood 'binomial' models shares: set kind = \"share\"")
+        repeated = set(self.covariates) & set(self.numeric_covariates)
+        if repeated:
+            raise ValueError(f"covariate(s) {sorted(repeated)} listed as categorical and numeric")
+        return self
+
+
+class AreaLevelSpec(Strict):
+    """A Fay-Herriot (area-level) model of direct estimates with known sampling variances."""
+
+    label: ClassVar[str] = "area-level spec"
+    kind: Literal["area_level"] = Field(
+        default="area_level",
+        description="What kind of model the spec describes (inferred when omitted).",
+    )
+
+    name: str = Field(pattern=NAME_PATTERN, description="Model name (names the output folder).")
+    area_level: AreaLevelSection
+    fit: FitSpec = Field(default_factory=FitSpec)
+    priors: dict[str, PriorSpec] = Field(default_factory=dict)
+
+    def with_overrides(self, **changes: Any) -> AreaLevelSpec:
+        """Return a copy with ``fit`` fields replaced (``None`` values ignored).
+
+        Parameters
+        ----------
+        **changes
+            Any :class:`FitSpec` field.
+        """
+        return with_fit_overrides(self, changes)
+
+    def resolved(self, base: Path) -> AreaLevelSpec:
+        """Return a copy whose relative paths are made absolute against ``base``."""
+        data = self.model_dump()
+        for key in ("survey", "table"):
+            path = data["area_level"][key]
+            if path is not None and not Path(path).is_absolute():
+                data["area_level"][key] = (base / path).resolve()
+        return AreaLevelSpec.model_validate(data)
+
+
+def parse_area_level_spec(raw: dict[str, Any], source: str) -> AreaLevelSpec:
+    """Validate an area-level (Fay-Herriot) spec dictionary.
+
+    Parameters
+    ----------
+    raw
+        The parsed TOML.
+    source
+        Where it came from, for the message.
+    """
+    return validate(AreaLevelSpec, raw, source)

@@ -1,0 +1,188 @@
+"""What every kind of spec shares: the ``[fit]`` settings, names, constants, and validation.
+
+Specs are validated with pydantic (``extra="forbid"``): an unknown key is an error with a "did
+you mean" hint, never silence. A spec cannot run code: families, samplers and distributions are
+chosen by name from fixed registries.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+from typing import Any, ClassVar, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from lcmodel.errors import SpecError, did_you_mean
+
+__all__ = [
+    "DEFAULT_CV_CAUTION",
+    "DEFAULT_CV_SUPPRESS",
+    "DEFAULT_INTERVAL",
+    "FAMILY_NAMES",
+    "NAME_PATTERN",
+    "SAMPLERS",
+    "FitSpec",
+    "Strict",
+    "read_toml",
+    "validate",
+    "with_fit_overrides",
+]
+
+NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]*$"
+"""What a model name may hold (it names the output folder and prefixes joint variables)."""
+
+DEFAULT_INTERVAL = 0.9
+"""Default posterior interval probability, used everywhere an interval is reported."""
+
+DEFAULT_CV_CAUTION = 0.2
+"""Coefficient of variation above which an estimate is published with a caution."""
+
+DEFAULT_CV_SUPPRESS = 0.33
+"""Coefficient of variation above which an estimate should not be published."""
+
+FAMILY_NAMES = ("bernoulli", "ordinal", "gaussian")
+"""Outcome families a spec may name (one module each under ``lcmodel.families``)."""
+
+SAMPLERS = ("auto", "nutpie", "pymc", "numpyro")
+"""Sampler names a spec or the command line may give (``auto`` picks the first installed)."""
+
+
+class Strict(BaseModel):
+    """Base of every spec table: unknown keys are errors, values are immutable."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    label: ClassVar[str] = "spec"
+    """What the table is called in messages."""
+
+
+class FitSpec(Strict):
+    """Sampler settings."""
+
+    draws: int = Field(default=1000, gt=0)
+    tune: int = Field(default=1000, ge=0)
+    chains: int = Field(default=4, gt=0)
+    seed: int | None = Field(
+        default=None,
+        ge=0,
+        description="Random seed; when omitted one is drawn and recorded with the result.",
+    )
+    sampler: Literal["auto", "nutpie", "pymc", "numpyro"] = "auto"
+    target_accept: float = Field(default=0.9, gt=0, lt=1)
+    mass_matrix: Literal["diagonal", "low_rank"] = Field(
+        default="diagonal",
+        description="nutpie's mass matrix adaptation: diagonal (the default), or a diagonal "
+        "with low-rank corrections that follows correlated parameters (more effective samples "
+        "per draw in small models, slower per draw with many areas). Other samplers adapt a "
+        "diagonal.",
+    )
+    centring: Literal["auto", "non-centred", "centred"] = Field(
+        default="auto",
+        description="Parameterisation of the surveyed areas' effects (the posterior is the "
+        "same): 'auto' centres them when the typical area's data outweigh the prior, else "
+        "leaves them non-centred; or 'centred' / 'non-centred'.",
+    )
+    interval: float = Field(default=DEFAULT_INTERVAL, gt=0, lt=1)
+    interval_kind: Literal["eti", "hdi"] = "eti"
+    cores: int | None = Field(default=None, gt=0)
+    aggregate: bool = Field(
+        default=True,
+        description="Collapse respondents into sufficient-statistic cells (same posterior).",
+    )
+    cv_caution: float = Field(
+        default=DEFAULT_CV_CAUTION,
+        gt=0,
+        description="Coefficient of variation above which an estimate is flagged 'caution'.",
+    )
+    cv_suppress: float = Field(
+        default=DEFAULT_CV_SUPPRESS,
+        gt=0,
+        description="Coefficient of variation above which an estimate is flagged 'suppress'.",
+    )
+
+    @model_validator(mode="after")
+    def _ordered_thresholds(self) -> FitSpec:
+        if not self.cv_caution < self.cv_suppress:
+            raise ValueError(
+                f"cv_caution ({self.cv_caution}) must be below cv_suppress ({self.cv_suppress})"
+            )
+        return self
+
+
+def with_fit_overrides[S: BaseModel](spec: S, changes: dict[str, Any]) -> S:
+    """Return a copy of a spec with ``[fit]`` fields replaced (``None`` values ignored)."""
+    changes = {k: v for k, v in changes.items() if v is not None}
+    unknown = set(changes) - set(FitSpec.model_fields)
+    if unknown:
+        raise SpecError(
+            f"spec '{getattr(spec, 'name', '')}' overrides [fit] settings only, not "
+            f"{sorted(unknown)}"
+        )
+    data = spec.model_dump()
+    data["fit"] = {**data["fit"], **changes}
+    return validate(type(spec), data, "overrides")
+
+
+def _section_fields(loc: tuple[int | str, ...], model: type[BaseModel]) -> list[str]:
+    """Allowed keys at the table that ``loc`` points into, in a spec of type ``model``."""
+    for part in loc[:-1]:
+        if isinstance(part, int):  # a list item: its type is the list's
+            continue
+        field = model.model_fields.get(str(part))
+        annotation = getattr(field, "annotation", None) if field else None
+        candidates = [annotation, *getattr(annotation, "__args__", ())]
+        nested = [c for c in candidates if isinstance(c, type) and issubclass(c, BaseModel)]
+        if not nested:
+            return []
+        model = nested[0]
+    return list(model.model_fields)
+
+
+_OTHER_KINDS_KEYS = {
+    "indicators": "a joint spec (a file of its own listing indicator specs)",
+    "correlation": "a joint spec (a file of its own listing indicator specs)",
+    "area_level": "an area-level spec (a file of its own)",
+    "outcome": "a single-indicator spec",
+    "structure": "a single-indicator spec",
+    "benchmark": "a single-indicator spec",
+}
+"""Top-level tables of one kind of spec that a user may put in another kind."""
+
+
+def _format_error(error: dict[str, Any], model: type[BaseModel]) -> str:
+    loc = tuple(error["loc"])
+    where = ".".join(str(p) for p in loc) or "(top level)"
+    if error["type"] == "extra_forbidden":
+        allowed = _section_fields(loc, model)
+        elsewhere = _OTHER_KINDS_KEYS.get(str(loc[-1])) if len(loc) == 1 else None
+        if elsewhere is not None:
+            return f"unknown key '{where}': it belongs in {elsewhere}, not in a {model.label}"
+        return (
+            f"unknown key '{where}'{did_you_mean(str(loc[-1]), allowed)}; "
+            f"allowed keys here: {', '.join(allowed)}"
+        )
+    if error["type"] == "missing":
+        return f"missing required key '{where}'"
+    message = str(error["msg"]).removeprefix("Value error, ")
+    return f"'{where}': {message}" if loc else message
+
+
+def validate[S: BaseModel](kind: type[S], raw: dict[str, Any], source: str) -> S:
+    """Validate ``raw`` as a ``kind``, turning pydantic's errors into one :class:`SpecError`."""
+    try:
+        return kind.model_validate(raw)
+    except ValidationError as exc:
+        problems = [_format_error(dict(e), kind) for e in exc.errors()]
+        bullet = "\n  - ".join(problems)
+        raise SpecError(f"{source}: invalid {kind.label}:\n  - {bullet}") from None
+
+
+def read_toml(path: Path) -> dict[str, Any]:
+    """The parsed TOML of a spec file; a missing or invalid file is a :class:`SpecError`."""
+    if not path.is_file():
+        raise SpecError(f"{path}: spec file not found")
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise SpecError(f"{path}: not valid TOML: {exc}") from None

@@ -1,0 +1,1 @@
+"""Workflows built on fitted results: joint-vs-separate comparison and model checks."""

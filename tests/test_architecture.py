@@ -1,0 +1,183 @@
+"""The layer rule of ARCHITECTURE.md: each layer imports only from the layers below it.
+
+Imports are read from the source (any ``import lcmodel...`` outside an ``if TYPE_CHECKING:``
+block, including imports inside functions), so a lazy import cannot hide an upward dependency.
+"""
+
+from __future__ import annotations
+
+import ast
+import subprocess
+import sys
+import warnings
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+PACKAGE = ROOT / "src" / "lcmodel"
+
+LAYERS = [
+    "errors",
+    "spec",
+    "io",
+    "families",
+    "data",
+    "design",
+    "inference",
+    "results",
+    "models",
+    "workflows",
+    "simulate",
+    "cli",
+    "__init__",
+]
+"""Bottom to top; the same list as ARCHITECTURE.md."""
+
+
+def _module_name(path: Path) -> str:
+    parts = path.relative_to(PACKAGE.parent).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def _layer(module: str) -> str:
+    parts = module.split(".")
+    return "__init__" if len(parts) == 1 else parts[1]
+
+
+def _is_type_checking(node: ast.If) -> bool:
+    test = node.test
+    return (isinstance(test, ast.Name) and test.id == "TYPE_CHECKING") or (
+        isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING"
+    )
+
+
+def _runtime_imports(path: Path) -> set[str]:
+    """Every lcmodel module ``path`` imports at run time (at any depth)."""
+    found: set[str] = set()
+
+    def visit(node: ast.AST) -> None:
+        if isinstance(node, ast.If) and _is_type_checking(node):
+            for child in node.orelse:
+                visit(child)
+            return
+        if isinstance(node, ast.Import):
+            found.update(a.name for a in node.names if a.name.startswith("lcmodel"))
+        elif isinstance(node, ast.ImportFrom) and (node.module or "").startswith("lcmodel"):
+            found.add(str(node.module))
+        for child in ast.iter_child_nodes(node):
+            visit(child)
+
+    visit(ast.parse(path.read_text()))
+    return found
+
+
+def _modules() -> dict[str, Path]:
+    return {_module_name(p): p for p in sorted(PACKAGE.rglob("*.py"))}
+
+
+def test_every_module_is_in_a_layer() -> None:
+    unknown = sorted({_layer(m) for m in _modules()} - set(LAYERS))
+    assert not unknown, f"modules outside every layer (add them to LAYERS): {unknown}"
+
+
+def test_no_layer_imports_from_a_layer_above_it() -> None:
+    rank = {name: i for i, name in enumerate(LAYERS)}
+    upward = [
+        f"{module} ({_layer(module)}) imports {target} ({_layer(target)})"
+        for module, path in _modules().items()
+        for target in _runtime_imports(path)
+        if rank[_layer(target)] > rank[_layer(module)]
+    ]
+    assert not upward, "\n".join(upward)
+
+
+def test_no_import_cycles_between_modules() -> None:
+    modules = _modules()
+    graph = {
+        m: {t for t in _runtime_imports(p) if t in modules and t != m} for m, p in modules.items()
+    }
+    # a package's __init__ re-exporting its own modules is not a cycle of theirs
+    graph = {m: {t for t in ts if not m.startswith(f"{t}.")} for m, ts in graph.items()}
+    state: dict[str, int] = {}
+    cycles: list[list[str]] = []
+
+    def walk(node: str, trail: list[str]) -> None:
+        state[node] = 1
+        for target in sorted(graph[node]):
+            if state.get(target) == 1:
+                cycles.append([*trail[trail.index(target) :], target])
+            elif target not in state:
+                walk(target, [*trail, target])
+        state[node] = 2
+
+    for module in sorted(graph):
+        if module not in state:
+            walk(module, [module])
+    assert not cycles, "\n".join(" -> ".join(c) for c in cycles)
+
+
+def test_the_layer_test_catches_an_upward_import(tmp_path: Path) -> None:
+    """A negative control: an upward import in a low layer is found."""
+    path = tmp_path / "spec_module.py"
+    path.write_text("def f():\n    from lcmodel.models.base import Model\n    return Model\n")
+    assert _runtime_imports(path) == {"lcmodel.models.base"}
+    guarded = tmp_path / "guarded.py"
+    guarded.write_text(
+        "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    import lcmodel.cli\n"
+    )
+    assert _runtime_imports(guarded) == set()
+
+
+def _imports_after(code: str) -> set[str]:
+    done = subprocess.run(
+        [sys.executable, "-c", f"{code}\nimport sys\nprint(' '.join(sorted(sys.modules)))"],
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=ROOT,
+    )
+    return set(done.stdout.split())
+
+
+@pytest.mark.parametrize(
+    "code",
+    [
+        "import lcmodel",
+        "from lcmodel.cli import build_parser; build_parser().format_help()",
+        "import lcmodel.spec; lcmodel.spec.load_spec('models/social_joint.toml')",
+    ],
+    ids=["import", "help", "load-spec"],
+)
+def test_start_up_does_not_import_pymc(code: str) -> None:
+    loaded = _imports_after(code)
+    assert "lcmodel" in loaded
+    assert not {"pymc", "pytensor", "arviz", "matplotlib"} & loaded
+
+
+def test_bad_spec_error_without_pymc(tmp_path: Path) -> None:
+    spec = tmp_path / "bad.toml"
+    spec.write_text('name = "bad"\ndata = "x.csv"\n[outcome]\ncolumn = "trust"\nfamly = "x"\n')
+    code = f"from lcmodel.cli import main\nassert main(['fit', {str(spec)!r}]) == 2\n"
+    loaded = _imports_after(code)
+    assert "lcmodel.cli" in loaded
+    assert "pymc" not in loaded
+
+
+def test_old_name_warns_and_is_the_new_class() -> None:
+    import lcmodel
+    from lcmodel.models.unit_level import UnitLevelModel
+
+    with pytest.warns(DeprecationWarning, match="lcmodel.UnitLevelModel"):
+        old = lcmodel.AreaModel
+    assert old is UnitLevelModel
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert lcmodel.UnitLevelModel is UnitLevelModel
+
+
+def test_sampler_names_are_the_registry() -> None:
+    from lcmodel.inference.samplers import SAMPLERS
+    from lcmodel.spec.common import SAMPLERS as NAMES
+
+    assert NAMES == ("auto", *SAMPLERS)
