@@ -118,11 +118,13 @@ def _load_model(
 
 
 def _fit(args: argparse.Namespace) -> int:
-    from lcmodel.io.atomic import check_replaceable
-    from lcmodel.results.fit_result import RESULT_MARKER
     from lcmodel.spec import load_spec
 
-    spec = load_spec(args.spec)
+    spec = load_spec(args.spec)  # spec errors come before any heavy import
+
+    from lcmodel.io.atomic import check_replaceable
+    from lcmodel.results.fit_result import RESULT_MARKER
+
     out = Path(args.out) if args.out else Path("out") / spec.name
     check_replaceable(out, RESULT_MARKER)  # before sampling, not after
     model = _load_model(args, spec)

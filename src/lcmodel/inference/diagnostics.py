@@ -8,12 +8,13 @@ and on the area values.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import arviz as az
 import numpy as np
 import pandas as pd
-import xarray as xr
+
+if TYPE_CHECKING:
+    import xarray as xr
 
 __all__ = ["Diagnostics", "Thresholds", "compute_diagnostics"]
 
@@ -111,6 +112,8 @@ def compute_diagnostics(
     thresholds
         Gates; the defaults of :class:`Thresholds` when omitted.
     """
+    import arviz as az
+
     thresholds = thresholds or Thresholds()
     posterior = idata["posterior"]
     chains = int(posterior.sizes["chain"])
@@ -194,6 +197,8 @@ def summary_table(idata: xr.DataTree, var_names: list[str], prob: float, kind: s
     kind
         ``"eti"`` (equal-tailed) or ``"hdi"``.
     """
+    import arviz as az
+
     return az.summary(
         idata, var_names=var_names, kind="all", ci_prob=prob, ci_kind=kind, round_to="none"
     )

@@ -8,13 +8,16 @@ share -> logit, and well defined for skewed posteriors of small areas) or highes
 
 from __future__ import annotations
 
-import arviz as az
+from typing import TYPE_CHECKING
+
 import numpy as np
 import pandas as pd
-import xarray as xr
 
 from lcmodel.design.benchmarks import benchmark_draws
 from lcmodel.spec import DEFAULT_CV_CAUTION, DEFAULT_CV_SUPPRESS
+
+if TYPE_CHECKING:
+    import xarray as xr
 
 __all__ = [
     "ESTIMATE_COLUMNS",
@@ -90,6 +93,8 @@ def interval_label(prob: float, kind: str) -> str:
 
 def bounds(draws: np.ndarray, prob: float, kind: str) -> tuple[float, float]:
     """Interval bounds of one quantity's draws (a 1-D array)."""
+    import arviz as az
+
     if kind == "eti":
         tail = (1.0 - prob) / 2.0
         lower, upper = np.quantile(draws, [tail, 1.0 - tail])
@@ -134,6 +139,8 @@ def area_estimates(
         ``inputs``. Share benchmarks with a known ``n`` carry Beta uncertainty; mean
         benchmarks are treated as fixed.
     """
+    import arviz as az
+
     values = posterior["area_value"]
     table = inputs.reset_index(drop=True).copy()
     samples, position = row_draws(values, table)

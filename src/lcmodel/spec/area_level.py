@@ -7,7 +7,14 @@ from typing import Any, ClassVar, Literal
 
 from pydantic import Field, model_validator
 
-from lcmodel.spec.common import NAME_PATTERN, FitSpec, Strict, validate, with_fit_overrides
+from lcmodel.spec.common import (
+    NAME_PATTERN,
+    ZERO_SUM_AREAS,
+    FitSpec,
+    Strict,
+    validate,
+    with_fit_overrides,
+)
 from lcmodel.spec.priors import PriorSpec
 
 __all__ = ["AreaLevelSection", "AreaLevelSpec", "parse_area_level_spec"]
@@ -39,13 +46,7 @@ class AreaLevelSection(Strict):
     numeric_covariates: list[str] = Field(
         default_factory=list, description="Numeric area covariates (standardised)."
     )
-    zero_sum_areas: bool = Field(
-        default=True,
-        description="Whether the effects of the areas with data sum to zero, so that the "
-        "intercept is the level of an average such area (default: better sampling, the same "
-        "model up to a prior variance of sigma_area^2 / areas on the intercept); false gives "
-        "independent effects around a free intercept, as in lme4 or rstanarm.",
-    )
+    zero_sum_areas: bool = ZERO_SUM_AREAS
     likelihood: Literal["normal", "binomial"] = Field(
         default="normal",
         description="'normal': the Fay-Herriot model; 'binomial': shares on the logit scale "

@@ -22,6 +22,7 @@ __all__ = [
     "FAMILY_NAMES",
     "NAME_PATTERN",
     "SAMPLERS",
+    "ZERO_SUM_AREAS",
     "FitSpec",
     "Strict",
     "read_toml",
@@ -46,6 +47,16 @@ FAMILY_NAMES = ("bernoulli", "ordinal", "gaussian")
 
 SAMPLERS = ("auto", "nutpie", "pymc", "numpyro")
 """Sampler names a spec or the command line may give (``auto`` picks the first installed)."""
+
+
+ZERO_SUM_AREAS = Field(
+    default=True,
+    description="Whether the effects of the areas with data sum to zero, so that the intercept "
+    "is the level of an average such area (default: better sampling, and the same model up to "
+    "a prior variance of sigma_area^2 / areas on that level); false gives independent effects "
+    "around a free intercept, as in lme4 or rstanarm.",
+)
+"""The ``zero_sum_areas`` setting, shared by the unit-level and area-level specs."""
 
 
 class Strict(BaseModel):

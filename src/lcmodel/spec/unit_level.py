@@ -15,6 +15,7 @@ from lcmodel.errors import SpecError, did_you_mean
 from lcmodel.spec.common import (
     FAMILY_NAMES,
     NAME_PATTERN,
+    ZERO_SUM_AREAS,
     FitSpec,
     Strict,
     validate,
@@ -185,13 +186,7 @@ class StructureSpec(Strict):
         default=None,
         description="Survey column of design weights (used by the direct estimates).",
     )
-    zero_sum_areas: bool = Field(
-        default=True,
-        description="Whether the effects of the areas with data sum to zero, so that the "
-        "intercept is the level of an average such area (default: better sampling, the same "
-        "model up to a prior variance of sigma_area^2 / areas on the intercept); false gives "
-        "independent effects around a free intercept, as in lme4 or rstanarm.",
-    )
+    zero_sum_areas: bool = ZERO_SUM_AREAS
     area_wave: Literal["random_walk"] | None = Field(
         default=None,
         description="Area x wave effects: each area's own path over the waves (a random walk), "
