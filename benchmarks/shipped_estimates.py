@@ -57,7 +57,7 @@ def compare(old: Path, new: Path) -> str:
             lines.append(f"| {folder.name} | not in {old} | | | |")
             continue
         a, b = _estimates(old / folder.name), _estimates(folder)
-        both = a.join(b, lsuffix="_old", rsuffix="_new", how="inner")
+        both = a.merge(b, left_index=True, right_index=True, suffixes=("_old", "_new"))
         sd = both["sd_old"]
         mean = ((both["mean_new"] - both["mean_old"]).abs() / sd).max()
         bound = max(

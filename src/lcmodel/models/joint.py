@@ -33,7 +33,7 @@ from lcmodel.models.area_effects import correlated_area_effects
 from lcmodel.models.base import Model
 from lcmodel.models.unit_level import UnitLevelModel
 from lcmodel.spec import CorrelationSpec, JointSpec, load_spec, parse_joint_spec
-from lcmodel.spec.priors import PriorTerm
+from lcmodel.spec.priors import PriorSpec, PriorTerm
 
 if TYPE_CHECKING:
     import pymc as pm
@@ -125,6 +125,14 @@ class JointModel(Model):
             f"{name}{SEPARATOR}{term}": prior
             for name, model in self.models.items()
             for term, prior in model.prior_terms().items()
+        }
+
+    def priors(self) -> dict[str, PriorSpec]:
+        """Every indicator's priors in use, named ``<indicator>::<term>``."""
+        return {
+            f"{name}{SEPARATOR}{term}": prior
+            for name, model in self.models.items()
+            for term, prior in model.priors().items()
         }
 
     def prior_table(self) -> pd.DataFrame:
