@@ -186,11 +186,20 @@ def compare_with_separate(
         }
     joint_loo, separate_loo = {}, {}
     for name in joint.names:
-        # an indicator's slice of the joint posterior holds every variable of its separate
-        # model (its z_area is the correlated one), so one row-level model scores both
-        rows = joint[name].build(aggregate_cells=False)
-        joint_loo[name] = loo_by_answer(rows, joint_result[name].idata)
-        separate_loo[name] = loo_by_answer(rows, separate[name].idata)
+        # each posterior is scored by a row-level model with its own parameterisation of the
+        # area effects: the separate fit's (zero-sum), and for the joint slice independent
+        # z_area (the correlated one it holds); the likelihood of the answers is the same
+        separate_loo[name] = loo_by_answer(
+            joint[name].build(aggregate_cells=False), separate[name].idata
+        )
+        indicator = joint[name]
+        structure = indicator.spec.structure.model_copy(update={"zero_sum_areas": False})
+        independent = indicator.with_spec(
+            indicator.spec.model_copy(update={"structure": structure})
+        )
+        joint_loo[name] = loo_by_answer(
+            independent.build(aggregate_cells=False), joint_result[name].idata
+        )
     table = [_loo_row(name, [joint_loo[name]], [separate_loo[name]]) for name in joint.names]
     table.append(_loo_row("all", list(joint_loo.values()), list(separate_loo.values())))
     fit = joint_result.spec.fit
