@@ -37,13 +37,14 @@ def test_hajek_variance_is_unbiased_under_unequal_probability_sampling() -> None
     size = rng.gamma(2.0, 1.0, 5000)
     y = (rng.random(5000) < 1 / (1 + np.exp(-(size - 2)))).astype(float)
     p = size / size.sum()
-    estimates, variances, deffs = [], [], []
-    for _ in range(3000):
-        drawn = rng.choice(5000, size=150, p=p)
-        row = _one_area(y[drawn], 1.0 / p[drawn])
-        estimates.append(row["direct"])
-        variances.append(row["direct_var"])
-        deffs.append(row["deff"])
+    # the 3,000 samples as 3,000 groups of one call (each group's estimate is its own)
+    drawn = rng.choice(5000, size=(3000, 150), p=p).ravel()
+    groups = pd.DataFrame({"area": np.repeat(np.arange(3000), 150)})
+    table = design_estimates(y[drawn][:, None], 1.0 / p[drawn], groups, ["share"])
+    estimates = table["direct"].to_numpy()
+    variances = table["direct_var"].to_numpy()
+    deffs = table["deff"].to_numpy()
+    assert len(table) == 3000 and (table["n"] == 150).all()
     assert np.mean(estimates) == pytest.approx(y.mean(), abs=0.005)
     assert np.mean(variances) == pytest.approx(np.var(estimates), rel=0.08)
     assert np.median(deffs) > 1.1

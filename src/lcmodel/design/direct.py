@@ -55,40 +55,41 @@ def design_estimates(
         One row per group and quantity: the grouping columns, ``quantity`` and
         :data:`DIRECT_COLUMNS`.
     """
+    values = np.asarray(values, dtype=float)
     w = np.ones(len(values)) if weights is None else np.asarray(weights, dtype=float)
     keys = list(groups.columns)
     codes = groups.groupby(keys, sort=True, observed=True).ngroup().to_numpy()
     labels = groups.drop_duplicates().sort_values(keys).reset_index(drop=True)
-    parts = []
-    for g, label in labels.iterrows():
-        mine = codes == g
-        y, wg = values[mine], w[mine]
-        n = len(y)
-        total = wg.sum()
-        estimate = (wg[:, None] * y).sum(axis=0) / total
-        residual = y - estimate
-        with np.errstate(invalid="ignore", divide="ignore"):
-            correction = n / (n - 1) if n > 1 else np.nan
-            variance = correction * (wg[:, None] ** 2 * residual**2).sum(axis=0) / total**2
-            spread = correction * (wg[:, None] * residual**2).sum(axis=0) / total
-            deff = np.where(spread > 0, variance / (spread / n), np.nan)
-            kish = total**2 / (wg**2).sum()
-            n_eff = np.where(np.isfinite(deff), n / deff, kish)
-        part = pd.DataFrame(
-            {
-                "quantity": quantities,
-                "n": n,
-                "direct": estimate,
-                "direct_var": variance,
-                "direct_se": np.sqrt(variance),
-                "deff": deff,
-                "n_eff": n_eff,
-            }
+    size = len(labels)
+
+    def per_group(x: np.ndarray) -> np.ndarray:
+        """Sums over each group, one column per quantity: shape ``(groups, quantities)``."""
+        return np.stack(
+            [np.bincount(codes, weights=x[:, q], minlength=size) for q in range(x.shape[1])],
+            axis=1,
         )
-        for key in reversed(keys):
-            part.insert(0, key, label[key])
-        parts.append(part)
-    return pd.concat(parts, ignore_index=True)
+
+    n = np.bincount(codes, minlength=size).astype(float)
+    total = np.bincount(codes, weights=w, minlength=size)
+    estimate = per_group(w[:, None] * values) / total[:, None]
+    residual = values - estimate[codes]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        correction = np.where(n > 1, n / (n - 1), np.nan)[:, None]
+        variance = correction * per_group(w[:, None] ** 2 * residual**2) / total[:, None] ** 2
+        spread = correction * per_group(w[:, None] * residual**2) / total[:, None]
+        deff = np.where(spread > 0, variance / (spread / n[:, None]), np.nan)
+        kish = (total**2 / np.bincount(codes, weights=w**2, minlength=size))[:, None]
+        n_eff = np.where(np.isfinite(deff), n[:, None] / deff, kish)
+    count = len(quantities)
+    table = labels.loc[np.repeat(np.arange(size), count)].reset_index(drop=True)
+    table["quantity"] = np.tile(np.asarray(quantities, dtype=object), size)
+    table["n"] = np.repeat(n.astype(np.int64), count)
+    table["direct"] = estimate.ravel()
+    table["direct_var"] = variance.ravel()
+    table["direct_se"] = np.sqrt(variance.ravel())
+    table["deff"] = deff.ravel()
+    table["n_eff"] = n_eff.ravel()
+    return table
 
 
 def survey_direct_estimates(data: SurveyData, by_wave: bool = False) -> pd.DataFrame:
