@@ -2,7 +2,7 @@
 
 Rows, each in a fresh process so that nothing is cached in memory:
 
-- ``lcmodel --help`` and a bad-spec error (wall time of the whole command);
+- ``lcmodel --help``, a bad-spec error and a bad-data error (wall time of the whole command);
 - the stages of one fit of a spec (default ``models/trust.toml``, 4 x 1000 draws): import,
   load and validate, report inputs, build, compile, sample, summarise, write;
 - ``lcmodel fit SPEC`` as a whole, cold and warm (the second of two runs).
@@ -100,6 +100,14 @@ def main() -> None:
         bad = Path(tmp) / "bad.toml"
         bad.write_text('name = "bad"\ndata = "x.csv"\n[outcome]\ncolumn = "q"\nfamly = "x"\n')
         rows.append(("bad spec: error and exit 2", f"{_wall([*LCMODEL, 'fit', str(bad)], 2):.2f}"))
+        typo = Path(tmp) / "typo.toml"
+        survey, areas = ROOT / "data" / "survey.csv", ROOT / "data" / "areas.csv"
+        typo.write_text(
+            f'name = "typo"\ndata = "{survey}"\nareas = "{areas}"\n'
+            '[outcome]\ncolumn = "trusst"\n[structure]\narea = "area"\n'
+        )
+        wall = _wall([*LCMODEL, "fit", str(typo)], 2)
+        rows.append(("bad data (column not found): error and exit 2", f"{wall:.2f}"))
         done = subprocess.run(
             [sys.executable, "-c", STAGES, args.spec],
             capture_output=True,
