@@ -10,14 +10,13 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from lcmodel.data.common import WAVE
 from lcmodel.data.survey import AREA, SurveyData
 from lcmodel.design.benchmarks import match_benchmarks
 from lcmodel.design.direct import survey_direct_estimates
 from lcmodel.design.reference import estimand
 
 __all__ = ["area_inputs", "table_inputs", "wave_inputs"]
-
-WAVE = "wave"
 
 
 def area_inputs(data: SurveyData, match: str = "deprivation") -> pd.DataFrame:

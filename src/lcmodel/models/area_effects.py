@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 
+from lcmodel.data.common import AREA
 from lcmodel.design.dims import INDICATOR, PAIR
 from lcmodel.models.terms import prior
 from lcmodel.spec.priors import PriorSpec, PriorTerm
@@ -30,8 +31,6 @@ __all__ = [
     "sigma_area_term",
     "standard_area_effects",
 ]
-
-AREA = "area"
 
 AREA_EFFECT_KINDS = ("iid",)
 """Kinds of standardised area effect."""

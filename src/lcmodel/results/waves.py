@@ -14,13 +14,12 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from lcmodel.data.survey import AREA
+from lcmodel.data.common import AREA, WAVE
 from lcmodel.errors import LcmodelError
 from lcmodel.results.estimates import bounds, interval_label, row_draws, summarise_draws
 
 __all__ = ["CHANGE_COLUMNS", "WAVE_COLUMNS", "changes", "wave_estimates"]
 
-WAVE = "wave"
 
 WAVE_COLUMNS = [
     AREA,
