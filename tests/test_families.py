@@ -268,8 +268,14 @@ def test_more_bad_outcome_specs(raw: dict, message: str) -> None:
         _spec(raw)
 
 
-def test_population_means_and_finite_population_correction(tmp_path: Path) -> None:
-    """Area mean = f * sample mean + (1 - f) * prediction at the non-sampled units' mean x."""
+def test_population_means_and_the_finite_population_mean(tmp_path: Path) -> None:
+    """Area mean = (sample total + draw of the N - n other units' total) / N.
+
+    The other units sit at their own mean x (population mean less the sample's), so the
+    draw has mean ``(N - n) * prediction`` and sd ``sqrt(N - n) * sigma``.
+    """
+    import xarray as xr
+
     survey = pd.DataFrame(
         {"area": ["a", "a", "b", "b", "b"], "x": [1.0, 3.0, 2.0, 4.0, 9.0], "y": [1, 2, 3, 5, 8.0]}
     )
@@ -283,16 +289,36 @@ def test_population_means_and_finite_population_correction(tmp_path: Path) -> No
     }
     spec = parse_spec(raw, "fpc")
     model = UnitLevelModel(spec, prepare_survey_data(survey, spec, population=population))
+    assert model.estimand() == "finite population"
     built = model.build()
     point = _point(built, 3)
-    value, intercept, slope, effect = _evaluate(
-        built, ["area_value", "intercept", "beta_x", "area_effect"], point
-    )
+    names = ["area_value", "reference_value", "intercept", "beta_x", "area_effect", "sigma"]
+    value, reference, intercept, slope, effect, sigma = _evaluate(built, names, point)
     x_mean, x_sd = survey["x"].mean(), survey["x"].std(ddof=0)
     n = np.array([2.0, 3.0])
     size = np.array([10.0, 6.0])
     x_rest = (np.array([2.5, 4.0]) * size - np.array([4.0, 15.0])) / (size - n)
     prediction = intercept + slope * (x_rest - x_mean) / x_sd + effect
-    sample_mean = np.array([1.5, 16.0 / 3.0])
-    expected = n / size * sample_mean + (1 - n / size) * prediction
-    np.testing.assert_allclose(value[:, 0], expected, rtol=1e-10)
+    np.testing.assert_allclose(value[:, 0], prediction, rtol=1e-10)  # before the draws
+    np.testing.assert_allclose(reference[:, 0], prediction, rtol=1e-10)
+
+    draws = 20_000
+    posterior = xr.Dataset(
+        {
+            "area_value": (("chain", "draw", "area", "quantity"), np.tile(value, (1, draws, 1, 1))),
+            "reference_value": (
+                ("chain", "draw", "reference", "quantity"),
+                np.tile(reference, (1, draws, 1, 1)),
+            ),
+            "sigma": (("chain", "draw"), np.full((1, draws), float(sigma))),
+        },
+        coords={"area": ["a", "b"], "quantity": ["mean"], "reference": [0, 1]},
+    )
+    finished = model.finish_posterior(posterior, np.random.default_rng(0))
+    assert "reference_value" not in finished and "reference" not in finished.coords
+    areas = finished["area_value"].sel(quantity="mean")
+    sample_total = np.array([3.0, 16.0])
+    mean = (sample_total + (size - n) * prediction) / size
+    sd = np.sqrt(size - n) * float(sigma) / size
+    np.testing.assert_allclose(areas.mean(("chain", "draw")), mean, atol=4 * sd.max() / draws**0.5)
+    np.testing.assert_allclose(areas.std(("chain", "draw")), sd, rtol=0.03)

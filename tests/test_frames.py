@@ -34,7 +34,7 @@ def _spec_with_frame(tmp_path: Path, frame: pd.DataFrame, **structure: object):
 
 def test_frame_cells_are_the_reference_population() -> None:
     model = UnitLevelModel.from_spec(MODELS / "trust_mrp.toml")
-    assert model.estimand() == "poststratified"
+    assert model.estimand() == "finite population"  # the default with a frame
     reference = model.reference_cells()
     totals = reference.groupby("area")["weight"].sum()
     expected = FRAME.groupby("area")["count"].sum()
@@ -50,7 +50,10 @@ def test_frame_cells_are_the_reference_population() -> None:
     np.testing.assert_allclose(one["weight"], expected / waves["LC01"])
     from lcmodel.design.inputs import area_inputs
 
-    assert set(area_inputs(model.data)["estimand"]) == {"poststratified"}
+    assert set(area_inputs(model.data)["estimand"]) == {"finite population"}
+    spec = model.spec.model_copy(update={"estimand": "superpopulation"})
+    expected_value = UnitLevelModel(spec, load_survey_data(spec))
+    assert set(area_inputs(expected_value.data)["estimand"]) == {"poststratified"}
 
 
 def test_area_value_is_the_count_weighted_average_over_cells(tmp_path: Path) -> None:
@@ -128,6 +131,8 @@ def test_poststratified_estimates_recover_the_population_truth(tmp_path: Path) -
     survey = pd.read_csv(tmp_path / "survey.csv")
     survey[~survey["area"].isin(unsurveyed)].to_csv(tmp_path / "survey.csv", index=False)
     text = (MODELS / "trust_mrp.toml").read_text().replace("../data/", "")
+    # the simulation's truth is each area's expected share over its mix, not a count of people
+    text = text.replace('name = "trust_mrp"', 'name = "trust_mrp"\nestimand = "superpopulation"')
     (tmp_path / "trust_mrp.toml").write_text(text)
     model = UnitLevelModel.from_spec(tmp_path / "trust_mrp.toml")
     result = model.fit(progressbar=False, draws=500, tune=500, chains=2, seed=8)

@@ -16,7 +16,7 @@ from lcmodel.data.common import AREA, clean_labels
 from lcmodel.errors import DataError, did_you_mean, first_rows, shown
 from lcmodel.spec import FrameSpec
 
-__all__ = ["validate_frame"]
+__all__ = ["check_frame_holds_sample", "validate_frame"]
 
 COUNT = "count"
 """Column of the validated frame holding the population counts."""
@@ -112,6 +112,67 @@ def validate_frame(
                 f"have; the frame must give the population of every level the model estimates"
             )
     return cells
+
+
+def check_frame_holds_sample(
+    cells: pd.DataFrame,
+    respondents: pd.DataFrame,
+    covariates: list[str],
+    by_wave: bool,
+    source: str,
+) -> None:
+    """Check that each frame cell counts at least the respondents sampled from it.
+
+    A finite-population estimate adds the known answers of a cell's respondents to
+    predictions for the rest of its population, so every respondent must belong to a frame
+    cell and no cell may have more respondents than residents (in any one wave, when waves
+    are modelled: each wave samples the same population again).
+
+    Parameters
+    ----------
+    cells
+        The validated frame (:func:`validate_frame`).
+    respondents
+        The validated respondents.
+    covariates
+        The model's categorical respondent covariates (the frame's cell columns).
+    by_wave
+        Whether respondents are counted per wave.
+    source
+        File name of the frame for messages.
+
+    Raises
+    ------
+    DataError
+        Naming the first cell that lacks its respondents' population.
+    """
+    keys = [AREA, *covariates]
+    group = keys + (["wave"] if by_wave else [])
+    sampled = respondents.groupby(group, sort=True, observed=True).size().rename("sampled")
+    joined = sampled.reset_index().merge(cells[[*keys, COUNT]], on=keys, how="left")
+    absent = joined[joined[COUNT].isna()]
+    if len(absent):
+        raise DataError(
+            f"{source}: {len(absent)} cell(s) with respondents are not in the population "
+            f"frame, for example {_cell(absent.iloc[0], keys)}; a finite-population "
+            f"estimate needs every sampled cell's population. Add the cells to the frame, "
+            f"or set estimand = 'superpopulation' in the spec."
+        )
+    over = joined[joined["sampled"] > joined[COUNT]]
+    if len(over):
+        row = over.iloc[0]
+        where = " in one wave" if by_wave else ""
+        raise DataError(
+            f"{source}: the cell {_cell(row, keys)} has {int(row['sampled'])} "
+            f"respondents{where} but a population count of {float(row[COUNT]):g}; counts "
+            f"must be population units, at least the number sampled. Fix the counts, or "
+            f"set estimand = 'superpopulation' in the spec."
+        )
+
+
+def _cell(row: pd.Series, keys: list[str]) -> str:
+    """A frame cell for messages: ``area 'A01', sex 'female'``."""
+    return ", ".join(f"{key} '{row[key]}'" for key in keys)
 
 
 def _text(values: pd.Series, column: str, source: str) -> pd.Series:

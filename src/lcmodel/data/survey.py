@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from lcmodel.data.common import AREA, clean_labels
-from lcmodel.data.population import validate_frame
+from lcmodel.data.population import check_frame_holds_sample, validate_frame
 from lcmodel.errors import DataError, did_you_mean, first_rows, shown
 from lcmodel.families import Family, get_family
 from lcmodel.io.tables import read_table
@@ -60,6 +60,10 @@ class SurveyData:
         column when the spec names one), or ``None``.
     frame
         The validated population frame (``area``, covariates, ``count``), or ``None``.
+    estimand
+        What an area value estimates: ``finite_population``, ``superpopulation`` or
+        ``sample`` (the spec's ``estimand``, or its default; see
+        :attr:`lcmodel.spec.ModelSpec.target`).
     wave
         Whether a wave column is modelled.
     n_missing_outcome
@@ -83,6 +87,7 @@ class SurveyData:
     n_missing_outcome: int = 0
     n_missing_covariates: int = 0
     weighted: bool = False
+    estimand: str = "sample"
     data_hash: str = field(default="")
 
     @property
@@ -761,6 +766,10 @@ def prepare_survey_data(
         cells = validate_frame(
             population_frame, spec.frame, covariates, respondents, area_table, sources["frame"]
         )
+        if spec.target == "finite_population":
+            check_frame_holds_sample(
+                cells, respondents, covariates, structure.wave is not None, sources["frame"]
+            )
 
     bench = None
     if spec.benchmark is not None:
@@ -791,6 +800,7 @@ def prepare_survey_data(
         n_missing_outcome=n_missing_outcome,
         n_missing_covariates=n_missing_covariates,
         weighted=structure.weight is not None,
+        estimand=spec.target,
         data_hash=frame_hash(
             respondents,
             area_table,

@@ -1,21 +1,79 @@
 """Reference populations: what each area's value averages over, and what that estimand is.
 
-A surveyed area averages over its own respondents (sample-standardised). An area in the areas
-table with no respondents averages over the whole sample's covariate mix, with its area effect
-drawn from the area-effect distribution. With a population frame (``[frame]``) every area
-averages over its frame cells, weighted by their counts (poststratification). With population
-means of numeric covariates (``[population]``), each area has one reference row at its
-population means (at the non-sampled units' means when population sizes are given).
+Three estimands (the spec's ``estimand``; :attr:`lcmodel.spec.ModelSpec.target`):
+
+``sample``
+    A surveyed area averages the model's expected values over its own respondents
+    (sample-standardised). An area in the areas table with no respondents averages over the
+    whole sample's covariate mix, with its area effect drawn from the area-effect
+    distribution.
+``superpopulation``
+    Every area averages its expected values over its population: the frame's cells weighted
+    by their counts (``[frame]``, poststratification), or one reference row at the area's
+    population covariate means (``[population]``). An underlying rate, not a count of people.
+``finite_population``
+    The area's actual population: the known answers of its sampled units plus predictive
+    draws for every unit not sampled (:class:`FinitePopulation`). The reference rows are the
+    frame's cells, or one row per area at the *non-sampled* units' covariate means.
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
 from lcmodel.data.survey import AREA, SurveyData
 
-__all__ = ["estimand", "finite_population", "linear_predictor_keys", "reference_cells"]
+__all__ = [
+    "ESTIMAND_LABELS",
+    "FinitePopulation",
+    "area_average",
+    "estimand",
+    "finite_population",
+    "linear_predictor_keys",
+    "reference_cells",
+]
+
+ESTIMAND_LABELS = {
+    ("finite_population", "frame"): "finite population",
+    ("finite_population", "population"): "finite population",
+    ("superpopulation", "frame"): "poststratified",
+    ("superpopulation", "population"): "population means",
+}
+"""The ``estimand`` column of the tables, by estimand and population source."""
+
+
+@dataclass(frozen=True)
+class FinitePopulation:
+    """What a finite-population area value knows and predicts, per reference row.
+
+    Attributes
+    ----------
+    size
+        Population units of each reference row (a frame cell, at one wave when waves are
+        modelled; or a whole area under ``[population]``).
+    remaining
+        Units of each row not sampled, whose answers are predicted: ``size`` minus sampled.
+    known
+        Sums of the sampled units' values of each quantity, shape ``(rows, quantities)``.
+    """
+
+    size: np.ndarray
+    remaining: np.ndarray
+    known: np.ndarray
+
+    def values(self, totals: np.ndarray) -> np.ndarray:
+        """Each row's population mean, from draws of the remaining units' totals.
+
+        Parameters
+        ----------
+        totals
+            Draws of the sums over each row's remaining units, shape
+            ``(draws, rows, quantities)``.
+        """
+        return (self.known[None] + totals) / self.size[None, :, None]
 
 
 def linear_predictor_keys(data: SurveyData) -> list[str]:
@@ -24,12 +82,14 @@ def linear_predictor_keys(data: SurveyData) -> list[str]:
 
 
 def estimand(data: SurveyData) -> str:
-    """What an area value averages over: the frame, population means, or respondents."""
-    if data.frame is not None:
-        return "poststratified"
-    if data.population is not None:
-        return "population means"
-    return "sample-standardised"
+    """The ``estimand`` column: what an area value estimates, in words.
+
+    ``finite population``, ``poststratified`` (a frame's expected value), ``population
+    means`` (expected value at population covariate means) or ``sample-standardised``.
+    """
+    if data.estimand == "sample":
+        return "sample-standardised"
+    return ESTIMAND_LABELS[data.estimand, "frame" if data.frame is not None else "population"]
 
 
 def reference_cells(data: SurveyData) -> pd.DataFrame:
@@ -44,11 +104,11 @@ def reference_cells(data: SurveyData) -> pd.DataFrame:
     population = data.population
     numeric = list(data.numeric_covariates)
     keys = linear_predictor_keys(data)
-    if data.frame is not None:
+    if data.frame is not None and data.estimand != "sample":
         return _frame_cells(data)
-    if population is not None:
+    if population is not None and data.estimand != "sample":
         means = population.loc[list(data.areas.index), numeric].copy()
-        if "size" in population.columns:
+        if data.estimand == "finite_population":
             size = population.loc[means.index, "size"].to_numpy()
             n = data.areas["n"].to_numpy()
             sample = respondents.groupby(AREA)[numeric].sum()
@@ -100,15 +160,61 @@ def _frame_cells(data: SurveyData) -> pd.DataFrame:
     return spread.sort_values([AREA, "wave"], kind="stable")[order].reset_index(drop=True)
 
 
-def finite_population(data: SurveyData) -> tuple[np.ndarray, np.ndarray] | None:
-    """Sampling fraction and sample mean per area, when population sizes are known."""
-    population = data.population
-    if population is None or "size" not in population.columns:
-        return None
-    areas = data.areas
-    n = areas["n"].to_numpy(dtype=float)
-    fraction = n / population.loc[areas.index, "size"].to_numpy()
-    values = data.family.respondent_values(data.respondents[data.count_columns])
-    sums = pd.DataFrame(values).groupby(data.respondents[AREA].to_numpy()).sum()
-    mean = sums.reindex(areas.index).fillna(0.0).to_numpy() / np.maximum(n, 1.0)[:, None]
-    return fraction, mean
+def finite_population(data: SurveyData, rows: pd.DataFrame) -> FinitePopulation:
+    """Population, sampled units and their known answers for each reference row.
+
+    Parameters
+    ----------
+    data
+        One indicator's validated data, with population sizes (a frame, or ``[population]``
+        with ``size``).
+    rows
+        Reference rows: :func:`reference_cells`, or frame cells at one wave each.
+
+    Returns
+    -------
+    FinitePopulation
+        Aligned with ``rows``.
+    """
+    respondents = data.respondents
+    if data.frame is not None:
+        keys = [AREA, *data.covariates]
+        counts = data.frame.set_index(keys)["count"]
+        size = counts.reindex(pd.MultiIndex.from_frame(rows[keys])).to_numpy(dtype=float)
+        if data.wave and "wave" in rows.columns:
+            keys = [*keys, "wave"]
+    else:
+        keys = [AREA]
+        size = data.population["size"].reindex(rows[AREA]).to_numpy(dtype=float)
+    values = data.family.respondent_values(respondents[data.count_columns])
+    grouped = pd.DataFrame(values).groupby([respondents[key] for key in keys], sort=False)
+    where = pd.MultiIndex.from_frame(rows[keys]) if len(keys) > 1 else pd.Index(rows[AREA])
+    known = grouped.sum().reindex(where).fillna(0.0).to_numpy()
+    sampled = grouped.size().reindex(where).fillna(0).to_numpy(dtype=float)
+    return FinitePopulation(size=size, remaining=size - sampled, known=known)
+
+
+def area_average(values: np.ndarray, rows: pd.DataFrame, areas: list[str]) -> np.ndarray:
+    """Weighted mean of per-row values over each area's rows (the ``weight`` column).
+
+    Parameters
+    ----------
+    values
+        Shape ``(draws, rows, quantities)``.
+    rows
+        The reference rows, with ``area`` and ``weight``.
+    areas
+        The areas, in the order of the result.
+
+    Returns
+    -------
+    numpy.ndarray
+        Shape ``(draws, areas, quantities)``.
+    """
+    area = pd.Index(areas).get_indexer(rows[AREA])
+    weight = rows["weight"].to_numpy(dtype=float)
+    total = np.bincount(area, weights=weight, minlength=len(areas))
+    share = weight / total[area]
+    out = np.zeros((values.shape[0], len(areas), values.shape[2]))
+    np.add.at(out, (slice(None), area), values * share[None, :, None])
+    return out

@@ -49,6 +49,9 @@ class Family(ABC):
     has_intercept: ClassVar[bool] = True
     """Whether the linear predictor has an intercept (ordinal cutpoints absorb it)."""
 
+    parameters: ClassVar[tuple[str, ...]] = ()
+    """Names of the family's own parameters that :meth:`predictive_totals` needs."""
+
     def __init__(self, outcome: OutcomeSpec) -> None:
         self.outcome = outcome
 
@@ -153,3 +156,34 @@ class Family(ABC):
     @abstractmethod
     def respondent_values(self, counts: pd.DataFrame) -> np.ndarray:
         """Each respondent's observed value of every quantity, shape ``(n, quantities)``."""
+
+    @abstractmethod
+    def predictive_totals(
+        self,
+        rng: np.random.Generator,
+        expected: np.ndarray,
+        remaining: np.ndarray,
+        params: dict[str, np.ndarray],
+    ) -> np.ndarray:
+        """Posterior predictive sums of each quantity over units nobody sampled.
+
+        The finite-population estimand adds these to the sampled units' known answers: draws
+        of the answers themselves (binomial, multinomial, normal), not their expectations.
+
+        Parameters
+        ----------
+        rng
+            The random generator (seeded from the fit's seed).
+        expected
+            :meth:`expected_quantities` per posterior draw and reference row, shape
+            ``(draws, rows, quantities)``.
+        remaining
+            Units to predict in each row (whole numbers, 0 or more).
+        params
+            Posterior draws of the family's :attr:`parameters`, each with the draws first.
+
+        Returns
+        -------
+        numpy.ndarray
+            Sums over each row's remaining units, shape ``(draws, rows, quantities)``.
+        """

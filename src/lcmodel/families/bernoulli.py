@@ -130,3 +130,14 @@ class BernoulliFamily(Family):
     def respondent_values(self, counts: pd.DataFrame) -> np.ndarray:
         """Each respondent's 0/1 outcome."""
         return counts[["y"]].to_numpy(dtype=float)
+
+    def predictive_totals(
+        self,
+        rng: np.random.Generator,
+        expected: np.ndarray,
+        remaining: np.ndarray,
+        params: dict[str, np.ndarray],
+    ) -> np.ndarray:
+        """Successes among the remaining units: ``Binomial(remaining, p)`` per draw and row."""
+        n = np.broadcast_to(remaining.astype(np.int64)[None, :, None], expected.shape)
+        return rng.binomial(n, np.clip(expected, 0.0, 1.0)).astype(float)

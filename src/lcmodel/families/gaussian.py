@@ -39,6 +39,7 @@ class GaussianFamily(Family):
 
     name: ClassVar[str] = "gaussian"
     link_scale: ClassVar[bool] = False
+    parameters: ClassVar[tuple[str, ...]] = ("sigma",)
 
     @property
     def count_columns(self) -> list[str]:
@@ -161,6 +162,30 @@ class GaussianFamily(Family):
         edges = self._edges()
         inside = (y[:, None] > edges[None, :, 0]) & (y[:, None] <= edges[None, :, 1])
         return np.column_stack([y, inside.astype(float)])
+
+    def predictive_totals(
+        self,
+        rng: np.random.Generator,
+        expected: np.ndarray,
+        remaining: np.ndarray,
+        params: dict[str, np.ndarray],
+    ) -> np.ndarray:
+        """Sums of the remaining units' answers, and counts of them in each band.
+
+        The sum of ``m`` independent ``Normal(eta, sigma)`` answers is
+        ``Normal(m eta, sqrt(m) sigma)``; each band's count is ``Binomial(m, P(band))``,
+        drawn separately (each quantity's distribution is exact; draws of the mean and of
+        the band counts are not tied to the same simulated units).
+        """
+        m = remaining.astype(float)[None, :]
+        sigma = np.asarray(params["sigma"], dtype=float).reshape(-1, 1)
+        out = np.empty_like(expected, dtype=float)
+        mean = expected[..., 0]
+        out[..., 0] = m * mean + np.sqrt(m) * sigma * rng.standard_normal(mean.shape)
+        if expected.shape[-1] > 1:
+            n = np.broadcast_to(remaining.astype(np.int64)[None, :, None], expected[..., 1:].shape)
+            out[..., 1:] = rng.binomial(n, np.clip(expected[..., 1:], 0.0, 1.0))
+        return out
 
 
 def _normal_cdf(z: Any) -> Any:

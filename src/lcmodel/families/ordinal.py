@@ -200,3 +200,22 @@ class OrdinalFamily(Family):
     def respondent_values(self, counts: pd.DataFrame) -> np.ndarray:
         """Each respondent's category indicators, group indicators and score."""
         return counts[self.count_columns].to_numpy(dtype=float) @ self._quantity_matrix()
+
+    def predictive_totals(
+        self,
+        rng: np.random.Generator,
+        expected: np.ndarray,
+        remaining: np.ndarray,
+        params: dict[str, np.ndarray],
+    ) -> np.ndarray:
+        """Answers of the remaining units: ``Multinomial(remaining, p)`` over the categories.
+
+        The category probabilities are the first quantities (one share per category); group
+        shares and the score sum follow from the same draw of category counts.
+        """
+        k = len(self.labels)
+        p = np.clip(expected[..., :k], 0.0, None)
+        p = p / p.sum(axis=-1, keepdims=True)
+        n = np.broadcast_to(remaining.astype(np.int64)[None, :], p.shape[:-1])
+        counts = rng.multinomial(n, p).astype(float)
+        return counts @ self._quantity_matrix()

@@ -7,6 +7,9 @@ and on the area values.
 
 from __future__ import annotations
 
+import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -118,7 +121,8 @@ def compute_diagnostics(
     posterior = idata["posterior"]
     chains = int(posterior.sizes["chain"])
     draws = int(posterior.sizes["draw"])
-    table = az.summary(idata, var_names=var_names, kind="diagnostics", round_to="none")
+    with constants_allowed():
+        table = az.summary(idata, var_names=var_names, kind="diagnostics", round_to="none")
     table = table[["r_hat", "ess_bulk", "ess_tail"]].astype(float)
     stats = idata["sample_stats"] if "sample_stats" in idata.children else None
     failures = []
@@ -199,6 +203,20 @@ def summary_table(idata: xr.DataTree, var_names: list[str], prob: float, kind: s
     """
     import arviz as az
 
-    return az.summary(
-        idata, var_names=var_names, kind="all", ci_prob=prob, ci_kind=kind, round_to="none"
-    )
+    with constants_allowed():
+        return az.summary(
+            idata, var_names=var_names, kind="all", ci_prob=prob, ci_kind=kind, round_to="none"
+        )
+
+
+@contextmanager
+def constants_allowed() -> Iterator[None]:
+    """Silence the 0/0 warnings R-hat and ESS raise for a quantity constant across draws.
+
+    A fully enumerated area (every resident sampled) has a finite-population value known
+    exactly; its R-hat and ESS are NaN, which :func:`compute_diagnostics` accounts for.
+    """
+    with warnings.catch_warnings(), np.errstate(invalid="ignore", divide="ignore"):
+        warnings.filterwarnings("ignore", "invalid value encountered", RuntimeWarning)
+        warnings.filterwarnings("ignore", "divide by zero encountered", RuntimeWarning)
+        yield

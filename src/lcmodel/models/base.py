@@ -3,7 +3,7 @@
 :meth:`Model.fit` is the only place a model is sampled::
 
     [fit] overrides -> seed -> sampler -> report inputs -> build -> sample
-        -> diagnostics -> run record -> result
+        -> finish posterior -> diagnostics -> run record -> result
 
 A model kind (unit-level, Fay-Herriot, joint) says only what differs: how it is built, what
 its report needs besides the posterior, which variables the diagnostics gate checks, what it
@@ -14,6 +14,8 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from typing import TYPE_CHECKING, Any, ClassVar, Self
+
+import numpy as np
 
 from lcmodel.errors import SpecError
 from lcmodel.inference.diagnostics import compute_diagnostics
@@ -27,7 +29,10 @@ if TYPE_CHECKING:
 
     from lcmodel.inference.diagnostics import Diagnostics
 
-__all__ = ["Model"]
+__all__ = ["FINISH_STREAM", "Model"]
+
+FINISH_STREAM = 1
+"""Predictive draws after sampling use ``numpy.random.default_rng([seed, FINISH_STREAM])``."""
 
 
 class Model(HasPriors, ABC):
@@ -65,6 +70,18 @@ class Model(HasPriors, ABC):
     @abstractmethod
     def data_metadata(self) -> dict[str, Any]:
         """What the result records about the data and the model (hashes, sizes, family)."""
+
+    def finish_posterior(self, posterior: Any, rng: Any) -> Any:
+        """What follows from the posterior draws (finite-population values); by default nothing.
+
+        Parameters
+        ----------
+        posterior
+            The sampled posterior (an ``xarray.Dataset``).
+        rng
+            A ``numpy.random.Generator`` seeded from the fit's seed (:data:`FINISH_STREAM`).
+        """
+        return posterior
 
     @abstractmethod
     def make_result(
@@ -117,6 +134,11 @@ class Model(HasPriors, ABC):
         inputs = model.report_inputs()  # benchmark matching warns before, not after, sampling
         pymc_model = model.build()
         idata, wall = sample(pymc_model, settings, seed, progressbar=progressbar)
+        rng = np.random.default_rng([seed, FINISH_STREAM])
+        posterior = idata["posterior"].to_dataset()
+        finished = model.finish_posterior(posterior, rng)
+        if finished is not posterior:
+            idata["posterior"] = finished
         diagnostics = compute_diagnostics(idata, model.checked_variables(pymc_model))
         metadata = run_metadata(seed, sampler, wall) | model.data_metadata()
         spec = model.spec.with_overrides(seed=seed)

@@ -36,7 +36,9 @@ from lcmodel.spec import CorrelationSpec, JointSpec, load_spec, parse_joint_spec
 from lcmodel.spec.priors import PriorSpec, PriorTerm
 
 if TYPE_CHECKING:
+    import numpy as np
     import pymc as pm
+    import xarray as xr
 
     from lcmodel.inference.diagnostics import Diagnostics
     from lcmodel.results.joint_result import JointFitResult
@@ -203,6 +205,15 @@ class JointModel(Model):
     def data_metadata(self) -> dict[str, Any]:
         """Each indicator's data and family."""
         return {"indicators": {name: m.data_metadata() for name, m in self.models.items()}}
+
+    def finish_posterior(self, posterior: xr.Dataset, rng: np.random.Generator) -> xr.Dataset:
+        """Each indicator's finite-population values.
+
+        See :meth:`~lcmodel.models.unit_level.UnitLevelModel.finish_posterior`.
+        """
+        for name, model in self.models.items():
+            posterior = model.finish_posterior(posterior, rng, prefix=f"{name}{SEPARATOR}")
+        return posterior
 
     def make_result(
         self,

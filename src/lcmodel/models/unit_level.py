@@ -34,6 +34,7 @@ from lcmodel.design.cells import UNIT, Cells, aggregate, as_rows
 from lcmodel.design.covariates import area_covariate_design, kinds_by_dtype
 from lcmodel.design.inputs import area_inputs, wave_inputs
 from lcmodel.design.reference import (
+    area_average,
     estimand,
     finite_population,
     linear_predictor_keys,
@@ -66,6 +67,12 @@ QUANTITY = "quantity"
 
 WAVE_STEP = "wave_step"
 """Dimension of the steps of the area x wave random walk (every wave but the first)."""
+
+REFERENCE = "reference"
+"""Dimension of the reference rows (frame cells), for the finite-population estimand."""
+
+REFERENCE_MIX = "reference_mix"
+"""Dimension of the frame cells over every wave, for finite-population area x wave values."""
 
 
 def _prefixed(prefix: str, dim: str) -> str:
@@ -392,33 +399,103 @@ class UnitLevelModel(Model):
 
         self.family.add_likelihood(predictor(units.keys), units, params, dim)
 
-        area_value = average(
-            self.family.expected_quantities(predictor(reference), params), reference
-        )
+        finite = self.data.estimand == "finite_population"
+        expected = self.family.expected_quantities(predictor(reference), params)
+        if finite:
+            # per-row expectations; finish_posterior adds the unsampled units' answers
+            model.add_coord(dim(REFERENCE), np.arange(len(reference)))
+            pm.Deterministic("reference_value", expected, dims=(dim(REFERENCE), dim(QUANTITY)))
         if self._area_wave:
             # each area's reference population (its own mix, or the frame) at every wave
-            keys = [c for c in reference.columns if c not in ("wave", "weight")]
-            mix = reference.groupby(keys, sort=True, observed=True)["weight"].sum().reset_index()
+            mix = self._reference_mix(reference)
             per_wave = [
-                average(
-                    self.family.expected_quantities(predictor(mix.assign(wave=wave)), params),
-                    mix,
-                )
+                self.family.expected_quantities(predictor(mix.assign(wave=wave)), params)
                 for wave in coords["wave"]
             ]
             pm.Deterministic(
                 "area_wave_value",
-                pt.stack(per_wave, axis=1),
+                pt.stack([average(values, mix) for values in per_wave], axis=1),
                 dims=(AREA, dim("wave"), dim(QUANTITY)),
             )
-        correction = finite_population(self.data)
-        if correction is not None:
-            fraction, sample_mean = correction
-            area_value = (1.0 - fraction)[:, None] * area_value + fraction[:, None] * sample_mean
-        pm.Deterministic("area_value", area_value, dims=(AREA, dim(QUANTITY)))
+            if finite:
+                model.add_coord(dim(REFERENCE_MIX), np.arange(len(mix)))
+                pm.Deterministic(
+                    "reference_wave_value",
+                    pt.stack(per_wave, axis=1),
+                    dims=(dim(REFERENCE_MIX), dim("wave"), dim(QUANTITY)),
+                )
+        pm.Deterministic("area_value", average(expected, reference), dims=(AREA, dim(QUANTITY)))
         if extra is not None:
             extra_value = average(extra(predictor(reference), params), reference)
             pm.Deterministic("extra_area_value", extra_value, dims=(AREA, dim("extra")))
+
+    @staticmethod
+    def _reference_mix(reference: pd.DataFrame) -> pd.DataFrame:
+        """The reference rows summed over waves: each area's population at any one wave."""
+        keys = [c for c in reference.columns if c not in ("wave", "weight")]
+        return reference.groupby(keys, sort=True, observed=True)["weight"].sum().reset_index()
+
+    def finish_posterior(
+        self, posterior: xr.Dataset, rng: np.random.Generator, prefix: str = ""
+    ) -> xr.Dataset:
+        """Area values of the finite population: known answers plus predicted ones.
+
+        With ``estimand = "finite_population"`` each reference row (a frame cell, or an
+        area's non-sampled units) adds its sampled units' known answers to a posterior
+        predictive draw of the answers of its ``size - sampled`` other units (the family's
+        :meth:`~lcmodel.families.base.Family.predictive_totals`), divided by its size; rows
+        are then averaged per area by their population. ``area_value`` (and
+        ``area_wave_value``) are replaced; the per-row expectations are dropped. Other
+        estimands are returned unchanged.
+
+        Parameters
+        ----------
+        posterior
+            The sampled posterior.
+        rng
+            Generator for the predictive draws (seeded from the fit's seed).
+        prefix
+            Prefix of this indicator's variable and dimension names in a joint model.
+        """
+        if self.data.estimand != "finite_population":
+            return posterior
+        areas = list(self.coords()[AREA])
+        reference = self.reference_cells()
+        chains, draws = posterior.sizes["chain"], posterior.sizes["draw"]
+        params = {
+            key: posterior[f"{prefix}{key}"].to_numpy().reshape(chains * draws, -1)
+            for key in self.family.parameters
+        }
+
+        def finite(expected: xr.DataArray, rows: pd.DataFrame) -> np.ndarray:
+            flat = expected.to_numpy().reshape(chains * draws, len(rows), -1)
+            population = finite_population(self.data, rows)
+            totals = self.family.predictive_totals(rng, flat, population.remaining, params)
+            values = area_average(population.values(totals), rows, areas)
+            return values.reshape(chains, draws, len(areas), -1)
+
+        name = f"{prefix}area_value"
+        updated = {
+            name: posterior[name].copy(
+                data=finite(posterior[f"{prefix}reference_value"], reference)
+            )
+        }
+        dropped = [f"{prefix}reference_value"]
+        if self._area_wave:
+            mix = self._reference_mix(reference)
+            wave = _prefixed(prefix, "wave")
+            expected = posterior[f"{prefix}reference_wave_value"]
+            per_wave = [
+                finite(expected.isel({wave: i}), mix.assign(wave=value))
+                for i, value in enumerate(expected[wave].to_numpy())
+            ]
+            name = f"{prefix}area_wave_value"
+            updated[name] = posterior[name].copy(data=np.stack(per_wave, axis=3))
+            dropped.append(f"{prefix}reference_wave_value")
+        dims = [_prefixed(prefix, REFERENCE), _prefixed(prefix, REFERENCE_MIX)]
+        return posterior.assign(updated).drop_vars(
+            dropped + [d for d in dims if d in posterior.coords]
+        )
 
     def area_quantities(
         self,

@@ -146,9 +146,12 @@ def area_estimates(
     samples, position = row_draws(values, table)
     table = summarise_draws(table, samples, prob, kind, seed, cv_thresholds)
 
+    from lcmodel.inference.diagnostics import constants_allowed
+
     dataset = values.to_dataset(name="v")
-    rhat = az.rhat(dataset, sample_dims=["chain", "draw"])["v"].to_numpy()
-    ess = az.ess(dataset, sample_dims=["chain", "draw"])["v"].to_numpy()
+    with constants_allowed():  # a fully enumerated area's value is known: NaN R-hat and ESS
+        rhat = az.rhat(dataset, sample_dims=["chain", "draw"])["v"].to_numpy()
+        ess = az.ess(dataset, sample_dims=["chain", "draw"])["v"].to_numpy()
     table["rhat"] = rhat[position]
     table["ess_bulk"] = ess[position]
     table["diagnostics_ok"] = diagnostics_ok

@@ -22,7 +22,11 @@ from lcmodel.spec.common import (
 )
 from lcmodel.spec.priors import PriorSpec
 
+ESTIMANDS = ("finite_population", "superpopulation", "sample")
+"""What a unit-level area value estimates (see :attr:`ModelSpec.estimand`)."""
+
 __all__ = [
+    "ESTIMANDS",
     "BenchmarkSpec",
     "FrameSpec",
     "ModelSpec",
@@ -220,8 +224,8 @@ class PopulationSpec(Strict):
     )
     size: str | None = Field(
         default=None,
-        description="Column with the number of population units per area; when given, area "
-        "means include the finite-population correction.",
+        description="Column with the number of population units per area; when given, the "
+        "default estimand is the finite population's area mean.",
     )
 
 
@@ -272,8 +276,43 @@ class ModelSpec(Strict):
     benchmark: BenchmarkSpec | None = None
     population: PopulationSpec | None = None
     frame: FrameSpec | None = None
+    estimand: Literal["finite_population", "superpopulation", "sample"] | None = Field(
+        default=None,
+        description="What an area value estimates: the area's actual population "
+        "('finite_population', the default when a frame or population sizes are given), its "
+        "underlying expected value ('superpopulation', the default with population means "
+        "without sizes), or the expected value for its respondents' own mix ('sample', the "
+        "default with neither).",
+    )
     fit: FitSpec = Field(default_factory=FitSpec)
     priors: dict[str, PriorSpec] = Field(default_factory=dict)
+
+    @property
+    def target(self) -> str:
+        """The estimand in force: the spec's ``estimand``, or its default for the data given."""
+        if self.estimand is not None:
+            return self.estimand
+        if self.frame is not None or (self.population is not None and self.population.size):
+            return "finite_population"
+        return "superpopulation" if self.population is not None else "sample"
+
+    @model_validator(mode="after")
+    def _estimand_has_population(self) -> ModelSpec:
+        if self.estimand == "finite_population" and not (
+            self.frame is not None or (self.population is not None and self.population.size)
+        ):
+            raise ValueError(
+                "estimand = 'finite_population' needs the areas' population sizes: give a "
+                "[frame] (cells with counts) or 'size' in [population]; without them use "
+                "'sample' (the respondents' mix)"
+            )
+        if self.estimand == "superpopulation" and self.frame is None and self.population is None:
+            raise ValueError(
+                "estimand = 'superpopulation' needs a population to average over: give a "
+                "[frame] or a [population] table; without one use 'sample' (the respondents' "
+                "mix)"
+            )
+        return self
 
     @model_validator(mode="after")
     def _consistent(self) -> ModelSpec:

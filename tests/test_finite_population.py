@@ -1,0 +1,167 @@
+"""Finite-population estimands: spec defaults, frame checks, predictive draws, and a real fit."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from lcmodel import UnitLevelModel
+from lcmodel.data.survey import prepare_survey_data
+from lcmodel.design.reference import finite_population, reference_cells
+from lcmodel.errors import DataError, SpecError
+from lcmodel.families import get_family
+from lcmodel.spec import OutcomeSpec, parse_spec
+
+
+def _raw(**changes: object) -> dict:
+    raw = {
+        "name": "fp",
+        "data": "s.csv",
+        "areas": "a.csv",
+        "outcome": {"column": "y"},
+        "structure": {"area": "area", "covariates": ["group"]},
+        "frame": {"table": "f.csv"},
+    }
+    return raw | changes
+
+
+def _survey() -> pd.DataFrame:
+    """Area a: 2 + 1 respondents; b: 1 + 2; c: nobody."""
+    return pd.DataFrame(
+        {
+            "area": ["a", "a", "a", "b", "b", "b"],
+            "group": ["x", "x", "y", "x", "y", "y"],
+            "y": [1, 0, 1, 1, 1, 0],
+        }
+    )
+
+
+AREAS = pd.DataFrame({"area": ["a", "b", "c"]})
+
+
+def _frame(counts: tuple[int, ...] = (2, 1, 4, 6, 5, 5)) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "area": ["a", "a", "b", "b", "c", "c"],
+            "group": ["x", "y", "x", "y", "x", "y"],
+            "count": list(counts),
+        }
+    )
+
+
+def test_the_estimand_defaults_to_the_finite_population_given_sizes() -> None:
+    assert parse_spec(_raw(), "t").target == "finite_population"
+    assert parse_spec(_raw(estimand="superpopulation"), "t").target == "superpopulation"
+    plain = _raw()
+    del plain["frame"]
+    assert parse_spec(plain, "t").target == "sample"
+    means = plain | {
+        "outcome": {"column": "y", "family": "gaussian"},
+        "structure": {"area": "area", "numeric_covariates": ["x"]},
+        "population": {"table": "p.csv", "means": {"x": "mx"}},
+    }
+    assert parse_spec(means, "t").target == "superpopulation"
+    means["population"]["size"] = "N"
+    assert parse_spec(means, "t").target == "finite_population"
+
+
+@pytest.mark.parametrize(
+    ("estimand", "message"),
+    [
+        ("finite_population", "needs the areas' population sizes"),
+        ("superpopulation", "needs a population to average over"),
+        ("everyone", "finite_population"),
+    ],
+)
+def test_an_estimand_without_its_population_is_a_spec_error(estimand: str, message: str) -> None:
+    raw = _raw(estimand=estimand)
+    del raw["frame"]
+    with pytest.raises(SpecError, match=message):
+        parse_spec(raw, "t")
+
+
+def test_known_answers_and_remaining_units_per_frame_cell() -> None:
+    spec = parse_spec(_raw(), "t")
+    data = prepare_survey_data(_survey(), spec, AREAS, population_frame=_frame())
+    assert data.estimand == "finite_population"
+    rows = reference_cells(data)
+    population = finite_population(data, rows)
+    table = rows.assign(
+        size=population.size, remaining=population.remaining, known=population.known[:, 0]
+    ).set_index(["area", "group"])
+    assert table.loc[("a", "x"), ["size", "remaining", "known"]].tolist() == [2, 0, 1]
+    assert table.loc[("a", "y"), ["size", "remaining", "known"]].tolist() == [1, 0, 1]
+    assert table.loc[("b", "y"), ["size", "remaining", "known"]].tolist() == [6, 4, 1]
+    assert table.loc[("c", "x"), ["size", "remaining", "known"]].tolist() == [5, 5, 0]
+
+
+@pytest.mark.parametrize(
+    ("frame", "message"),
+    [
+        (_frame((1, 1, 4, 6, 5, 5)), "cell area 'a', group 'x' has 2 respondents but a population"),
+        (_frame().drop(index=1), "cell\\(s\\) with respondents are not in the population frame"),
+    ],
+)
+def test_a_frame_must_count_the_respondents_it_holds(frame: pd.DataFrame, message: str) -> None:
+    spec = parse_spec(_raw(), "t")
+    with pytest.raises(DataError, match=message):
+        prepare_survey_data(
+            _survey(), spec, AREAS, population_frame=frame, sources={"frame": "f.csv"}
+        )
+    # the expected share over the frame (superpopulation) needs no such counts
+    if len(frame) == 6:
+        spec = parse_spec(_raw(estimand="superpopulation"), "t")
+        prepare_survey_data(_survey(), spec, AREAS, population_frame=frame)
+
+
+def _family(**outcome: object):
+    return get_family(OutcomeSpec.model_validate({"column": "y"} | outcome))
+
+
+def test_predictive_totals_draw_answers_not_expectations() -> None:
+    rng = np.random.default_rng(1)
+    draws, remaining = 40_000, np.array([0, 1, 30])
+    # bernoulli: Binomial(m, p)
+    p = np.broadcast_to(np.array([0.5, 0.2, 0.3])[None, :, None], (draws, 3, 1))
+    totals = _family().predictive_totals(rng, p, remaining, {})
+    assert (totals[:, 0] == 0).all() and set(np.unique(totals[:, 1])) == {0.0, 1.0}
+    np.testing.assert_allclose(totals[:, 2, 0].mean(), 9.0, atol=0.05)
+    np.testing.assert_allclose(totals[:, 2, 0].var(), 30 * 0.3 * 0.7, rtol=0.03)
+    # ordinal 0-2 scores: category counts sum to m, the score total follows the same draw
+    ordinal = _family(family="ordinal", categories=[0, 1, 2], groups={"top": [1, 2]})
+    probs = np.array([0.2, 0.3, 0.5])
+    quantities = probs @ ordinal._quantity_matrix()
+    expected = np.broadcast_to(quantities, (draws, 3, len(quantities)))
+    totals = ordinal.predictive_totals(rng, expected, remaining, {})
+    np.testing.assert_array_equal(totals[:, :, :3].sum(axis=2), np.tile(remaining, (draws, 1)))
+    np.testing.assert_array_equal(totals[:, :, 3], totals[:, :, 1] + totals[:, :, 2])
+    np.testing.assert_array_equal(totals[:, :, 4], totals[:, :, 1] + 2 * totals[:, :, 2])
+    np.testing.assert_allclose(totals[:, 2, 4].mean(), 30 * 1.3, rtol=0.01)
+    # gaussian: Normal(m mu, sqrt(m) sigma) for the sum, Binomial(m, P(band)) per band
+    gaussian = _family(family="gaussian", bands={"low": [0, 4]})
+    expected = np.broadcast_to(np.array([5.0, 0.25]), (draws, 3, 2))
+    sigma = np.full(draws, 2.0)
+    totals = gaussian.predictive_totals(rng, expected, remaining, {"sigma": sigma})
+    assert (totals[:, 0] == 0).all()
+    np.testing.assert_allclose(totals[:, 2, 0].mean(), 150.0, atol=0.2)
+    np.testing.assert_allclose(totals[:, 2, 0].std(), np.sqrt(30) * 2.0, rtol=0.02)
+    np.testing.assert_allclose(totals[:, 2, 1].mean(), 7.5, atol=0.05)
+
+
+@pytest.mark.sampling
+def test_a_fully_counted_area_is_known_exactly_and_the_rest_is_predicted() -> None:
+    """Area a: every resident answered, so its value is their share with no uncertainty."""
+    spec = parse_spec(_raw(fit={"draws": 200, "tune": 300, "chains": 2, "seed": 5}), "t")
+    data = prepare_survey_data(_survey(), spec, AREAS, population_frame=_frame())
+    result = UnitLevelModel(spec, data).fit(progressbar=False)
+    value = result.posterior["area_value"].sel(quantity="share")
+    np.testing.assert_array_equal(value.sel(area="a"), 2 / 3)
+    # area b: 3 of 10 residents answered (2 yes): its share moves in steps of 1/10
+    b = value.sel(area="b").to_numpy().ravel()
+    np.testing.assert_allclose(b * 10, np.round(b * 10), atol=1e-9)
+    assert b.min() >= 0.2 - 1e-12 and b.max() <= 0.9 + 1e-12
+    assert "reference_value" not in result.posterior
+    table = result.estimates().set_index("area")
+    assert (table["estimand"] == "finite population").all()
+    assert table.loc["a", "sd"] < 1e-12
