@@ -280,3 +280,48 @@ def test_cores_budget_from_the_command_line() -> None:
     assert _sampling(args)["cores"] == 1
     model = model_from_spec(SPEC).with_fit_settings(**_sampling(args))
     assert model.spec.fit.cores == 1
+
+
+def _survey_with_a_blank_covariate(tmp_path: Path) -> Path:
+    survey = pd.read_csv(ROOT / "data" / "survey.csv")
+    survey.loc[0, "age_band"] = None
+    path = tmp_path / "survey.csv"
+    survey.to_csv(path, index=False)
+    return path
+
+
+def test_warnings_are_one_plain_line(tmp_path: Path) -> None:
+    """The console shows `warning: <message>`, not Python's file:line and source line."""
+    survey = _survey_with_a_blank_covariate(tmp_path)
+    done = subprocess.run(
+        [sys.executable, "-m", "lcmodel.cli", "priors", str(SPEC), "--data", str(survey)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    expected = (
+        f"warning: {survey}: dropped 1 respondent(s) with a missing covariate or wave "
+        f"(age_band, sex, wave)."
+    )
+    lines = done.stderr.splitlines()
+    assert expected in lines
+    assert all(line.startswith("warning: ") for line in lines)  # one line per warning
+    assert ".py:" not in done.stderr and "warnings.warn" not in done.stderr
+
+
+def test_library_warnings_too_and_only_during_the_run(capsys, monkeypatch) -> None:
+    import warnings
+
+    def noisy(args) -> int:
+        warnings.warn("a library's\n   multi-line   notice", FutureWarning, stacklevel=1)
+        warnings.warn("old name", DeprecationWarning, stacklevel=1)
+        return 0
+
+    monkeypatch.setattr("lcmodel.cli._priors", noisy)
+    before = warnings.showwarning, list(warnings.filters)
+    assert main(["priors", str(SPEC)]) == 0
+    err = capsys.readouterr().err
+    assert err.splitlines() == ["warning: a library's multi-line notice", "warning: old name"]
+    assert (warnings.showwarning, list(warnings.filters)) == before  # Python API unchanged

@@ -2,6 +2,7 @@
 
 Exit codes: 0 success, 1 unexpected error, 2 bad input (spec, data, arguments),
 3 diagnostics failed (no output written unless ``--allow-failed-diagnostics``).
+Warnings print as one line each on stderr, ``warning: <message>``, during a run only.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import sys
 import textwrap
 import warnings
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TextIO
 
 from lcmodel.errors import LcmodelError
 from lcmodel.spec.common import SAMPLERS
@@ -334,24 +335,46 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _show_warning(
+    message: Warning | str,
+    category: type[Warning],
+    filename: str,
+    lineno: int,
+    file: TextIO | None = None,
+    line: str | None = None,
+) -> None:
+    """Print a warning as ``warning: <message>``, one line, without its source location.
+
+    Installed by :func:`main` for the run only (``warnings.showwarning``); Python API users
+    keep Python's own format.
+    """
+    text = " ".join(str(message).split())
+    try:
+        print(f"warning: {text}", file=file if file is not None else sys.stderr)
+    except OSError:  # stderr closed: a warning is not worth a crash
+        pass
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the command line; returns the exit code."""
     args = build_parser().parse_args(argv)
     logging.getLogger("pymc").setLevel(logging.WARNING)
-    warnings.simplefilter("default")
-    try:
-        code = int(args.handler(args))
-        sys.stdout.flush()  # a closed pipe (``| head``) surfaces here, inside the handler
-        return code
-    except LcmodelError as exc:
-        print(_paragraph(f"error: {exc}"), file=sys.stderr)
-        return EXIT_BAD_INPUT
-    except BrokenPipeError:
-        # the reader stopped early (``lcmodel summarize out | head``): that is not an error;
-        # point stdout at devnull so that the interpreter's final flush stays quiet
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-        return 0
+    with warnings.catch_warnings():  # restores the filters and showwarning when the run ends
+        warnings.simplefilter("default")
+        warnings.showwarning = _show_warning
+        try:
+            code = int(args.handler(args))
+            sys.stdout.flush()  # a closed pipe (``| head``) surfaces here, inside the handler
+            return code
+        except LcmodelError as exc:
+            print(_paragraph(f"error: {exc}"), file=sys.stderr)
+            return EXIT_BAD_INPUT
+        except BrokenPipeError:
+            # the reader stopped early (``lcmodel summarize out | head``): that is not an
+            # error; point stdout at devnull so that the interpreter's final flush stays quiet
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+            return 0
 
 
 if __name__ == "__main__":

@@ -15,6 +15,8 @@ __all__ = [
     "SpecError",
     "did_you_mean",
     "first_rows",
+    "listed",
+    "plain",
     "shown",
 ]
 
@@ -60,6 +62,23 @@ def first_rows(rows: Sequence[int], limit: int = 5) -> str:
     return f"line{'s' if len(rows) > 1 else ''} {shown}{more}"
 
 
+def plain(value: object) -> object:
+    """A numpy scalar as the Python value it holds (``np.int64(3)`` -> ``3``); others unchanged.
+
+    Messages format values with ``repr``, which numpy 2 spells ``np.int64(3)``; every value a
+    message shows goes through here first (by :func:`shown` or :func:`listed`).
+
+    Parameters
+    ----------
+    value
+        Any value, often a cell of a table (a Python, numpy or pandas scalar).
+    """
+    item = getattr(value, "item", None)
+    if callable(item) and type(value).__module__ == "numpy":
+        return item()
+    return value
+
+
 def shown(value: object) -> str:
     """A data value as a message shows it: ``1.5`` or ``'abc'``, never ``np.float64(1.5)``.
 
@@ -68,9 +87,7 @@ def shown(value: object) -> str:
     value
         A cell of a table (a Python, numpy or pandas scalar).
     """
-    item = getattr(value, "item", None)
-    if callable(item) and type(value).__module__ == "numpy":
-        value = item()
+    value = plain(value)
     if (
         value is None
         or (isinstance(value, float) and value != value)
@@ -78,3 +95,20 @@ def shown(value: object) -> str:
     ):
         return "a blank"
     return repr(value)
+
+
+def listed(values: Iterable[object], limit: int | None = 5) -> str:
+    """Values as a message lists them: ``['a', 'b']`` or ``[1, 2]``, never ``[np.int64(1)]``.
+
+    Parameters
+    ----------
+    values
+        The values (Python, numpy or pandas scalars), in the order to show them.
+    limit
+        How many to show before summarising the rest (``['a', 'b'] and 3 more``); ``None``
+        shows all.
+    """
+    values = [plain(v) for v in values]
+    head = values if limit is None else values[:limit]
+    more = f" and {len(values) - len(head)} more" if len(values) > len(head) else ""
+    return f"[{', '.join(repr(v) for v in head)}]{more}"

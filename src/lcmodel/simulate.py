@@ -69,6 +69,7 @@ from scipy.optimize import brentq
 from scipy.special import expit
 from scipy.stats import norm
 
+from lcmodel.errors import plain
 from lcmodel.io.atomic import atomic_file
 
 __all__ = [
@@ -506,7 +507,7 @@ class SimulatedSurvey:
 
 def _check_int(name: str, value: object, minimum: int) -> int:
     if isinstance(value, bool) or not isinstance(value, int | np.integer):
-        raise ValueError(f"{name} must be an integer, got {value!r}")
+        raise ValueError(f"{name} must be an integer, got {plain(value)!r}")
     if value < minimum:
         raise ValueError(f"{name} must be at least {minimum}, got {value}")
     return int(value)
@@ -514,12 +515,12 @@ def _check_int(name: str, value: object, minimum: int) -> int:
 
 def _check_float(name: str, value: object, low: float, high: float, *, high_open: bool) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float | np.integer | np.floating):
-        raise ValueError(f"{name} must be a number, got {value!r}")
+        raise ValueError(f"{name} must be a number, got {plain(value)!r}")
     number = float(value)
     upper_ok = number < high if high_open else number <= high
     if not (math.isfinite(number) and number >= low and upper_ok):
         bracket = ")" if high_open else "]"
-        raise ValueError(f"{name} must be in [{low}, {high}{bracket}, got {value!r}")
+        raise ValueError(f"{name} must be in [{low}, {high}{bracket}, got {plain(value)!r}")
     return number
 
 

@@ -13,7 +13,7 @@ import pandas as pd
 
 from lcmodel.data.common import AREA, clean_labels
 from lcmodel.data.survey import numeric_column
-from lcmodel.errors import DataError, did_you_mean, first_rows, shown
+from lcmodel.errors import DataError, did_you_mean, first_rows, listed, shown
 from lcmodel.io.tables import read_table
 from lcmodel.spec import AreaLevelSection
 
@@ -146,7 +146,7 @@ def area_covariates(frame: pd.DataFrame, section: Any, source: str) -> pd.DataFr
             rows = list(np.flatnonzero(blank.to_numpy()))
             where = first_rows(rows)
             if AREA in frame.columns:  # a validated areas table: name the areas
-                where = f"area(s) {list(frame[AREA].iloc[rows][:5])}"
+                where = f"area(s) {listed(frame[AREA].iloc[rows])}"
             raise DataError(
                 f"{source}: area covariate '{column}' is blank ({where}); give every area a "
                 f"value or drop it from [area_level]"

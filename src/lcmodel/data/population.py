@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from lcmodel.data.common import AREA, clean_labels
-from lcmodel.errors import DataError, did_you_mean, first_rows, shown
+from lcmodel.errors import DataError, did_you_mean, first_rows, listed, shown
 from lcmodel.spec import FrameSpec
 
 __all__ = ["check_frame_holds_sample", "validate_frame"]
@@ -78,19 +78,19 @@ def validate_frame(
     if repeated.any():
         rows = list(np.flatnonzero(repeated.to_numpy()))
         raise DataError(
-            f"{source}: the cell {cells.loc[rows[0], [AREA, *covariates]].tolist()} appears "
+            f"{source}: the cell {listed(cells.loc[rows[0], [AREA, *covariates]])} appears "
             f"more than once ({first_rows(rows)}); give one row per area x covariate cell"
         )
     missing = [a for a in areas.index if a not in set(cells[AREA])]
     if missing:
         raise DataError(
-            f"{source}: area(s) {missing[:5]} of the areas table have no cells in the "
+            f"{source}: area(s) {listed(missing)} of the areas table have no cells in the "
             f"population frame; every area (surveyed or not) needs its population"
         )
     unknown = sorted(set(cells[AREA]) - set(areas.index))
     if unknown:
         raise DataError(
-            f"{source}: area(s) {unknown[:5]} of the population frame are not in the areas "
+            f"{source}: area(s) {listed(unknown)} of the population frame are not in the areas "
             f"table{did_you_mean(unknown[0], list(areas.index))}; add them there or remove them "
             f"from the frame"
         )
@@ -100,15 +100,15 @@ def validate_frame(
         extra = sorted(frame_levels - model_levels)
         if extra:
             raise DataError(
-                f"{source}: column '{column}' has level(s) {extra[:5]} that no respondent has, "
-                f"so the model has no effect for them{did_you_mean(extra[0], model_levels)}; "
-                f"levels in the survey: {sorted(model_levels)}. Recode the frame to the "
-                f"survey's levels."
+                f"{source}: column '{column}' has level(s) {listed(extra)} that no respondent "
+                f"has, so the model has no effect for them"
+                f"{did_you_mean(extra[0], model_levels)}; levels in the survey: "
+                f"{listed(sorted(model_levels), None)}. Recode the frame to the survey's levels."
             )
         absent = sorted(model_levels - frame_levels)
         if absent:
             raise DataError(
-                f"{source}: column '{column}' lacks level(s) {absent[:5]} that respondents "
+                f"{source}: column '{column}' lacks level(s) {listed(absent)} that respondents "
                 f"have; the frame must give the population of every level the model estimates"
             )
     return cells

@@ -18,7 +18,7 @@ import pandas as pd
 
 from lcmodel.data.common import AREA, clean_labels
 from lcmodel.data.population import check_frame_holds_sample, validate_frame
-from lcmodel.errors import DataError, did_you_mean, first_rows, shown
+from lcmodel.errors import DataError, did_you_mean, first_rows, listed, shown
 from lcmodel.families import Family, get_family
 from lcmodel.io.tables import read_table
 from lcmodel.spec import ModelSpec
@@ -247,9 +247,9 @@ def _check_benchmarks_fit(
     unknown = sorted(set(bench["quantity"]) - set(kinds))
     if unknown:
         raise DataError(
-            f"{source}: quantity {unknown[0]!r} of indicator '{bench['indicator'].iloc[0]}' is "
-            f"not one this model reports{did_you_mean(unknown[0], kinds)}; it reports "
-            f"{', '.join(kinds)}."
+            f"{source}: quantity {shown(unknown[0])} of indicator "
+            f"'{bench['indicator'].iloc[0]}' is not one this model reports"
+            f"{did_you_mean(unknown[0], kinds)}; it reports {', '.join(kinds)}."
         )
     shares = bench["quantity"].map(kinds) == "share"
     outside = shares & ~bench["estimate"].between(0.0, 1.0)
@@ -275,13 +275,13 @@ def _check_population_areas(
     missing = sorted(set(areas.index) - set(population.index))
     if missing:
         raise DataError(
-            f"{source}: no population means for area(s) {missing[:5]}; every area of the "
+            f"{source}: no population means for area(s) {listed(missing)}; every area of the "
             f"areas table (surveyed or not) needs a row."
         )
     unknown = sorted(set(population.index) - set(areas.index))
     if unknown:
         raise DataError(
-            f"{source}: area(s) {unknown[:5]} are not in the areas table; add them there or "
+            f"{source}: area(s) {listed(unknown)} are not in the areas table; add them there or "
             f"remove them here."
         )
     if "size" in population.columns:
@@ -324,11 +324,11 @@ def parse_deprivation(value: object) -> tuple[int, int] | None:
         return None
     match = _DEPRIVATION.match(text)
     if not match:
-        raise ValueError(f"{value!r} is not 'all', a decile or a range like '1-2'")
+        raise ValueError(f"{shown(value)} is not 'all', a decile or a range like '1-2'")
     low = int(match.group(1))
     high = int(match.group(2) or low)
     if not 1 <= low <= high <= 10:
-        raise ValueError(f"{value!r} must be deciles between 1 and 10, low to high")
+        raise ValueError(f"{shown(value)} must be deciles between 1 and 10, low to high")
     return low, high
 
 
@@ -513,7 +513,7 @@ def _check_covariates_vary(
         levels = respondents[column].unique()
         if len(levels) < 2:
             raise DataError(
-                f"covariate '{column}' has a single level ({str(levels[0])!r}) among "
+                f"covariate '{column}' has a single level ({shown(str(levels[0]))}) among "
                 f"respondents who answered '{outcome}'; it cannot be estimated. Drop it from "
                 f"'structure.covariates'."
             )
@@ -749,7 +749,7 @@ def prepare_survey_data(
         if unknown:
             rows = list(np.flatnonzero(frame[AREA].isin(unknown).to_numpy()))
             raise DataError(
-                f"{src}: area(s) {unknown[:5]}{' ...' if len(unknown) > 5 else ''} in column "
+                f"{src}: area(s) {listed(unknown)} in column "
                 f"'{structure.area}' ({first_rows(rows)}) are missing from {sources['areas']}"
                 f"{did_you_mean(unknown[0], area_table.index)}. Add a row for each area to "
                 f"the areas table."

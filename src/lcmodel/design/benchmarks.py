@@ -18,6 +18,8 @@ import warnings
 import numpy as np
 import pandas as pd
 
+from lcmodel.errors import listed
+
 __all__ = ["benchmark_draws", "match_benchmarks"]
 
 MATCH_COLUMNS = ["benchmark", "benchmark_n", "benchmark_source", "benchmark_match"]
@@ -88,8 +90,8 @@ def match_benchmarks(
         ]
     if unmatched:
         warnings.warn(
-            f"no benchmark row for the nation of area(s) {unmatched[:5]}"
-            f"{' ...' if len(unmatched) > 5 else ''}; their benchmark columns are empty.",
+            f"no benchmark row for the nation of area(s) {listed(unmatched)}; "
+            f"their benchmark columns are empty.",
             UserWarning,
             stacklevel=2,
         )

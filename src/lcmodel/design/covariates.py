@@ -13,7 +13,7 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
-from lcmodel.errors import DataError
+from lcmodel.errors import DataError, shown
 
 __all__ = ["AreaCovariate", "area_covariate_design", "kinds_by_dtype"]
 
@@ -66,8 +66,8 @@ def area_covariate_design(
             levels = tuple(sorted(set(text)))
             if len(levels) < 2:
                 raise DataError(
-                    f"area covariate '{column}' has a single level ({levels[0]!r}) in the areas "
-                    f"table; it cannot be estimated. Drop it from {where}."
+                    f"area covariate '{column}' has a single level ({shown(levels[0])}) in the "
+                    f"areas table; it cannot be estimated. Drop it from {where}."
                 )
             codes = pd.Index(levels).get_indexer(text)
             design.append(AreaCovariate(column, "categorical", codes, levels))

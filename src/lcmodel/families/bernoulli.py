@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import numpy as np
 import pandas as pd
 
-from lcmodel.errors import DataError, did_you_mean, first_rows
+from lcmodel.errors import DataError, did_you_mean, first_rows, listed
 from lcmodel.families.base import UNIT, Family, Quantity
 from lcmodel.families.labels import check_known_labels, clean_answer_labels
 
@@ -65,8 +65,8 @@ class BernoulliFamily(Family):
             if label not in present:
                 raise DataError(
                     f"{source}: column '{column}': success label '{label}' never occurs"
-                    f"{did_you_mean(label, present)}; labels in the data: {sorted(present)}. "
-                    f"Fix 'outcome.success' in the spec."
+                    f"{did_you_mean(label, present)}; labels in the data: "
+                    f"{listed(sorted(present), None)}. Fix 'outcome.success' in the spec."
                 )
         if self.outcome.failure is not None:
             check_known_labels(
@@ -99,8 +99,9 @@ class BernoulliFamily(Family):
             )
             raise DataError(
                 f"{source}: column '{column}' must hold 0/1 answers when the spec gives no "
-                f"'outcome.success' labels, but has {sorted(set(answers[bad].astype(str)))[:5]} "
-                f"({first_rows(list(rows))}). {fix}"
+                f"'outcome.success' labels, but has "
+                f"{listed(sorted(set(answers[bad].astype(str))))} ({first_rows(list(rows))}). "
+                f"{fix}"
             )
         return ones.to_numpy(dtype=np.int64)
 

@@ -7,7 +7,7 @@ from collections.abc import Iterable
 import numpy as np
 import pandas as pd
 
-from lcmodel.errors import DataError, did_you_mean, first_rows
+from lcmodel.errors import DataError, did_you_mean, first_rows, listed
 
 __all__ = ["check_known_labels", "clean_answer_labels"]
 
@@ -52,5 +52,5 @@ def check_known_labels(
         hint = f" (close to the spec's {close.removesuffix('?)')}: check both spellings)"
         raise DataError(
             f"{source}: column '{column}' has answer label(s) the spec does not know: "
-            f"{sorted(set(bad))[:5]} ({first_rows(list(rows))}){hint if close else ''}. {fix}"
+            f"{listed(sorted(set(bad)))} ({first_rows(list(rows))}){hint if close else ''}. {fix}"
         )

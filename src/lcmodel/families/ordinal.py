@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import numpy as np
 import pandas as pd
 
-from lcmodel.errors import DataError, first_rows
+from lcmodel.errors import DataError, first_rows, listed, shown
 from lcmodel.families.base import UNIT, Family, Quantity
 from lcmodel.families.labels import check_known_labels, clean_answer_labels
 from lcmodel.spec.priors import PriorSpec, PriorTerm
@@ -107,9 +107,9 @@ class OrdinalFamily(Family):
                 rows = labels.index.to_numpy()[np.flatnonzero(out_of_range.to_numpy())]
                 raise DataError(
                     f"{source}: column '{column}' has score(s) outside "
-                    f"{self.labels[0]}-{self.labels[-1]}: {sorted(set(labels[out_of_range]))[:5]} "
-                    f"({first_rows(list(rows))}). Fix the data or list every score in "
-                    f"'outcome.categories'."
+                    f"{self.labels[0]}-{self.labels[-1]}: "
+                    f"{listed(sorted(set(labels[out_of_range])))} ({first_rows(list(rows))}). "
+                    f"Fix the data or list every score in 'outcome.categories'."
                 )
         check_known_labels(
             labels,
@@ -124,9 +124,10 @@ class OrdinalFamily(Family):
         empty = [label for label, n in zip(self.labels, counts, strict=True) if n == 0]
         if empty:
             raise DataError(
-                f"{source}: column '{column}': category {empty[0]!r} of 'outcome.categories' is "
-                f"never answered, so its cutpoint is not identified by the data. Merge it with "
-                f"a neighbouring category in the data and the spec, or check the label's spelling."
+                f"{source}: column '{column}': category {shown(empty[0])} of "
+                f"'outcome.categories' is never answered, so its cutpoint is not identified by "
+                f"the data. Merge it with a neighbouring category in the data and the spec, or "
+                f"check the label's spelling."
             )
         onehot = np.zeros((len(labels), len(self.labels)), dtype=np.int64)
         onehot[np.arange(len(labels)), index] = 1

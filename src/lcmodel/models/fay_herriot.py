@@ -36,7 +36,7 @@ from lcmodel.data.survey import AREA, frame_hash
 from lcmodel.design.covariates import area_covariate_design
 from lcmodel.design.direct import survey_direct_estimates
 from lcmodel.design.inputs import table_inputs
-from lcmodel.errors import DataError, SpecError, did_you_mean
+from lcmodel.errors import DataError, SpecError, did_you_mean, listed
 from lcmodel.models.area_effects import add_area_effect, choose_centring, sigma_area_term
 from lcmodel.models.base import Model
 from lcmodel.models.terms import (
@@ -160,7 +160,7 @@ class FayHerriotModel(Model):
         if missing:
             where = unit.spec.areas or f"{section.survey} (it names no areas table)"
             raise DataError(
-                f"{where}: area covariate(s) {missing} are not columns of the areas "
+                f"{where}: area covariate(s) {listed(missing, None)} are not columns of the areas "
                 f"table{did_you_mean(missing[0], list(areas.columns))}"
             )
         direct = survey_direct_estimates(unit.data)
@@ -174,7 +174,7 @@ class FayHerriotModel(Model):
             unusable = table["estimate"].notna() & ~(table["variance"] > 0)
             if unusable.any():
                 warnings.warn(
-                    f"spec '{spec.name}': area(s) {list(table.index[unusable])} have a direct "
+                    f"spec '{spec.name}': area(s) {listed(table.index[unusable])} have a direct "
                     f"variance of 0 or none (every answer alike, or one respondent); the normal "
                     f"likelihood cannot use them, so they are estimated from covariates alone. "
                     f'For shares, likelihood = "binomial" uses them.',

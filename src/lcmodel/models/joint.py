@@ -28,7 +28,7 @@ import pandas as pd
 
 from lcmodel.data.survey import load_survey_data
 from lcmodel.design.dims import INDICATOR, PAIR, SEPARATOR, pair_labels
-from lcmodel.errors import DataError, LcmodelError, did_you_mean
+from lcmodel.errors import DataError, LcmodelError, did_you_mean, listed
 from lcmodel.models.area_effects import correlated_area_effects
 from lcmodel.models.base import Model
 from lcmodel.models.unit_level import UnitLevelModel
@@ -76,8 +76,8 @@ class JointModel(Model):
                 extra = sorted(set(mine) ^ set(areas))
                 raise DataError(
                     f"joint model '{spec.name}': indicators '{name}' and '{first_name}' cover "
-                    f"different areas ({extra[:5]} in one only); give the specs an 'areas' table "
-                    f"listing every area, so that each indicator has every area"
+                    f"different areas ({listed(extra)} in one only); give the specs an 'areas' "
+                    f"table listing every area, so that each indicator has every area"
                 )
 
     @classmethod

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 import xarray as xr
 
-from lcmodel.errors import LcmodelError
+from lcmodel.errors import LcmodelError, listed
 from lcmodel.inference.diagnostics import Diagnostics, summary_table
 from lcmodel.io.atomic import atomic_folder
 from lcmodel.io.storage import frame_from_json, frame_to_json, netcdf_ready, write_json
@@ -300,7 +300,8 @@ class FitResult(Exportable):
         table = self.estimates()
         if quantity not in set(table["quantity"]):
             raise LcmodelError(
-                f"no quantity '{quantity}'; choose one of {sorted(set(table['quantity']))}"
+                f"no quantity '{quantity}'; choose one of "
+                f"{listed(sorted(set(table['quantity'])), None)}"
             )
         kwargs.setdefault("title", f"{self.spec.name}: {quantity}")
         return forest_plot(table[table["quantity"] == quantity], **kwargs)

@@ -15,7 +15,7 @@ import pandas as pd
 import xarray as xr
 
 from lcmodel.data.common import AREA, WAVE
-from lcmodel.errors import LcmodelError
+from lcmodel.errors import LcmodelError, listed
 from lcmodel.results.estimates import bounds, interval_label, row_draws, summarise_draws
 
 __all__ = ["CHANGE_COLUMNS", "WAVE_COLUMNS", "changes", "wave_estimates"]
@@ -127,7 +127,7 @@ def changes(
     waves = sorted(inputs[WAVE].unique())
     for wave in (first, last):
         if wave not in waves:
-            raise LcmodelError(f"no wave {wave} in this fit; waves are {waves}")
+            raise LcmodelError(f"no wave {wave} in this fit; waves are {listed(waves, None)}")
     before = inputs[inputs[WAVE] == first].reset_index(drop=True)
     after = inputs[inputs[WAVE] == last].reset_index(drop=True)
     difference = _draws(posterior, after) - _draws(posterior, before)

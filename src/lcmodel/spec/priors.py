@@ -18,7 +18,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, model_validator
 
-from lcmodel.errors import SpecError, did_you_mean
+from lcmodel.errors import SpecError, did_you_mean, plain
 
 __all__ = [
     "DISTRIBUTIONS",
@@ -87,7 +87,9 @@ class PriorSpec(BaseModel):
             raise ValueError(f"{self.dist} needs parameter(s) {', '.join(missing)}")
         for key, value in given.items():
             if isinstance(value, bool) or not isinstance(value, int | float):
-                raise ValueError(f"{self.dist} parameter '{key}' must be a number, got {value!r}")
+                raise ValueError(
+                    f"{self.dist} parameter '{key}' must be a number, got {plain(value)!r}"
+                )
             if not math.isfinite(value):
                 raise ValueError(f"{self.dist} parameter '{key}' must be finite, got {value}")
             if key in spec.positive_params and not value > 0:

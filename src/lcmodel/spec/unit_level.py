@@ -11,7 +11,7 @@ from typing import Any, ClassVar, Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from lcmodel.errors import SpecError, did_you_mean
+from lcmodel.errors import SpecError, did_you_mean, shown
 from lcmodel.spec.common import (
     FAMILY_NAMES,
     NAME_PATTERN,
@@ -158,7 +158,7 @@ class OutcomeSpec(Strict):
                 unknown = [str(m) for m in members if str(m) not in labels]
                 if unknown:
                     raise ValueError(
-                        f"group '{group}' has {unknown[0]!r}, which is not in 'categories'"
+                        f"group '{group}' has {shown(unknown[0])}, which is not in 'categories'"
                         f"{did_you_mean(unknown[0], labels)}"
                     )
                 if not members:
