@@ -40,9 +40,13 @@ def _module_name(path: Path) -> str:
     return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
 
 
+MODULE_LAYERS = {"simulate_population": "simulate"}
+"""Top-level modules that sit in a layer named after another module (ARCHITECTURE.md)."""
+
+
 def _layer(module: str) -> str:
     parts = module.split(".")
-    return "__init__" if len(parts) == 1 else parts[1]
+    return "__init__" if len(parts) == 1 else MODULE_LAYERS.get(parts[1], parts[1])
 
 
 def _is_type_checking(node: ast.If) -> bool:
