@@ -160,6 +160,10 @@ class PopulationSample:
         One row per area: ``area``, ``size``, ``n`` (sampled units; 0 for unsampled areas),
         ``finite_y``, ``finite_score`` (means over all the area's units), ``expected_y`` and
         ``expected_score`` (means of the units' ``p`` and ``mu``).
+    design : pandas.DataFrame
+        The design, one row per frame cell: ``area``, ``stratum``, ``fraction`` (the area's
+        ``f_a``, drawn for unsampled areas too), ``sampled`` (whether the area is sampled),
+        ``count`` (``N_ah``) and ``n`` (``n_ah``). Not written by :meth:`write`.
     """
 
     survey: pd.DataFrame
@@ -167,6 +171,7 @@ class PopulationSample:
     population: pd.DataFrame
     areas: pd.DataFrame
     truth: pd.DataFrame
+    design: pd.DataFrame
 
     def write(self, folder: str | Path) -> None:
         """Write the five tables as CSV files in ``folder``.
@@ -316,8 +321,18 @@ class FinitePopulation:
                 "expected_score": area_mean("mu"),
             }
         )
+        design = frame.assign(
+            fraction=np.repeat(fraction, n_strata)[nonzero],
+            sampled=np.repeat(~unsampled, n_strata)[nonzero],
+        )[["area", "stratum", "fraction", "sampled", "count"]]
+        design["n"] = take.ravel()[nonzero].astype(np.int64)
         return PopulationSample(
-            survey=survey, frame=frame, population=population, areas=areas, truth=truth
+            survey=survey,
+            frame=frame,
+            population=population,
+            areas=areas,
+            truth=truth,
+            design=design,
         )
 
 
