@@ -146,7 +146,9 @@ def test_binomial_likelihood_is_the_binomial_with_effective_counts(tmp_path: Pat
     table = TABLE.assign(
         y=[0.4, 0.25, 0.6, 0.4, None, 0.3], v=[0.0096, 0.0, 0.006, 0.008, None, 0.0]
     )
-    fh = _table_model(tmp_path, table, kind="share", likelihood="binomial", n="size")
+    fh = _table_model(
+        tmp_path, table, kind="share", likelihood="binomial", n="size", sampling_variance="known"
+    )
     n_eff = fh.areas["n_eff"].dropna()
     np.testing.assert_allclose(n_eff, [25, 120, 40, 30, 50])  # y (1 - y) / v, else n
     model = fh.build()
@@ -188,7 +190,75 @@ def test_survey_area_covariates_are_checked(tmp_path: Path) -> None:
         FayHerriotModel.from_spec(path)
 
 
+def test_sampling_variances_are_modelled_when_sample_sizes_are_known(tmp_path: Path) -> None:
+    assert _table_model(tmp_path).spec.area_level.variance_model == "known"  # no sizes
+    assert FayHerriotModel.from_spec(MODELS / "trust_fh.toml")._modelled  # a survey spec
+    with pytest.raises(SpecError, match="'modelled' needs each area's sample size"):
+        _table_model(tmp_path, sampling_variance="modelled")
+    table = TABLE.assign(size=[60, 120, 1, 8, 30, 50], v=[0.004, 0.002, 0.0, 0.003, None, 0.005])
+    fh = _table_model(tmp_path, table, n="size")
+    assert fh._modelled
+    model = fh.build()
+    assert {"log_variance_mean", "log_variance_sd", "z_variance"} <= {
+        rv.name for rv in model.free_RVs
+    }
+    # the 1-unit area (zero variance) keeps its estimate; its variance carries no information
+    assert model.coords["sampled_area"] == ("a", "b", "c", "d", "f")
+    observed = model.rvs_to_values[model["direct_variance"]].eval()
+    assert observed.tolist() == [0.004, 0.002, 0.003, 0.005]
+    # psi = exp(log_variance_mean) / n at z = 0: the estimate's sd follows the pooled variance
+    point = model.initial_point()
+    mu = fh.default_priors()["log_variance_mean"].params["mu"]
+    point["z_variance"] = np.zeros(5)
+    point["log_variance_mean"] = np.array(mu)
+    assert mu == pytest.approx(np.log(np.median([0.24, 0.24, 0.024, 0.25])), abs=1e-6)
+    outputs = model.replace_rvs_by_values([model["sampling_variance"]])
+    psi = model.compile_fn(outputs, inputs=model.value_vars, on_unused_input="ignore")(point)[0]
+    np.testing.assert_allclose(psi, np.exp(mu) / np.array([60, 120, 1, 8, 50]), rtol=1e-6)
+    flags = fh.inputs.set_index("area")["few_units"]
+    assert flags.to_dict() == {"a": False, "b": False, "c": True, "d": True, "e": False, "f": False}
+    # the binomial variant models design effects, from the direct ones
+    shares = _table_model(tmp_path, table, n="size", kind="share", likelihood="binomial").build()
+    assert {"log_deff_mean", "log_deff_sd"} <= {rv.name for rv in shares.free_RVs}
+    deff = shares.rvs_to_values[shares["direct_deff"]].eval()
+    expected = np.array([0.004 * 60 / (0.42 * 0.58), 0.002 * 120 / (0.55 * 0.45)])
+    np.testing.assert_allclose(deff[:2], expected)
+
+
 # ---------------------------------------------------------------- fitting
+@pytest.mark.sampling
+def test_a_tiny_area_with_alike_answers_does_not_pin_its_value(tmp_path: Path) -> None:
+    """40 areas, unit sd 20: an area of 2 whose answers happen to be close (variance 0.25)
+    must not get an interval of width 1 (known variances) but the pooled one."""
+    rng = np.random.default_rng(4)
+    n = rng.integers(5, 200, 40)
+    n[0] = 2
+    theta = rng.normal(50, 8, 40)
+    variance = 400 / n * rng.chisquare(n - 1) / (n - 1)
+    variance[0] = 0.25
+    table = pd.DataFrame(
+        {
+            "region": [f"r{i:02d}" for i in range(40)],
+            "y": rng.normal(theta, np.sqrt(400 / n)),
+            "v": variance,
+            "size": n,
+        }
+    )
+    known = _table_model(tmp_path, table, sampling_variance="known")
+    modelled = _table_model(tmp_path, table, n="size")
+    sds = {}
+    for label, fh in [("known", known), ("modelled", modelled)]:
+        result = fh.fit(progressbar=False, draws=500, tune=500, chains=2, seed=2)
+        assert result.diagnostics().n_divergent == 0
+        sds[label] = result.estimates().set_index("area").loc["r00", "sd"]
+        if label == "modelled":
+            unit_variance = float(np.exp(result.posterior["log_variance_mean"]).mean())
+    print(f"2-unit area: posterior sd {sds['known']:.2f} (known) vs {sds['modelled']:.2f}")
+    assert sds["known"] < 0.6
+    assert sds["modelled"] > 5.0  # sqrt(400 / 2) = 14 before pooling with the area mean
+    assert 250 < unit_variance < 600
+
+
 @pytest.mark.sampling
 def test_normal_fay_herriot_recovers_area_values(tmp_path: Path) -> None:
     """Three simulated sets of 60 areas with known theta: 180 intervals."""
@@ -243,13 +313,20 @@ def test_binomial_fay_herriot_recovers_shares_and_keeps_extreme_areas(tmp_path: 
     coverage = np.mean((table["lower"] <= true) & (true <= table["upper"]))
     print(f"binomial FH: 60 areas, coverage 90%: {coverage:.3f}")
     assert 0.8 <= coverage <= 0.99
+    survey_spec = str(tmp_path / "trust.toml")
     with pytest.warns(UserWarning, match="normal likelihood cannot use them"):
         normal = FayHerriotModel.from_spec(
             parse_area_level_spec(
-                {"name": "n", "area_level": {"survey": str(tmp_path / "trust.toml")}}, "test"
+                {"name": "n", "area_level": {"survey": survey_spec, "sampling_variance": "known"}},
+                "test",
             )
         )
     assert normal.areas["estimate"].notna().sum() == (~extreme).sum()
+    # with modelled variances (the default) a zero direct variance is no reason to drop an area
+    modelled = FayHerriotModel.from_spec(
+        parse_area_level_spec({"name": "n", "area_level": {"survey": survey_spec}}, "test")
+    )
+    assert modelled.areas["estimate"].notna().sum() == fh.areas["estimate"].notna().sum()
 
 
 @pytest.mark.sampling

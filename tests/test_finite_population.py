@@ -165,3 +165,71 @@ def test_a_fully_counted_area_is_known_exactly_and_the_rest_is_predicted() -> No
     table = result.estimates().set_index("area")
     assert (table["estimand"] == "finite population").all()
     assert table.loc["a", "sd"] < 1e-12
+
+
+# ------------------------------------------------ [population] with level shares
+def _population_raw(**population: object) -> dict:
+    return {
+        "name": "pm",
+        "data": "s.csv",
+        "outcome": {"column": "score", "family": "gaussian"},
+        "structure": {"area": "area", "covariates": ["group"], "numeric_covariates": ["x"]},
+        "population": {
+            "table": "p.csv",
+            "means": {"x": "mean_x"},
+            "shares": {"group": {"x": "share_x", "y": "share_y"}},
+            "size": "size",
+        }
+        | population,
+    }
+
+
+SURVEY = _survey().assign(score=[3.0, 5.0, 4.0, 6.0, 2.0, 1.0], x=[1.0, 2.0, 3.0, 4.0, 5.0, 6.0])
+POPULATION = pd.DataFrame(
+    {
+        "area": ["a", "b"],
+        "mean_x": [2.0, 5.0],
+        "share_x": [0.6, 0.25],
+        "share_y": [0.4, 0.75],
+        "size": [10, 8],
+    }
+)
+
+
+def test_population_shares_must_cover_the_categorical_covariates() -> None:
+    with pytest.raises(SpecError, match="level shares of exactly the categorical covariates"):
+        parse_spec(_population_raw(shares={}), "t")
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"share_y": [0.3, 0.75]}, "must add up to 1 in each area"),
+        ({"share_x": [60, 0.25]}, "must be a share between 0 and 1, not 60"),
+    ],
+)
+def test_bad_population_shares_are_clear_errors(change: dict, message: str) -> None:
+    spec = parse_spec(_population_raw(), "t")
+    with pytest.raises(DataError, match=message):
+        prepare_survey_data(SURVEY, spec, population=POPULATION.assign(**change))
+
+
+def test_population_shares_must_name_the_survey_levels() -> None:
+    spec = parse_spec(_population_raw(shares={"group": {"x": "share_x", "z": "share_y"}}), "t")
+    with pytest.raises(DataError, match=r"for level\(s\) \['x', 'z'\] but respondents have"):
+        prepare_survey_data(SURVEY, spec, population=POPULATION)
+
+
+def test_reference_rows_mix_levels_by_their_shares() -> None:
+    spec = parse_spec(_population_raw(), "t")
+    superpopulation = spec.model_copy(update={"estimand": "superpopulation"})
+    data = prepare_survey_data(SURVEY, superpopulation, population=POPULATION)
+    rows = reference_cells(data).set_index(["area", "group"])
+    assert rows.loc[("b", "y"), "weight"] == pytest.approx(0.75)
+    assert rows.loc[("b", "y"), "x"] == pytest.approx(5.0)
+    # finite population: the 10 - 3 residents of a not sampled: 6 - 2 of level x, 4 - 1 of y
+    data = prepare_survey_data(SURVEY, spec, population=POPULATION)
+    rows = reference_cells(data).set_index(["area", "group"])
+    assert rows.loc[("a", "x"), "weight"] == pytest.approx(4 / 7)
+    assert rows.loc[("a", "y"), "weight"] == pytest.approx(3 / 7)
+    assert rows.loc[("a", "x"), "x"] == pytest.approx((2.0 * 10 - 6.0) / 7)

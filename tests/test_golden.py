@@ -104,6 +104,7 @@ def _milk_model(**area_level: object) -> FayHerriotModel:
                 "variance": "var",
                 "n": "ni",
                 "covariates": ["MajorArea"],
+                "sampling_variance": "known",  # as the published REML EBLUP takes them
                 **area_level,
             },
         },

@@ -73,15 +73,16 @@ def load_area_table(section: AreaLevelSection) -> tuple[pd.DataFrame, pd.Series 
         )
     binomial = section.likelihood == "binomial"
     variance = table["variance"]
-    bad = variance.notna() & ~(variance > 0 if not binomial else variance >= 0)
+    zero_allowed = binomial or section.variance_model == "modelled"
+    bad = variance.notna() & ~(variance >= 0 if zero_allowed else variance > 0)
     if bad.any():
         rows = list(np.flatnonzero(bad.to_numpy()))
-        need = "positive" if not binomial else "zero or positive"
+        need = "zero or positive" if zero_allowed else "positive"
         raise DataError(
             f"{source}: column '{section.variance}' must hold {need} sampling variances, "
             f"not {shown(variance.iloc[rows[0]])} ({first_rows(rows)}). A zero variance cannot "
-            f"be a known sampling variance of a normal model; for shares use likelihood = "
-            f"\"binomial\" with an 'n' column"
+            f"be a known sampling variance of a normal model: give an 'n' column so that "
+            f"variances are modelled, or for shares use likelihood = \"binomial\""
         )
     estimate = table["estimate"]
     if section.kind == "share":

@@ -195,12 +195,14 @@ def validate_population(frame: pd.DataFrame, spec: ModelSpec, source: str) -> pd
     Returns
     -------
     pandas.DataFrame
-        Indexed by area, one column per numeric covariate (its population mean) and ``size``
+        Indexed by area, one column per numeric covariate (its population mean), one column
+        ``share:<covariate>:<level>`` per level of each categorical covariate, and ``size``
         when the spec names a size column.
     """
     assert spec.population is not None
     settings = spec.population
     columns = [settings.area, *settings.means.values()]
+    columns += [column for levels in settings.shares.values() for column in levels.values()]
     columns += [settings.size] if settings.size else []
     _require_columns(frame, columns, source, "Fix the column names in [population].")
     table = pd.DataFrame(index=pd.Index(clean_labels(frame[settings.area]), name=AREA))
@@ -226,6 +228,34 @@ def validate_population(frame: pd.DataFrame, spec: ModelSpec, source: str) -> pd
                 f"{first_rows(list(np.flatnonzero(blank.to_numpy())))}."
             )
         table[covariate] = values.to_numpy()
+    for covariate, levels in settings.shares.items():
+        shares = pd.DataFrame(
+            {
+                level: numeric_column(frame[column], column, source)
+                for level, column in levels.items()
+            }
+        )
+        for level, column in levels.items():
+            _reject(
+                shares[level].isna() | ~shares[level].between(0, 1),
+                frame[column],
+                source,
+                f"column '{column}' (share of {covariate} = {level})",
+                "must be a share between 0 and 1",
+                "Give shares, not counts or percentages.",
+            )
+        total = shares.sum(axis=1)
+        _reject(
+            (total - 1).abs() > 0.01,
+            total,
+            source,
+            f"the shares of {covariate} ({', '.join(levels.values())})",
+            "must add up to 1 in each area",
+            "Every level of the covariate needs its share; fix rounding beyond 0.01.",
+        )
+        for level in levels:
+            # rounding within 0.01 is absorbed: each area's shares are made to sum to 1
+            table[f"share:{covariate}:{level}"] = (shares[level] / total).to_numpy()
     if settings.size:
         size = numeric_column(frame[settings.size], settings.size, source)
         _reject(
@@ -284,6 +314,18 @@ def _check_population_areas(
             f"{source}: area(s) {listed(unknown)} are not in the areas table; add them there or "
             f"remove them here."
         )
+    for column in [c for c in population.columns if c.startswith("share:")]:
+        _, covariate, _ = column.split(":", 2)
+        given = {
+            c.split(":", 2)[2] for c in population.columns if c.startswith(f"share:{covariate}:")
+        }
+        answered = set(respondents[covariate].astype(str))
+        if given != answered:
+            raise DataError(
+                f"{source}: the shares of '{covariate}' are for level(s) {listed(sorted(given))} "
+                f"but respondents have {listed(sorted(answered))}; give one share per level the "
+                f"survey has, spelled as in the survey (the model has an effect only for those)."
+            )
     if "size" in population.columns:
         n = respondents.groupby(AREA).size()
         small = [a for a, k in n.items() if population.at[a, "size"] < k]

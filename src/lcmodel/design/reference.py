@@ -107,15 +107,7 @@ def reference_cells(data: SurveyData) -> pd.DataFrame:
     if data.frame is not None and data.estimand != "sample":
         return _frame_cells(data)
     if population is not None and data.estimand != "sample":
-        means = population.loc[list(data.areas.index), numeric].copy()
-        if data.estimand == "finite_population":
-            size = population.loc[means.index, "size"].to_numpy()
-            n = data.areas["n"].to_numpy()
-            sample = respondents.groupby(AREA)[numeric].sum()
-            sample = sample.reindex(means.index).fillna(0.0)
-            rest = np.maximum(size - n, 1.0)[:, None]
-            means = (means * size[:, None] - sample) / rest
-        return means.rename_axis(AREA).reset_index().assign(weight=1.0)
+        return _population_rows(data)
     if numeric:
         own = respondents[keys + numeric].assign(weight=1.0)
     else:
@@ -133,6 +125,65 @@ def reference_cells(data: SurveyData) -> pd.DataFrame:
     # every unsurveyed area borrows the pooled mix: one cross join, not a loop over areas
     borrowed = pooled.merge(pd.DataFrame({AREA: list(unsurveyed)}), how="cross")
     return pd.concat([own, borrowed[own.columns]], ignore_index=True)
+
+
+def _population_rows(data: SurveyData) -> pd.DataFrame:
+    """Reference rows from population means and level shares.
+
+    Per area, every combination of the categorical covariates' levels (weight: the product
+    of their shares) at the numeric covariates' means.
+
+    For the finite-population estimand the rows describe the units *not* sampled: the
+    population totals less the sample's, over ``size - n`` units. The mean of a linear
+    predictor over these rows is exact whatever the joint distribution of the covariates,
+    which is why ``[population]`` serves Gaussian outcomes only.
+    """
+    population = data.population.loc[list(data.areas.index)]
+    respondents = data.respondents
+    numeric = list(data.numeric_covariates)
+    means = population[numeric].copy()
+    shares = {
+        covariate: population[
+            [f"share:{covariate}:{level}" for level in _levels(population, covariate)]
+        ]
+        for covariate in data.covariates
+    }
+    if data.estimand == "finite_population":
+        size = population["size"].to_numpy(dtype=float)
+        n = data.areas["n"].to_numpy(dtype=float)
+        rest = np.maximum(size - n, 1.0)[:, None]
+        sample = respondents.groupby(AREA)[numeric].sum().reindex(means.index).fillna(0.0)
+        means = (means * size[:, None] - sample) / rest
+        for covariate, table in shares.items():
+            levels = _levels(population, covariate)
+            counts = pd.crosstab(respondents[AREA], respondents[covariate])
+            counts = counts.reindex(index=table.index, columns=levels).fillna(0.0)
+            left = np.clip(table.to_numpy() * size[:, None] - counts.to_numpy(), 0.0, None)
+            total = left.sum(axis=1, keepdims=True)
+            even = np.full_like(left, 1.0 / len(levels))
+            shares[covariate] = pd.DataFrame(
+                np.where(total > 0, left / np.where(total > 0, total, 1.0), even),
+                index=table.index,
+                columns=table.columns,
+            )
+    rows = means.rename_axis(AREA).reset_index().assign(weight=1.0)
+    for covariate, table in shares.items():
+        levels = _levels(population, covariate)
+        long = pd.DataFrame(
+            {
+                AREA: np.repeat(table.index.to_numpy(), len(levels)),
+                covariate: np.tile(levels, len(table)),
+                "share": table.to_numpy().ravel(),
+            }
+        )
+        rows = rows.merge(long, on=AREA, how="inner", sort=False)
+        rows["weight"] = rows["weight"] * rows.pop("share")
+    return rows[rows["weight"] > 0].reset_index(drop=True)
+
+
+def _levels(population: pd.DataFrame, covariate: str) -> list[str]:
+    prefix = f"share:{covariate}:"
+    return [c[len(prefix) :] for c in population.columns if c.startswith(prefix)]
 
 
 def _frame_cells(data: SurveyData) -> pd.DataFrame:
@@ -169,7 +220,8 @@ def finite_population(data: SurveyData, rows: pd.DataFrame) -> FinitePopulation:
         One indicator's validated data, with population sizes (a frame, or ``[population]``
         with ``size``).
     rows
-        Reference rows: :func:`reference_cells`, or frame cells at one wave each.
+        Reference rows: frame cells (:func:`reference_cells`, or at one wave each), or for
+        ``[population]`` one row per area.
 
     Returns
     -------
@@ -183,7 +235,7 @@ def finite_population(data: SurveyData, rows: pd.DataFrame) -> FinitePopulation:
         size = counts.reindex(pd.MultiIndex.from_frame(rows[keys])).to_numpy(dtype=float)
         if data.wave and "wave" in rows.columns:
             keys = [*keys, "wave"]
-    else:
+    else:  # population means: one row per area (its non-sampled units' mean prediction)
         keys = [AREA]
         size = data.population["size"].reindex(rows[AREA]).to_numpy(dtype=float)
     values = data.family.respondent_values(respondents[data.count_columns])

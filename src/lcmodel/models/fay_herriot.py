@@ -20,6 +20,25 @@ written as the binomial log-likelihood with real-valued counts (``n_eff`` need n
 
 Input is either a survey spec (its direct estimates, design variances, areas table and
 benchmarks) or an area table of estimates and variances (for published figures).
+
+Modelled sampling variances (``sampling_variance = "modelled"``, the default when the areas' sample
+sizes ``n_i`` are known). A direct variance from a handful of respondents is itself a noisy
+estimate, and taking it as known lets a 2-respondent area with alike answers pin its value.
+Instead each area's true sampling variance is unknown and pooled across areas, and the direct
+variance ``v_i`` is its scaled chi-square estimate with ``n_i - 1`` degrees of freedom::
+
+    normal:   psi_i = exp(log_variance_mean + log_variance_sd * z_variance_i) / n_i
+              v_i ~ Gamma((n_i - 1) / 2, rate = (n_i - 1) / (2 psi_i))
+    binomial: deff_i = exp(log_deff_mean + log_deff_sd * z_variance_i),  n_eff_i = n_i / deff_i
+              dhat_i ~ Gamma((n_i - 1) / 2, rate = (n_i - 1) / (2 deff_i))
+
+(areas with ``n_i >= 2`` and a positive direct variance). For a share the direct variance is
+a function of the direct share itself, so the binomial model takes the information from the
+direct design effect ``dhat_i = v_i n_i / (y_i (1 - y_i))`` instead: counting ``v_i`` as
+evidence about ``p_i (1 - p_i)`` would use the same answers twice. The normal likelihood then
+uses ``sqrt(psi_i)``, the binomial one ``n_eff_i`` (with its normalising constant, since
+``n_eff_i`` is now a parameter). Areas with one respondent, or whose answers were all alike
+(``v_i = 0``), keep their estimate; their variance comes from the pool alone.
 """
 
 from __future__ import annotations
@@ -101,6 +120,7 @@ class FayHerriotModel(Model):
         self.outcome = outcome
         section = spec.area_level
         self._binomial = section.likelihood == "binomial"
+        self._modelled = section.variance_model == "modelled"
         if self._binomial and kind != "share":
             raise SpecError(
                 f"spec '{spec.name}': likelihood 'binomial' models shares, but '{quantity}' is a "
@@ -170,7 +190,8 @@ class FayHerriotModel(Model):
         table["estimate"] = direct["direct"]
         table["variance"] = direct["direct_var"]
         table["n_eff"] = direct["n_eff"]
-        if section.likelihood == "normal":
+        table["n"] = areas["n"].astype(float)
+        if section.likelihood == "normal" and section.variance_model == "known":
             unusable = table["estimate"].notna() & ~(table["variance"] > 0)
             if unusable.any():
                 warnings.warn(
@@ -186,13 +207,17 @@ class FayHerriotModel(Model):
         inputs["in_sample"] = table["estimate"].reindex(inputs[AREA]).notna().to_numpy()
         weighted = "weighted" if unit.data.weighted else "unweighted"
         inputs["estimand"] = f"Fay-Herriot of {weighted} direct estimates"
+        inputs["few_units"] = _few_units(table, section.min_units, inputs[AREA])
         return cls(spec, table, inputs, name, quantities[name].kind, unit.spec.outcome.column)
 
     @classmethod
     def _from_table(cls, spec: AreaLevelSpec) -> FayHerriotModel:
         section = spec.area_level
         table, n = load_area_table(section)
+        table["n"] = n if n is not None else np.nan
         inputs = table_inputs(table, n, section.kind)
+        if n is not None:
+            inputs["few_units"] = _few_units(table, section.min_units, inputs[AREA])
         name = "share" if section.kind == "share" else "mean"
         return cls(spec, table, inputs, name, section.kind, section.estimate)
 
@@ -219,23 +244,76 @@ class FayHerriotModel(Model):
             ),
             sigma_area_term(s, unit, f"between-area sd beyond the covariates, scale 1 {unit}"),
             *area_covariate_terms(self._design, s, unit),
+            *self._variance_terms(),
         ]
         return {t.name: t for t in terms}
+
+    def _variance_terms(self) -> list[PriorTerm]:
+        """Priors of the pooled sampling variances (``sampling_variance = "modelled"``)."""
+        if not self._modelled:
+            return []
+        observed = self.areas[self.areas["estimate"].notna()]
+        if self._binomial:
+            deff = observed["variance"] * observed["n"] / (
+                observed["estimate"] * (1 - observed["estimate"])
+            )
+            deff = deff[np.isfinite(deff) & (deff > 0) & (observed["n"] >= 2)]
+            centre = float(np.log(deff).median()) if len(deff) else 0.0
+            return [
+                PriorTerm(
+                    "log_deff_mean",
+                    prior("Normal", mu=centre, sigma=1.0),
+                    "real",
+                    "log design effect of a typical area: centred on the median direct one, sd 1",
+                ),
+                PriorTerm(
+                    "log_deff_sd",
+                    prior("HalfNormal", sigma=0.5),
+                    "positive",
+                    "spread of the areas' log design effects; half-normal 0.5 allows factors "
+                    "of about 2 between areas",
+                ),
+            ]
+        unit_variance = observed["variance"] * observed["n"]
+        unit_variance = unit_variance[(unit_variance > 0) & (observed["n"] >= 2)]
+        centre = float(np.log(unit_variance).median()) if len(unit_variance) else 0.0
+        return [
+            PriorTerm(
+                "log_variance_mean",
+                prior("Normal", mu=centre, sigma=1.0),
+                "real",
+                "log of n x sampling variance (one unit's variance, design effect included) in "
+                "a typical area: centred on the median direct one, sd 1",
+            ),
+            PriorTerm(
+                "log_variance_sd",
+                prior("HalfNormal", sigma=0.5),
+                "positive",
+                "spread of the areas' log unit variances; half-normal 0.5 allows factors of "
+                "about 2 between areas",
+            ),
+        ]
 
     # ------------------------------------------------------------------ build
     def centred(self) -> bool:
         """Whether the effects of areas with a direct estimate are centred (``fit.centring``).
 
-        An area's information about its value is ``1 / variance`` (normal likelihood) or
-        ``n_eff * p (1 - p)`` on the logit scale (binomial); see
+        An area's information about its value is ``1 / variance`` (normal likelihood; with
+        modelled variances ``n`` over the median unit variance) or ``n_eff * p (1 - p)`` on the
+        logit scale (binomial); see
         :func:`~lcmodel.models.area_effects.choose_centring`.
         """
         estimate = self.areas["estimate"].to_numpy(dtype=float)
         if self._binomial:
             p = np.clip(estimate, 0.01, 0.99)
             information = self.areas["n_eff"].to_numpy(dtype=float) * p * (1.0 - p)
+        elif self._modelled:
+            # n / (a typical unit variance): tiny areas' own direct variances are not trusted
+            centre = self.default_priors()["log_variance_mean"].params["mu"]
+            information = self.areas["n"].to_numpy(dtype=float) / np.exp(centre)
         else:
-            information = 1.0 / self.areas["variance"].to_numpy(dtype=float)
+            with np.errstate(divide="ignore"):
+                information = 1.0 / self.areas["variance"].to_numpy(dtype=float)
         information = information[~np.isnan(estimate)]
         information = np.nan_to_num(information, nan=0.0, posinf=0.0)
         return choose_centring(information, self._scale()[1], self.spec.fit.centring)
@@ -274,23 +352,81 @@ class FayHerriotModel(Model):
             )
             observed = self.areas.loc[sampled]
             mine = theta[np.flatnonzero(sampled)]
+            y = observed["estimate"].to_numpy(dtype=float)
             if self._binomial:
-                y = observed["estimate"].to_numpy(dtype=float)
-                n_eff = observed["n_eff"].to_numpy(dtype=float)
                 log_p, log_q = -pt.softplus(-mine), -pt.softplus(mine)
-                pm.Potential("y", (n_eff * (y * log_p + (1.0 - y) * log_q)).sum())
+                if self._modelled:
+                    deff = pt.exp(self._log_pooled(priors, "log_deff"))
+                    n_eff = observed["n"].to_numpy(dtype=float) / deff
+                    direct = observed["variance"] * observed["n"] / (y * (1.0 - y))
+                    self._add_variance_estimates(observed["n"], direct, deff, "direct_deff")
+                    # the density of a share from n_eff trials: n_eff x binomial probability
+                    normaliser = (
+                        pt.log(n_eff)
+                        + pt.gammaln(n_eff + 1.0)
+                        - pt.gammaln(n_eff * y + 1.0)
+                        - pt.gammaln(n_eff * (1.0 - y) + 1.0)
+                    )
+                    psi = pt.exp(log_p + log_q) / n_eff
+                else:
+                    n_eff = observed["n_eff"].to_numpy(dtype=float)
+                    normaliser = 0.0
+                pm.Potential("y", (normaliser + n_eff * (y * log_p + (1.0 - y) * log_q)).sum())
                 value = pm.math.invlogit(theta)
             else:
-                pm.Normal(
-                    "y",
-                    mu=mine,
-                    sigma=np.sqrt(observed["variance"].to_numpy(dtype=float)),
-                    observed=observed["estimate"].to_numpy(dtype=float),
-                    dims=SAMPLED,
-                )
+                if self._modelled:
+                    log_unit = self._log_pooled(priors, "log_variance")
+                    psi = pt.exp(log_unit) / observed["n"].to_numpy(dtype=float)
+                    sd = pt.sqrt(psi)
+                    self._add_variance_estimates(
+                        observed["n"], observed["variance"], psi, "direct_variance"
+                    )
+                else:
+                    sd = np.sqrt(observed["variance"].to_numpy(dtype=float))
+                pm.Normal("y", mu=mine, sigma=sd, observed=y, dims=SAMPLED)
                 value = theta
+            if self._modelled:
+                pm.Deterministic("sampling_variance", psi, dims=SAMPLED)
             pm.Deterministic("area_value", value[:, None], dims=(AREA, "quantity"))
         return model
+
+    @staticmethod
+    def _log_pooled(priors: dict[str, Any], name: str) -> Any:
+        """``<name>_mean + <name>_sd * z_variance``: one log variance (or deff) per sampled area."""
+        import pymc as pm
+
+        mean = priors[f"{name}_mean"].build(f"{name}_mean")
+        sd = priors[f"{name}_sd"].build(f"{name}_sd")
+        return mean + sd * pm.Normal("z_variance", 0.0, 1.0, dims=SAMPLED)
+
+    @staticmethod
+    def _add_variance_estimates(n: pd.Series, estimate: pd.Series, truth: Any, name: str) -> None:
+        """Direct estimates of a variance (or design effect) as scaled chi-squares, n - 1 df.
+
+        Parameters
+        ----------
+        n
+            Sample size of each sampled area.
+        estimate
+            The direct estimate of the variance (or design effect) per sampled area; areas
+            with ``n < 2`` or a value that is not positive and finite carry no information.
+        truth
+            The modelled true value per sampled area (a tensor).
+        name
+            Name of the observed variable.
+        """
+        import pymc as pm
+
+        n = n.to_numpy(dtype=float)
+        values = estimate.to_numpy(dtype=float)
+        with np.errstate(invalid="ignore"):
+            informative = np.flatnonzero((n >= 2) & np.isfinite(values) & (values > 0))
+        if not len(informative):
+            return
+        df = n[informative] - 1.0
+        pm.Gamma(
+            name, alpha=df / 2.0, beta=df / (2.0 * truth[informative]), observed=values[informative]
+        )
 
     # -------------------------------------------------------------------- fit
     def with_spec(self, spec: AreaLevelSpec) -> FayHerriotModel:
@@ -332,3 +468,10 @@ class FayHerriotModel(Model):
         return FitResult(
             idata=idata, spec=spec, inputs=inputs, diagnostics=diagnostics, metadata=metadata
         )
+
+
+def _few_units(table: pd.DataFrame, min_units: int, areas: pd.Series) -> np.ndarray:
+    """Whether each area's direct estimate rests on fewer than ``min_units`` units."""
+    n = table["n"].reindex(areas).to_numpy(dtype=float)
+    has_estimate = table["estimate"].reindex(areas).notna().to_numpy()
+    return has_estimate & (n < min_units)

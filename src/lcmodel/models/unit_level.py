@@ -469,6 +469,10 @@ class UnitLevelModel(Model):
 
         def finite(expected: xr.DataArray, rows: pd.DataFrame) -> np.ndarray:
             flat = expected.to_numpy().reshape(chains * draws, len(rows), -1)
+            if self.data.frame is None:
+                # population means: the rows' mean prediction is the non-sampled units' mean
+                flat = area_average(flat, rows, areas)
+                rows = pd.DataFrame({AREA: areas, "weight": 1.0})
             population = finite_population(self.data, rows)
             totals = self.family.predictive_totals(rng, flat, population.remaining, params)
             values = area_average(population.values(totals), rows, areas)

@@ -51,6 +51,9 @@ def reliability(cv: np.ndarray, caution: float, suppress: float) -> np.ndarray:
     return flags
 
 
+OPTIONAL_COLUMNS = ("few_units",)
+"""Columns only some models give (``few_units``: area-level models with sample sizes)."""
+
 ESTIMATE_COLUMNS = [
     "area",
     "name",
@@ -63,6 +66,7 @@ ESTIMATE_COLUMNS = [
     "direct",
     "direct_se",
     "deff",
+    "few_units",
     "mean",
     "sd",
     "cv",
@@ -155,7 +159,8 @@ def area_estimates(
     table["rhat"] = rhat[position]
     table["ess_bulk"] = ess[position]
     table["diagnostics_ok"] = diagnostics_ok
-    return table.reindex(columns=ESTIMATE_COLUMNS)
+    optional = [c for c in OPTIONAL_COLUMNS if c not in table.columns]
+    return table.reindex(columns=[c for c in ESTIMATE_COLUMNS if c not in optional])
 
 
 def row_draws(

@@ -52,6 +52,26 @@ class AreaLevelSection(Strict):
         description="'normal': the Fay-Herriot model; 'binomial': shares on the logit scale "
         "with effective sample sizes.",
     )
+    sampling_variance: Literal["known", "modelled"] | None = Field(
+        default=None,
+        description="Sampling variances (normal) or design effects (binomial) taken as known, "
+        "or modelled: each area's direct variance is a scaled chi-square draw with n - 1 "
+        "degrees of freedom around a true variance pooled across areas. Default: 'modelled' "
+        "when area sample sizes are known (a survey spec, or a table with 'n').",
+    )
+    min_units: int = Field(
+        default=10,
+        ge=2,
+        description="Areas whose direct estimate rests on fewer units are flagged "
+        "('few_units' in the estimates).",
+    )
+
+    @property
+    def variance_model(self) -> str:
+        """The variance treatment in force: the spec's ``variance``, or its default."""
+        if self.sampling_variance is not None:
+            return self.sampling_variance
+        return "modelled" if self.survey is not None or self.n is not None else "known"
 
     @model_validator(mode="after")
     def _one_source(self) -> AreaLevelSection:
@@ -65,6 +85,11 @@ class AreaLevelSection(Strict):
                 raise ValueError("'quantity' picks a survey spec's quantity; a table has one")
         elif any(getattr(self, k) is not None for k in ("estimate", "variance", "n")):
             raise ValueError("'estimate', 'variance' and 'n' name columns of a 'table'")
+        if self.sampling_variance == "modelled" and self.table is not None and self.n is None:
+            raise ValueError(
+                "sampling_variance = 'modelled' needs each area's sample size: name the "
+                "table's 'n' column, or use sampling_variance = 'known'"
+            )
         if self.likelihood == "binomial" and self.table is not None and self.kind != "share":
             raise ValueError("likelihood 'binomial' models shares: set kind = \"share\"")
         repeated = set(self.covariates) & set(self.numeric_covariates)

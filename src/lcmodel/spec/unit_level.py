@@ -210,17 +210,24 @@ class StructureSpec(Strict):
 
 
 class PopulationSpec(Strict):
-    """Population covariate means per area, for area means over the population.
+    """Population covariate means (and level shares) per area, for area means over the population.
 
     With numeric covariates, the area mean of a linear (Gaussian) model is the prediction at
     the area's population mean of the covariates (the unit-level model of Battese, Harter and
-    Fuller). This table gives those means.
+    Fuller). This table gives those means, and for each categorical covariate the share of
+    the area's population at each level.
     """
 
     table: Path = Field(description="CSV/Parquet with one row per area (relative to the spec).")
     area: str = Field(default="area", description="Column of the table naming the area.")
     means: dict[str, str] = Field(
-        description="Numeric covariate -> column of the table holding its population mean."
+        default_factory=dict,
+        description="Numeric covariate -> column of the table holding its population mean.",
+    )
+    shares: dict[str, dict[str, str]] = Field(
+        default_factory=dict,
+        description="Categorical covariate -> {level -> column holding the share of the "
+        "area's population at that level}; each covariate's shares sum to 1.",
     )
     size: str | None = Field(
         default=None,
@@ -349,10 +356,18 @@ class ModelSpec(Strict):
                     "'outcome.bands' cannot be combined with 'population' means: a band's share "
                     "at the mean covariates is not the population share in the band"
                 )
-            if self.structure.covariates or self.structure.wave:
+            categorical = sorted(self.structure.covariates)
+            if sorted(self.population.shares) != categorical:
                 raise ValueError(
-                    "'population' means work with numeric covariates only; categorical "
-                    "covariates and waves need a population frame of cells (not yet supported)"
+                    f"'population.shares' must give the level shares of exactly the "
+                    f"categorical covariates {categorical}; got {sorted(self.population.shares)}"
+                    f" (for example [population.shares.sex] female = \"share_female\", male = "
+                    f"\"share_male\")"
+                )
+            if self.structure.wave:
+                raise ValueError(
+                    "'population' means have no waves: drop 'structure.wave', or give a "
+                    "population [frame] of cells instead"
                 )
         return self
 
