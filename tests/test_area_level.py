@@ -166,9 +166,10 @@ def test_survey_input_uses_design_based_direct_estimates() -> None:
     fh = FayHerriotModel.from_spec(MODELS / "trust_fh.toml")
     unit = UnitLevelModel.from_spec(MODELS / "trust.toml")
     direct = survey_direct_estimates(unit.data).set_index("area")
-    pd.testing.assert_series_equal(
-        fh.areas["n_eff"], direct["n_eff"].reindex(fh.areas.index), check_names=False
-    )
+    direct = direct[direct["quantity"] == "share"].reindex(fh.areas.index)
+    pd.testing.assert_series_equal(fh.areas["n_eff"], direct["n_eff"], check_names=False)
+    # modelled (the default) uses the design effects (all 1 here: no weights) smoothed
+    np.testing.assert_allclose(fh.areas["n_eff_smoothed"], direct["n"], rtol=1e-9)
     assert set(fh.inputs.columns) >= {"benchmark", "benchmark_match", "direct", "deff"}
     assert fh.quantity == "share" and fh.quantity_kind == "share" and fh.kind == "area_level"
 
@@ -217,12 +218,32 @@ def test_sampling_variances_are_modelled_when_sample_sizes_are_known(tmp_path: P
     np.testing.assert_allclose(psi, np.exp(mu) / np.array([60, 120, 1, 8, 50]), rtol=1e-6)
     flags = fh.inputs.set_index("area")["few_units"]
     assert flags.to_dict() == {"a": False, "b": False, "c": True, "d": True, "e": False, "f": False}
-    # the binomial variant models design effects, from the direct ones
-    shares = _table_model(tmp_path, table, n="size", kind="share", likelihood="binomial").build()
-    assert {"log_deff_mean", "log_deff_sd"} <= {rv.name for rv in shares.free_RVs}
-    deff = shares.rvs_to_values[shares["direct_deff"]].eval()
-    expected = np.array([0.004 * 60 / (0.42 * 0.58), 0.002 * 120 / (0.55 * 0.45)])
-    np.testing.assert_allclose(deff[:2], expected)
+    # the binomial variant smooths design effects: n_eff = n / D, D shrunk towards the typical
+    shares = _table_model(tmp_path, table, n="size", kind="share", likelihood="binomial")
+    assert not {"log_variance_mean", "z_variance"} & {rv.name for rv in shares.build().free_RVs}
+    from lcmodel.design.variances import smoothed_design_effects
+
+    n = np.array([60, 120, 1, 8, 50])
+    y, v = np.array([0.42, 0.55, 0.61, 0.38, 0.5]), np.array([0.004, 0.002, 0.0, 0.003, 0.005])
+    expected = n / smoothed_design_effects(n, v * (n - 1) / (y * (1 - y)))
+    n_eff = shares.areas["n_eff_smoothed"]
+    assert np.isnan(n_eff["e"])  # no estimate
+    np.testing.assert_allclose(n_eff[["a", "b", "c", "d", "f"]], expected)
+
+
+def test_smoothed_design_effects_shrink_by_their_degrees_of_freedom() -> None:
+    from lcmodel.design.variances import smoothed_design_effects
+
+    same = smoothed_design_effects(np.array([5, 50, 500]), np.array([1.5, 1.5, 1.5]))
+    np.testing.assert_allclose(same, 1.5)
+    rng = np.random.default_rng(0)
+    n = np.concatenate([np.full(30, 400), [3, 400]])
+    deff = np.concatenate([1.3 * np.exp(rng.normal(0, 0.05, 30)), [6.0, 6.0]])
+    smoothed = smoothed_design_effects(n, deff)
+    assert smoothed[-2] < 2.0  # 3 respondents: pulled to the typical 1.3
+    assert smoothed[-1] > 4.0  # 400 respondents: kept near its own
+    unusable = smoothed_design_effects(np.array([1, 100, 100]), np.array([np.nan, 1.2, 1.4]))
+    assert 1.2 < unusable[0] < 1.4 and smoothed_design_effects(np.array([1]), [np.nan]) == 1
 
 
 # ---------------------------------------------------------------- fitting

@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 
 from lcmodel.cli import EXIT_BAD_INPUT, EXIT_DIAGNOSTICS, main
-from lcmodel.results.estimates import ESTIMATE_COLUMNS
+from lcmodel.results.estimates import ESTIMATE_COLUMNS, OPTIONAL_COLUMNS
 
 ROOT = Path(__file__).resolve().parents[1]
 SPEC = ROOT / "models" / "trust.toml"
@@ -42,7 +42,7 @@ def test_fit_writes_outputs_and_prints_table(tmp_path: Path, capsys) -> None:
         ["estimates.csv", "posterior.nc", "diagnostics.json", "forest.png", "result.json"]
     )
     table = pd.read_csv(out / "estimates.csv")
-    assert list(table.columns) == ESTIMATE_COLUMNS
+    assert list(table.columns) == [c for c in ESTIMATE_COLUMNS if c not in OPTIONAL_COLUMNS]
     assert len(table) == 20
     diagnostics = json.loads((out / "diagnostics.json").read_text())
     assert diagnostics["chains"] == 2 and "passed" in diagnostics

@@ -81,6 +81,19 @@ def test_nan_draws_fail_but_constant_quantities_pass() -> None:
     assert any("could not be computed" in f for f in result.failures)
 
 
+def test_only_mixing_failures_call_for_more_draws() -> None:
+    shifted = GOOD + np.array([0.0, 0.0, 0.0, 1.0])[:, None]
+    assert _check(_tree({"a": shifted}, NO_DIVERGENCE), ["a"]).more_draws_may_help
+    sticky = np.repeat(RNG.normal(size=(4, 20)), 50, axis=1)
+    assert _check(_tree({"a": sticky}, NO_DIVERGENCE), ["a"]).more_draws_may_help
+    assert not _check(_tree({"a": GOOD}, NO_DIVERGENCE), ["a"]).more_draws_may_help  # passed
+    diverging = NO_DIVERGENCE.copy()
+    diverging[2, 10] = True
+    assert not _check(_tree({"a": shifted}, diverging), ["a"]).more_draws_may_help
+    assert not _check(_tree({"a": GOOD[:1]}, NO_DIVERGENCE[:1]), ["a"]).more_draws_may_help
+    assert not _check(_tree({"a": GOOD}), ["a"]).more_draws_may_help  # no divergence record
+
+
 def test_dictionary_round_trip() -> None:
     result = _check(_tree({"a": GOOD}, NO_DIVERGENCE), ["a"])
     assert Diagnostics.from_dict(result.to_dict()) == result

@@ -11,7 +11,7 @@ import pytest
 import lcmodel
 from lcmodel import FitResult, UnitLevelModel
 from lcmodel.inference.samplers import available_samplers
-from lcmodel.results.estimates import ESTIMATE_COLUMNS
+from lcmodel.results.estimates import ESTIMATE_COLUMNS, OPTIONAL_COLUMNS
 
 MODELS = Path(__file__).resolve().parents[1] / "models"
 SMALL = {"draws": 300, "tune": 300, "chains": 2, "seed": 11}
@@ -32,7 +32,7 @@ def trust_fit(trust_model: UnitLevelModel) -> FitResult:
 class TestEstimates:
     def test_table_columns_and_ranges(self, trust_fit: FitResult) -> None:
         table = trust_fit.estimates()
-        assert list(table.columns) == ESTIMATE_COLUMNS
+        assert list(table.columns) == [c for c in ESTIMATE_COLUMNS if c not in OPTIONAL_COLUMNS]
         assert len(table) == 20
         assert table["n"].sum() == trust_fit.metadata["n_respondents"]
         assert ((table["mean"] > 0) & (table["mean"] < 1)).all()
@@ -118,7 +118,7 @@ class TestSaveLoad:
             trust_fit.posterior["area_value"].to_numpy(),
         )
         csv = pd.read_csv(folder / "estimates.csv")
-        assert list(csv.columns) == ESTIMATE_COLUMNS
+        assert list(csv.columns) == [c for c in ESTIMATE_COLUMNS if c not in OPTIONAL_COLUMNS]
 
     def test_metadata_records_provenance(self, trust_fit: FitResult) -> None:
         meta = trust_fit.metadata
@@ -158,6 +158,23 @@ class TestSampling:
             again.posterior["area_value"].to_numpy(),
             trust_fit.posterior["area_value"].to_numpy(),
         )
+
+    def test_a_fit_short_of_the_gate_is_sampled_again_with_longer_chains(
+        self, trust_model: UnitLevelModel
+    ) -> None:
+        """2 x 100 draws cannot reach a bulk ESS of 400: one more attempt, twice as long."""
+        short = {"draws": 100, "tune": 300, "chains": 2, "seed": 3}
+        result = trust_model.fit(progressbar=False, extend=1, **short)
+        attempts = result.metadata["attempts"]
+        assert [(a["draws"], a["tune"]) for a in attempts] == [(100, 300), (200, 600)]
+        assert not attempts[0]["passed"]
+        assert result.posterior.sizes["draw"] == 200
+        assert (result.spec.fit.draws, result.spec.fit.tune) == (200, 600)
+        assert result.metadata["wall_seconds"] == pytest.approx(
+            sum(a["wall_seconds"] for a in attempts), abs=0.01
+        )
+        once = trust_model.fit(progressbar=False, extend=0, **short)
+        assert len(once.metadata["attempts"]) == 1 and once.posterior.sizes["draw"] == 100
 
     def test_auto_prefers_nutpie(self, trust_fit: FitResult) -> None:
         expected = "nutpie" if "nutpie" in available_samplers() else "pymc"

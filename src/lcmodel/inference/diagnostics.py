@@ -66,6 +66,16 @@ class Diagnostics:
         """Whether every gate passes."""
         return not self.failures
 
+    @property
+    def more_draws_may_help(self) -> bool:
+        """Whether the fit fails on R-hat or ESS alone, which longer chains can cure.
+
+        Divergences, a low E-BFMI, a single chain or a quantity with no R-hat say the geometry
+        or the set-up is wrong; more draws of the same sampler do not fix those.
+        """
+        mixing = ("R-hat above", "bulk ESS below", "tail ESS below")
+        return not self.passed and all(f.startswith(mixing) for f in self.failures)
+
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready dictionary (``passed`` included)."""
         out = asdict(self)

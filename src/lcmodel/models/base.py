@@ -3,7 +3,8 @@
 :meth:`Model.fit` is the only place a model is sampled::
 
     [fit] overrides -> seed -> sampler -> report inputs -> build -> sample
-        -> finish posterior -> diagnostics -> run record -> result
+        -> finish posterior -> diagnostics [-> longer sampling, if R-hat or ESS fall short]
+        -> run record -> result
 
 A model kind (unit-level, Fay-Herriot, joint) says only what differs: how it is built, what
 its report needs besides the posterior, which variables the diagnostics gate checks, what it
@@ -133,13 +134,32 @@ class Model(HasPriors, ABC):
         sampler = resolve_sampler(settings.sampler)
         inputs = model.report_inputs()  # benchmark matching warns before, not after, sampling
         pymc_model = model.build()
-        idata, wall = sample(pymc_model, settings, seed, progressbar=progressbar)
-        rng = np.random.default_rng([seed, FINISH_STREAM])
-        posterior = idata["posterior"].to_dataset()
-        finished = model.finish_posterior(posterior, rng)
-        if finished is not posterior:
-            idata["posterior"] = finished
-        diagnostics = compute_diagnostics(idata, model.checked_variables(pymc_model))
-        metadata = run_metadata(seed, sampler, wall) | model.data_metadata()
-        spec = model.spec.with_overrides(seed=seed)
+        checked = model.checked_variables(pymc_model)
+        attempts: list[dict[str, Any]] = []
+        while True:
+            idata, wall = sample(pymc_model, settings, seed, progressbar=progressbar)
+            rng = np.random.default_rng([seed, FINISH_STREAM])
+            posterior = idata["posterior"].to_dataset()
+            finished = model.finish_posterior(posterior, rng)
+            if finished is not posterior:
+                idata["posterior"] = finished
+            diagnostics = compute_diagnostics(idata, checked)
+            attempts.append(
+                {
+                    "draws": settings.draws,
+                    "tune": settings.tune,
+                    "passed": diagnostics.passed,
+                    "wall_seconds": round(wall, 3),
+                }
+            )
+            if len(attempts) > settings.extend or not diagnostics.more_draws_may_help:
+                break
+            # R-hat or ESS short of the gate: longer tuning and more draws, same seed
+            settings = settings.model_copy(
+                update={"draws": 2 * settings.draws, "tune": 2 * settings.tune}
+            )
+        total = sum(attempt["wall_seconds"] for attempt in attempts)
+        metadata = run_metadata(seed, sampler, total) | model.data_metadata()
+        metadata["attempts"] = attempts
+        spec = model.spec.with_overrides(seed=seed, draws=settings.draws, tune=settings.tune)
         return model.make_result(idata, spec, inputs, diagnostics, metadata)

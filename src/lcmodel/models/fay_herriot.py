@@ -21,24 +21,25 @@ written as the binomial log-likelihood with real-valued counts (``n_eff`` need n
 Input is either a survey spec (its direct estimates, design variances, areas table and
 benchmarks) or an area table of estimates and variances (for published figures).
 
-Modelled sampling variances (``sampling_variance = "modelled"``, the default when the areas' sample
-sizes ``n_i`` are known). A direct variance from a handful of respondents is itself a noisy
+Modelled sampling variances (``sampling_variance = "modelled"``, the default when the areas'
+sample sizes ``n_i`` are known). A direct variance from a handful of respondents is itself a noisy
 estimate, and taking it as known lets a 2-respondent area with alike answers pin its value.
 Instead each area's true sampling variance is unknown and pooled across areas, and the direct
 variance ``v_i`` is its scaled chi-square estimate with ``n_i - 1`` degrees of freedom::
 
-    normal:   psi_i = exp(log_variance_mean + log_variance_sd * z_variance_i) / n_i
-              v_i ~ Gamma((n_i - 1) / 2, rate = (n_i - 1) / (2 psi_i))
-    binomial: deff_i = exp(log_deff_mean + log_deff_sd * z_variance_i),  n_eff_i = n_i / deff_i
-              dhat_i ~ Gamma((n_i - 1) / 2, rate = (n_i - 1) / (2 deff_i))
+    psi_i = exp(log_variance_mean + log_variance_sd * z_variance_i) / n_i
+    v_i ~ Gamma((n_i - 1) / 2, rate = (n_i - 1) / (2 psi_i))   (n_i >= 2, v_i > 0)
 
-(areas with ``n_i >= 2`` and a positive direct variance). For a share the direct variance is
-a function of the direct share itself, so the binomial model takes the information from the
-direct design effect ``dhat_i = v_i n_i / (y_i (1 - y_i))`` instead: counting ``v_i`` as
-evidence about ``p_i (1 - p_i)`` would use the same answers twice. The normal likelihood then
-uses ``sqrt(psi_i)``, the binomial one ``n_eff_i`` (with its normalising constant, since
-``n_eff_i`` is now a parameter). Areas with one respondent, or whose answers were all alike
-(``v_i = 0``), keep their estimate; their variance comes from the pool alone.
+and the normal likelihood uses ``sqrt(psi_i)``. Areas with one respondent, or whose answers
+were all alike (``v_i = 0``), keep their estimate; their variance comes from the pool alone.
+
+For the binomial likelihood the sampling variance of a share is ``p_i (1 - p_i) / n_eff_i``
+with ``p_i`` the modelled share, so what is left to pool is the design effect. Each area's
+direct design effect ``v_i n_i / (y_i (1 - y_i))`` is shrunk towards the areas' typical one by
+its degrees of freedom (:func:`lcmodel.design.variances.smoothed_design_effects`) and
+``n_eff_i = n_i / D_i``. (A design effect that is a parameter of the binomial likelihood
+would be informed by the share itself: a direct share of 0 from 5 respondents would pull
+``n_eff`` towards 3 whatever the design.)
 """
 
 from __future__ import annotations
@@ -55,6 +56,7 @@ from lcmodel.data.survey import AREA, frame_hash
 from lcmodel.design.covariates import area_covariate_design
 from lcmodel.design.direct import survey_direct_estimates
 from lcmodel.design.inputs import table_inputs
+from lcmodel.design.variances import smoothed_design_effects
 from lcmodel.errors import DataError, SpecError, did_you_mean, listed
 from lcmodel.models.area_effects import add_area_effect, choose_centring, sigma_area_term
 from lcmodel.models.base import Model
@@ -132,6 +134,8 @@ class FayHerriotModel(Model):
                 f"spec '{spec.name}': {int(sampled.sum())} area(s) have a direct estimate; an "
                 f"area-level model needs at least 3 to estimate the between-area variance"
             )
+        if self._binomial and self._modelled:
+            self.areas = areas = areas.assign(n_eff_smoothed=_smoothed_effective_sizes(areas))
         kinds: dict[str, Any] = dict.fromkeys(section.covariates, "categorical")
         kinds |= dict.fromkeys(section.numeric_covariates, "numeric")
         self._design = area_covariate_design(areas, kinds, "[area_level] covariates")
@@ -191,6 +195,7 @@ class FayHerriotModel(Model):
         table["variance"] = direct["direct_var"]
         table["n_eff"] = direct["n_eff"]
         table["n"] = areas["n"].astype(float)
+        table["deff"] = direct["deff"]
         if section.likelihood == "normal" and section.variance_model == "known":
             unusable = table["estimate"].notna() & ~(table["variance"] > 0)
             if unusable.any():
@@ -250,30 +255,9 @@ class FayHerriotModel(Model):
 
     def _variance_terms(self) -> list[PriorTerm]:
         """Priors of the pooled sampling variances (``sampling_variance = "modelled"``)."""
-        if not self._modelled:
-            return []
+        if not self._modelled or self._binomial:
+            return []  # the binomial model smooths its design effects before fitting
         observed = self.areas[self.areas["estimate"].notna()]
-        if self._binomial:
-            deff = observed["variance"] * observed["n"] / (
-                observed["estimate"] * (1 - observed["estimate"])
-            )
-            deff = deff[np.isfinite(deff) & (deff > 0) & (observed["n"] >= 2)]
-            centre = float(np.log(deff).median()) if len(deff) else 0.0
-            return [
-                PriorTerm(
-                    "log_deff_mean",
-                    prior("Normal", mu=centre, sigma=1.0),
-                    "real",
-                    "log design effect of a typical area: centred on the median direct one, sd 1",
-                ),
-                PriorTerm(
-                    "log_deff_sd",
-                    prior("HalfNormal", sigma=0.5),
-                    "positive",
-                    "spread of the areas' log design effects; half-normal 0.5 allows factors "
-                    "of about 2 between areas",
-                ),
-            ]
         unit_variance = observed["variance"] * observed["n"]
         unit_variance = unit_variance[(unit_variance > 0) & (observed["n"] >= 2)]
         centre = float(np.log(unit_variance).median()) if len(unit_variance) else 0.0
@@ -355,23 +339,9 @@ class FayHerriotModel(Model):
             y = observed["estimate"].to_numpy(dtype=float)
             if self._binomial:
                 log_p, log_q = -pt.softplus(-mine), -pt.softplus(mine)
-                if self._modelled:
-                    deff = pt.exp(self._log_pooled(priors, "log_deff"))
-                    n_eff = observed["n"].to_numpy(dtype=float) / deff
-                    direct = observed["variance"] * observed["n"] / (y * (1.0 - y))
-                    self._add_variance_estimates(observed["n"], direct, deff, "direct_deff")
-                    # the density of a share from n_eff trials: n_eff x binomial probability
-                    normaliser = (
-                        pt.log(n_eff)
-                        + pt.gammaln(n_eff + 1.0)
-                        - pt.gammaln(n_eff * y + 1.0)
-                        - pt.gammaln(n_eff * (1.0 - y) + 1.0)
-                    )
-                    psi = pt.exp(log_p + log_q) / n_eff
-                else:
-                    n_eff = observed["n_eff"].to_numpy(dtype=float)
-                    normaliser = 0.0
-                pm.Potential("y", (normaliser + n_eff * (y * log_p + (1.0 - y) * log_q)).sum())
+                column = "n_eff_smoothed" if self._modelled else "n_eff"
+                n_eff = observed[column].to_numpy(dtype=float)
+                pm.Potential("y", (n_eff * (y * log_p + (1.0 - y) * log_q)).sum())
                 value = pm.math.invlogit(theta)
             else:
                 if self._modelled:
@@ -381,12 +351,11 @@ class FayHerriotModel(Model):
                     self._add_variance_estimates(
                         observed["n"], observed["variance"], psi, "direct_variance"
                     )
+                    pm.Deterministic("sampling_variance", psi, dims=SAMPLED)
                 else:
                     sd = np.sqrt(observed["variance"].to_numpy(dtype=float))
                 pm.Normal("y", mu=mine, sigma=sd, observed=y, dims=SAMPLED)
                 value = theta
-            if self._modelled:
-                pm.Deterministic("sampling_variance", psi, dims=SAMPLED)
             pm.Deterministic("area_value", value[:, None], dims=(AREA, "quantity"))
         return model
 
@@ -468,6 +437,22 @@ class FayHerriotModel(Model):
         return FitResult(
             idata=idata, spec=spec, inputs=inputs, diagnostics=diagnostics, metadata=metadata
         )
+
+
+def _smoothed_effective_sizes(areas: pd.DataFrame) -> pd.Series:
+    """``n / D`` with ``D`` the smoothed design effects, where an area has an estimate.
+
+    The direct design effect is the survey's (:mod:`lcmodel.design.direct`) or, from a table,
+    ``v (n - 1) / (y (1 - y))``: ``y (1 - y) / (n - 1)`` is the unbiased estimate of a share's
+    variance under simple random sampling.
+    """
+    estimate, n = areas["estimate"], areas["n"]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        direct = areas["variance"] * (n - 1.0) / (estimate * (1.0 - estimate))
+    if "deff" in areas.columns:
+        direct = areas["deff"]
+    smoothed = smoothed_design_effects(n.to_numpy(), direct.to_numpy())
+    return (n / smoothed).where(estimate.notna())
 
 
 def _few_units(table: pd.DataFrame, min_units: int, areas: pd.Series) -> np.ndarray:

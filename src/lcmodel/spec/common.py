@@ -74,6 +74,14 @@ class FitSpec(Strict):
     draws: int = Field(default=1000, gt=0)
     tune: int = Field(default=1000, ge=0)
     chains: int = Field(default=4, gt=0)
+    extend: int = Field(
+        default=1,
+        ge=0,
+        le=3,
+        description="When the diagnostics gate fails on R-hat or ESS alone (no divergences, "
+        "E-BFMI fine), sample again with twice the tuning and draws, up to this many times "
+        "(0: never). Every attempt is recorded with the result.",
+    )
     seed: int | None = Field(
         default=None,
         ge=0,
