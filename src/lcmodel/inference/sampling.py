@@ -3,6 +3,13 @@
 Every fit is seeded: when the spec gives no seed one is drawn from the operating system's
 entropy and recorded in the result, so any run can be repeated exactly. Which sampler runs is
 decided by :mod:`lcmodel.inference.samplers`.
+
+A seed alone is not enough for identical draws: the model's code must also compute the same bits
+every time. PyTensor compiles it with Numba, by default with fast-math flags (reassociation,
+contraction, approximate functions), and keeps the compiled pieces in a cache. Code compiled
+afresh (an empty cache) then inlines and reorders differently from code loaded from the cache,
+so a cold and a warm run differed in the last bits of the log density, which NUTS amplifies into
+different draws. :func:`reproducible_numerics` compiles without fast-math while sampling.
 """
 
 from __future__ import annotations
@@ -11,6 +18,8 @@ import os
 import sys
 import time
 import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from importlib.metadata import PackageNotFoundError, version
 from typing import TYPE_CHECKING, Any
@@ -24,7 +33,10 @@ if TYPE_CHECKING:
     import pymc as pm
     import xarray as xr
 
-__all__ = ["available_cores", "draw_seed", "run_metadata", "sample"]
+__all__ = ["available_cores", "draw_seed", "reproducible_numerics", "run_metadata", "sample"]
+
+NUMERICS = {"numba_fastmath": False}
+"""How lcmodel compiles model code (recorded in every result's metadata)."""
 
 
 def _version_of(package: str) -> str:
@@ -56,6 +68,23 @@ def _process_context(sampler: str) -> dict[str, str]:
     if sampler == "pymc" and "jax" in sys.modules:
         return {"mp_ctx": "forkserver"}
     return {}
+
+
+@contextmanager
+def reproducible_numerics() -> Iterator[None]:
+    """Compile model code (PyTensor's Numba backend) without fast-math flags.
+
+    With fast-math, Numba may reassociate sums and fuse operations differently depending on
+    what it inlines, and that depends on which pieces of the model it finds in PyTensor's
+    compile cache: the same seed gave different draws with an empty and with a warm cache.
+    Without fast-math the compiled code computes the same bits either way. The flag is part of
+    PyTensor's cache key, so cached fast-math code is never reused here. Measured on
+    ``models/trust.toml``, a log-density-and-gradient evaluation costs the same either way.
+    """
+    import pytensor
+
+    with pytensor.config.change_flags(numba__fastmath=NUMERICS["numba_fastmath"]):
+        yield
 
 
 def draw_seed() -> int:
@@ -91,7 +120,8 @@ def sample(
         # warns that matrix products are slow. The only ones here are tiny (the K x K LKJ
         # factor), and the samplers compile with numba or JAX, so the warning is noise.
         warnings.filterwarnings("ignore", message="PyTensor could not link to a BLAS")
-        idata = _run_nuts(pymc_model, settings, seed, sampler, progressbar=progressbar)
+        with reproducible_numerics():
+            idata = _run_nuts(pymc_model, settings, seed, sampler, progressbar=progressbar)
     return idata, time.perf_counter() - start
 
 
@@ -132,4 +162,5 @@ def run_metadata(seed: int, sampler: str, wall: float) -> dict[str, Any]:
         "seed": seed,
         "sampler": sampler,
         "wall_seconds": round(wall, 3),
+        "numerics": dict(NUMERICS),
     }

@@ -42,6 +42,7 @@ from lcmodel.design.reference import (
 )
 from lcmodel.errors import SpecError
 from lcmodel.families import get_family
+from lcmodel.inference.sampling import reproducible_numerics
 from lcmodel.models.area_effects import add_area_effect, choose_centring, sigma_area_term
 from lcmodel.models.base import Model
 from lcmodel.models.terms import (
@@ -532,9 +533,10 @@ class UnitLevelModel(Model):
         with pm.Model(coords=self.coords() | {"extra": labels}) as model:
             self.add_terms(extra=quantities)
         free = [rv.name for rv in model.free_RVs]
-        computed = pm.compute_deterministics(
-            posterior[free], var_names=["extra_area_value"], model=model, progressbar=False
-        )
+        with reproducible_numerics():
+            computed = pm.compute_deterministics(
+                posterior[free], var_names=["extra_area_value"], model=model, progressbar=False
+            )
         return computed["extra_area_value"]
 
     # -------------------------------------------------------------------- fit

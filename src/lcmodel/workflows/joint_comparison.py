@@ -24,6 +24,7 @@ import xarray as xr
 from lcmodel.data.survey import AREA
 from lcmodel.design.dims import INDICATOR
 from lcmodel.inference.diagnostics import Diagnostics
+from lcmodel.inference.sampling import reproducible_numerics
 from lcmodel.io.atomic import atomic_folder
 from lcmodel.models.joint import JointModel
 from lcmodel.models.unit_level import UnitLevelModel
@@ -228,12 +229,13 @@ def loo_by_answer(rows: pm.Model, idata: xr.DataTree) -> Loo:
         rows.set_initval(rv, None)
     posterior = idata["posterior"].to_dataset()
     free = [rv.name for rv in rows.free_RVs]
-    log_lik = pm.compute_log_likelihood(
-        xr.DataTree.from_dict({"posterior": posterior[free]}),
-        model=rows,
-        extend_inferencedata=False,
-        progressbar=False,
-    )
+    with reproducible_numerics():
+        log_lik = pm.compute_log_likelihood(
+            xr.DataTree.from_dict({"posterior": posterior[free]}),
+            model=rows,
+            extend_inferencedata=False,
+            progressbar=False,
+        )
     scored = xr.DataTree.from_dict({"posterior": posterior[free], "log_likelihood": log_lik})
     result = az.loo(scored, pointwise=True, var_name="y")
     return Loo(
