@@ -497,15 +497,24 @@ class SimulatedSurvey:
         folder : str or pathlib.Path
             Destination folder.
         """
-        target = Path(folder)
-        target.mkdir(parents=True, exist_ok=True)
-        for name in _FILES:
-            frame: pd.DataFrame = getattr(self, name)
-            with atomic_file(target / f"{name}.csv") as staging:
-                frame.to_csv(staging, index=False)
+        write_tables(folder, {name: getattr(self, name) for name in _FILES})
 
 
-def _check_int(name: str, value: object, minimum: int) -> int:
+def write_tables(folder: str | Path, tables: Mapping[str, pd.DataFrame]) -> None:
+    """Write each table as ``<name>.csv`` in ``folder`` (created if needed), atomically.
+
+    Each file is written to a temporary file in the same folder and then moved into place, so
+    a reader never sees a half-written file.
+    """
+    target = Path(folder)
+    target.mkdir(parents=True, exist_ok=True)
+    for name, table in tables.items():
+        with atomic_file(target / f"{name}.csv") as staging:
+            table.to_csv(staging, index=False)
+
+
+def checked_int(name: str, value: object, minimum: int) -> int:
+    """``value`` as an int, or a ValueError naming the argument ``name``."""
     if isinstance(value, bool) or not isinstance(value, int | np.integer):
         raise ValueError(f"{name} must be an integer, got {plain(value)!r}")
     if value < minimum:
@@ -513,7 +522,8 @@ def _check_int(name: str, value: object, minimum: int) -> int:
     return int(value)
 
 
-def _check_float(name: str, value: object, low: float, high: float, *, high_open: bool) -> float:
+def checked_float(name: str, value: object, low: float, high: float, *, high_open: bool) -> float:
+    """``value`` as a float in ``[low, high]`` (``[low, high)``), or a ValueError naming it."""
     if isinstance(value, bool) or not isinstance(value, int | float | np.integer | np.floating):
         raise ValueError(f"{name} must be a number, got {plain(value)!r}")
     number = float(value)
@@ -728,12 +738,12 @@ def simulate_survey(
     ValueError
         If an argument is out of range; the message names the argument.
     """
-    n_areas = _check_int("n_areas", n_areas, 2)
-    n_respondents = _check_int("n_respondents", n_respondents, _MIN_AREA_SIZE * n_areas)
-    n_waves = _check_int("n_waves", n_waves, 1)
-    seed = _check_int("seed", seed, 0)
-    area_sd = _check_float("area_sd", area_sd, 0.0, 5.0, high_open=False)
-    missing_rate = _check_float("missing_rate", missing_rate, 0.0, 0.5, high_open=True)
+    n_areas = checked_int("n_areas", n_areas, 2)
+    n_respondents = checked_int("n_respondents", n_respondents, _MIN_AREA_SIZE * n_areas)
+    n_waves = checked_int("n_waves", n_waves, 1)
+    seed = checked_int("seed", seed, 0)
+    area_sd = checked_float("area_sd", area_sd, 0.0, 5.0, high_open=False)
+    missing_rate = checked_float("missing_rate", missing_rate, 0.0, 0.5, high_open=True)
 
     streams = np.random.default_rng(seed).spawn(8)
     rng_areas, rng_sizes, rng_mix, rng_waves, rng_people, rng_effects, rng_answers, rng_miss = (

@@ -74,8 +74,7 @@ import numpy as np
 import pandas as pd
 from scipy.special import expit
 
-from lcmodel.errors import plain
-from lcmodel.io.atomic import atomic_file
+from lcmodel.simulate import checked_float, checked_int, write_tables
 
 __all__ = [
     "RATES",
@@ -102,25 +101,6 @@ _SCORE_STRATUM = np.array([5.0, -5.0, 0.0])
 _FRACTION_RANGE = (0.01, 0.5)
 _SAMPLE_STREAM = 0x53414D50  # keeps sample streams apart from the population's
 _FILES = ("survey", "frame", "population", "areas", "truth")
-
-
-def _check_int(name: str, value: object, minimum: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, int | np.integer):
-        raise ValueError(f"{name} must be an integer, got {plain(value)!r}")
-    if value < minimum:
-        raise ValueError(f"{name} must be at least {minimum}, got {plain(value)!r}")
-    return int(value)
-
-
-def _check_float(name: str, value: object, low: float, high: float, *, high_open: bool) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float | np.integer | np.floating):
-        raise ValueError(f"{name} must be a number, got {plain(value)!r}")
-    number = float(value)
-    upper_ok = number < high if high_open else number <= high
-    if not (math.isfinite(number) and number >= low and upper_ok):
-        bracket = ")" if high_open else "]"
-        raise ValueError(f"{name} must be in [{low}, {high}{bracket}, got {plain(value)!r}")
-    return number
 
 
 def _n_unsampled(n_areas: int, unsampled_share: float) -> int:
@@ -186,12 +166,7 @@ class PopulationSample:
         folder : str or pathlib.Path
             Destination folder.
         """
-        target = Path(folder)
-        target.mkdir(parents=True, exist_ok=True)
-        for name in _FILES:
-            table: pd.DataFrame = getattr(self, name)
-            with atomic_file(target / f"{name}.csv") as staging:
-                table.to_csv(staging, index=False)
+        write_tables(folder, {name: getattr(self, name) for name in _FILES})
 
 
 @dataclass(frozen=True, eq=False)
@@ -239,7 +214,7 @@ class FinitePopulation:
         ValueError
             If ``seed`` is not a non-negative integer.
         """
-        seed = _check_int("seed", seed, 0)
+        seed = checked_int("seed", seed, 0)
         design_rng, unit_rng = np.random.default_rng([seed, self.seed, _SAMPLE_STREAM]).spawn(2)
         codes = self.areas["area"].to_numpy()
         sizes = self.areas["size"].to_numpy()
@@ -380,19 +355,19 @@ def simulate_population(
     ValueError
         If an argument is out of range; the message names the argument.
     """
-    n_areas = _check_int("n_areas", n_areas, 2)
-    seed = _check_int("seed", seed, 0)
-    min_units = _check_int("min_units", min_units, 1)
-    max_units = _check_int("max_units", max_units, 1)
+    n_areas = checked_int("n_areas", n_areas, 2)
+    seed = checked_int("seed", seed, 0)
+    min_units = checked_int("min_units", min_units, 1)
+    max_units = checked_int("max_units", max_units, 1)
     if max_units < min_units:
         raise ValueError(f"max_units must be at least min_units ({min_units}), got {max_units}")
-    unsampled_share = _check_float("unsampled_share", unsampled_share, 0.0, 1.0, high_open=True)
+    unsampled_share = checked_float("unsampled_share", unsampled_share, 0.0, 1.0, high_open=True)
     if _n_unsampled(n_areas, unsampled_share) > n_areas - 1:
         raise ValueError(
             f"unsampled_share {unsampled_share} would leave none of the {n_areas} areas sampled"
         )
-    area_sd = _check_float("area_sd", area_sd, 0.0, 5.0, high_open=False)
-    sigma = _check_float("sigma", sigma, 0.0, math.inf, high_open=True)
+    area_sd = checked_float("area_sd", area_sd, 0.0, 5.0, high_open=False)
+    sigma = checked_float("sigma", sigma, 0.0, math.inf, high_open=True)
 
     size_rng, area_rng, stratum_rng, unit_rng = np.random.default_rng(seed).spawn(4)
 
