@@ -15,8 +15,9 @@ area's *finite* population value (the mean over all its units):
 - Gaussian unit-level (``score ~ stratum + deprivation + (1 | area)``, ``[population]`` with
   stratum shares and sizes): the same two estimands;
 - binomial Fay-Herriot of the weighted direct shares of ``y`` and normal Fay-Herriot of the
-  weighted direct means of ``score``: ``sampling_variance = "known"`` (the default before)
-  vs ``"modelled"`` (the default now).
+  weighted direct means of ``score``, with the area's deprivation and its census stratum
+  shares as covariates (the composition the unit-level models get from the frame):
+  ``sampling_variance = "known"`` (the default before) vs ``"modelled"`` (the default now).
 
 Coverage is reported for all areas and by the number of sampled units (1-19, 20-99, 100+,
 unsampled), pooled over the samples, with the RMSE against the finite values.
@@ -98,7 +99,7 @@ def _fits(folder: Path, fit: dict) -> dict[tuple[str, str], UnitLevelModel | Fay
                     "name": f"{outcome}_fh_{variance}",
                     "area_level": {
                         "survey": str(survey),
-                        "numeric_covariates": ["deprivation"],
+                        "numeric_covariates": ["deprivation", "share_owner", "share_social"],
                         "likelihood": likelihood,
                         "sampling_variance": variance,
                     },
@@ -138,6 +139,9 @@ def run(samples: int, areas: int, fit: dict) -> pd.DataFrame:
         with tempfile.TemporaryDirectory() as tmp:
             folder = Path(tmp)
             sample.write(folder)
+            # the census composition of each area, as area covariates for the area-level models
+            shares = sample.population[["area", "share_owner", "share_social"]]
+            sample.areas.merge(shares, on="area").to_csv(folder / "areas.csv", index=False)
             truth = sample.truth.set_index("area")
             for (label, version), model in _fits(folder, fit | {"seed": seed}).items():
                 start = time.perf_counter()
@@ -162,13 +166,15 @@ def run(samples: int, areas: int, fit: dict) -> pd.DataFrame:
                             ).to_numpy(),
                             "wall": wall,
                             "passed": diagnostics.passed,
+                            "attempts": len(result.metadata["attempts"]),
                         }
                     )
                 )
                 print(
                     f"sample {seed} {label} ({version}): coverage "
                     f"{rows[-1]['covered'].mean():.3f}, {wall:.0f} s, gate "
-                    f"{'passed' if diagnostics.passed else 'FAILED'}",
+                    f"{'passed' if diagnostics.passed else 'FAILED: ' + diagnostics.failures[0]}"
+                    f" after {len(result.metadata['attempts'])} attempt(s)",
                     flush=True,
                 )
     return pd.concat(rows, ignore_index=True)
@@ -228,6 +234,10 @@ def main() -> None:
     gate = per_area.groupby(["model", "version", "sample"])["passed"].first()
     failed = gate.groupby(["model", "version"]).apply(lambda s: int((~s).sum()))
     table["gate failures"] = failed.reindex(table.index).to_numpy()
+    attempts = per_area.groupby(["model", "version", "sample"])["attempts"].first()
+    table["sampled again"] = (
+        (attempts > 1).groupby(["model", "version"]).sum().reindex(table.index).to_numpy()
+    )
     markdown = _markdown(table.reset_index())
     print(header)
     print(markdown)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import tomllib
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -15,7 +16,7 @@ from lcmodel.design.reference import finite_population, reference_cells
 from lcmodel.errors import DataError, SpecError
 from lcmodel.families import get_family
 from lcmodel.simulate_population import STRATA, simulate_population
-from lcmodel.spec import OutcomeSpec, parse_spec
+from lcmodel.spec import FrameSpec, OutcomeSpec, parse_spec
 
 
 def _raw(**changes: object) -> dict:
@@ -291,3 +292,40 @@ def test_intervals_cover_the_finite_area_values(tmp_path) -> None:
         # 100 intervals: a binomial 99.9% range around 0.9 reaches down to 0.80
         assert covered.mean() >= 0.8
         assert abs(z.mean()) < 0.35 and z.std() < 1.35
+
+
+@pytest.mark.sampling
+def test_finite_population_values_per_wave_and_in_a_joint_model(tmp_path) -> None:
+    """Area x wave values (random walks) and a joint model each get finite-population values,
+    with the frame's cells as the population of every wave."""
+    from lcmodel import JointModel
+    from lcmodel.spec import load_spec
+
+    models = Path(__file__).resolve().parents[1] / "models"
+    frame = load_spec(models / "trust_mrp.toml").frame.table
+    waves = load_spec(models / "trust_waves.toml")
+    waves = waves.model_copy(update={"frame": FrameSpec(table=frame)})
+    small = {"draws": 100, "tune": 200, "chains": 2, "seed": 4, "extend": 0}
+    model = UnitLevelModel(waves, load_survey_data(waves))
+    result = model.fit(progressbar=False, **small)
+    posterior = result.posterior
+    assert not {"reference_value", "reference_wave_value"} & set(posterior.data_vars)
+    assert {"reference", "reference_mix"}.isdisjoint(posterior.coords)
+    per_wave = result.wave_estimates()
+    assert (result.estimates()["estimand"] == "finite population").all()
+    # each area x wave value is a finite-population share: known answers that wave + draws
+    assert per_wave["mean"].between(0, 1).all() and (per_wave["sd"] > 0).all()
+
+    joint_spec = load_spec(models / "social_joint.toml")
+    indicators = [
+        spec.model_copy(update={"frame": FrameSpec(table=frame)})
+        if spec.name == "trust"
+        else spec
+        for spec in joint_spec.indicators[:2]
+    ]
+    joint = JointModel.from_spec(joint_spec.model_copy(update={"indicators": indicators}))
+    fitted = joint.fit(progressbar=False, **small)
+    table = fitted.estimates().set_index("indicator")
+    assert (table.loc["trust", "estimand"] == "finite population").all()
+    assert (table.loc["speak_neighbours", "estimand"] == "sample-standardised").all()
+    assert not any("reference" in str(name) for name in fitted.posterior.data_vars)

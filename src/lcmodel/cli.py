@@ -131,6 +131,17 @@ def _fit(args: argparse.Namespace) -> int:
     model = _load_model(args, spec)
     result = model.fit(progressbar=not args.quiet, **_sampling(args))
     print(_report(result))
+    attempts = result.metadata.get("attempts", [])
+    if len(attempts) > 1:
+        first = attempts[0]
+        print(
+            _paragraph(
+                f"\nThe first run ({first['draws']} draws after {first['tune']} tuning steps "
+                f"per chain) fell short of the gate on R-hat or ESS, so the model was sampled "
+                f"again with twice the tuning and draws ({len(attempts)} runs in all; "
+                f"[fit] extend)."
+            )
+        )
     if not result.diagnostics().passed and not args.allow_failed_diagnostics:
         print(
             _paragraph(
@@ -250,6 +261,12 @@ def _add_sampling_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--draws", type=int, help="posterior draws per chain")
     parser.add_argument("--tune", type=int, help="tuning steps per chain")
     parser.add_argument("--chains", type=int, help="number of chains")
+    parser.add_argument(
+        "--extend",
+        type=int,
+        help="times to sample again, twice as long, when only R-hat or ESS miss the gate "
+        "(default 1; 0 never)",
+    )
     parser.add_argument("--seed", type=int, help="random seed")
     parser.add_argument("--sampler", choices=SAMPLERS)
     parser.add_argument(
@@ -262,7 +279,7 @@ def _add_sampling_arguments(parser: argparse.ArgumentParser) -> None:
 
 def _sampling(args: argparse.Namespace) -> dict[str, object]:
     """The [fit] settings given on the command line (None where not given)."""
-    names = ("draws", "tune", "chains", "seed", "sampler", "cores")
+    names = ("draws", "tune", "chains", "extend", "seed", "sampler", "cores")
     return {name: getattr(args, name) for name in names}
 
 
