@@ -28,6 +28,27 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 
 @pytest.fixture(autouse=True)
+def _no_automatic_extension(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Fits in tests are not sampled again when they miss the gate, unless a test asks.
+
+    The suite's fits use few draws on purpose, and most would miss the gate and run a second,
+    twice-as-long time (``fit.extend``, default 1), doubling the suite's time without testing
+    anything more. A test that passes ``extend`` (``tests/test_fit.py`` tests the extension
+    itself) gets what it asks for; the notebooks get ``LCMODEL_EXTEND=0``.
+    """
+    from lcmodel.models.base import Model
+
+    fit = Model.fit
+
+    def fit_once(self: Model, *, progressbar: bool = True, **overrides: object) -> object:
+        if overrides.get("extend") is None:
+            overrides["extend"] = 0
+        return fit(self, progressbar=progressbar, **overrides)
+
+    monkeypatch.setattr(Model, "fit", fit_once)
+
+
+@pytest.fixture(autouse=True)
 def _reseed() -> None:
     """Reseed numpy's global generator before every test (nothing should rely on it)."""
     np.random.seed(12345)  # noqa: NPY002 - reseeds the legacy global state on purpose

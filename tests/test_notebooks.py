@@ -15,7 +15,12 @@ ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = ROOT / "notebooks"
 NOTEBOOK_PATHS = sorted(NOTEBOOKS.glob("*.ipynb"))
 
-SMALL_RUN = {"LCMODEL_DRAWS": "200", "LCMODEL_TUNE": "200", "LCMODEL_CHAINS": "2"}
+SMALL_RUN = {
+    "LCMODEL_DRAWS": "200",
+    "LCMODEL_TUNE": "200",
+    "LCMODEL_CHAINS": "2",
+    "LCMODEL_EXTEND": "0",
+}
 CELL_TIMEOUT_S = 600
 
 # Cells tagged with this must produce output; each notebook listed here must have one.

@@ -41,6 +41,7 @@ draws = 50
 tune = 50
 chains = 2
 seed = 7
+extend = 0
 """
 
 FIT = """\
