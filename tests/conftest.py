@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -27,14 +28,15 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             item.add_marker(skip)
 
 
-@pytest.fixture(autouse=True)
-def _no_automatic_extension(monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.fixture(autouse=True, scope="session")
+def _no_automatic_extension() -> Iterator[None]:
     """Fits in tests are not sampled again when they miss the gate, unless a test asks.
 
     The suite's fits use few draws on purpose, and most would miss the gate and run a second,
     twice-as-long time (``fit.extend``, default 1), doubling the suite's time without testing
     anything more. A test that passes ``extend`` (``tests/test_fit.py`` tests the extension
-    itself) gets what it asks for; the notebooks get ``LCMODEL_EXTEND=0``.
+    itself) gets what it asks for; the notebooks get ``LCMODEL_EXTEND=0``. Session-scoped, so
+    that module-scoped fitted fixtures are covered too.
     """
     from lcmodel.models.base import Model
 
@@ -45,7 +47,9 @@ def _no_automatic_extension(monkeypatch: pytest.MonkeyPatch) -> None:
             overrides["extend"] = 0
         return fit(self, progressbar=progressbar, **overrides)
 
-    monkeypatch.setattr(Model, "fit", fit_once)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(Model, "fit", fit_once)
+        yield
 
 
 @pytest.fixture(autouse=True)
