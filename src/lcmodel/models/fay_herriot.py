@@ -318,7 +318,10 @@ class FayHerriotModel(Model):
         -------
         pymc.Model
             Free variables ``intercept``, ``gamma_<covariate>``, ``sigma_area``, ``z_area``;
-            deterministics ``area_effect`` and ``area_value`` (dims ``area, quantity``).
+            deterministics ``area_effect`` and ``area_value`` (dims ``area, quantity``). With
+            modelled variances and the normal likelihood also ``log_variance_mean``,
+            ``log_variance_sd``, ``z_variance``, the observed ``direct_variance`` and the
+            deterministic ``sampling_variance`` (dims ``sampled_area``).
         """
         import pymc as pm
         import pytensor.tensor as pt
@@ -361,7 +364,7 @@ class FayHerriotModel(Model):
 
     @staticmethod
     def _log_pooled(priors: dict[str, Any], name: str) -> Any:
-        """``<name>_mean + <name>_sd * z_variance``: one log variance (or deff) per sampled area."""
+        """``<name>_mean + <name>_sd * z_variance``: one log unit variance per sampled area."""
         import pymc as pm
 
         mean = priors[f"{name}_mean"].build(f"{name}_mean")
