@@ -30,6 +30,7 @@ __all__ = [
     "ESTIMAND_LABELS",
     "FinitePopulation",
     "area_average",
+    "area_shares",
     "estimand",
     "finite_population",
     "linear_predictor_keys",
@@ -246,6 +247,18 @@ def finite_population(data: SurveyData, rows: pd.DataFrame) -> FinitePopulation:
     return FinitePopulation(size=size, remaining=size - sampled, known=known)
 
 
+def area_shares(rows: pd.DataFrame, areas: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    """Each row's area (position in ``areas``) and its share of that area's ``weight``.
+
+    The one definition of how reference rows are averaged per area, used by the model's
+    area values (in the graph) and by the finite-population values (after sampling).
+    """
+    area = pd.Index(areas).get_indexer(rows[AREA])
+    weight = rows["weight"].to_numpy(dtype=float)
+    total = np.bincount(area, weights=weight, minlength=len(areas))
+    return area, weight / total[area]
+
+
 def area_average(values: np.ndarray, rows: pd.DataFrame, areas: list[str]) -> np.ndarray:
     """Weighted mean of per-row values over each area's rows (the ``weight`` column).
 
@@ -263,10 +276,7 @@ def area_average(values: np.ndarray, rows: pd.DataFrame, areas: list[str]) -> np
     numpy.ndarray
         Shape ``(draws, areas, quantities)``.
     """
-    area = pd.Index(areas).get_indexer(rows[AREA])
-    weight = rows["weight"].to_numpy(dtype=float)
-    total = np.bincount(area, weights=weight, minlength=len(areas))
-    share = weight / total[area]
+    area, share = area_shares(rows, areas)
     out = np.zeros((values.shape[0], len(areas), values.shape[2]))
     np.add.at(out, (slice(None), area), values * share[None, :, None])
     return out

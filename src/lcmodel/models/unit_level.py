@@ -35,6 +35,7 @@ from lcmodel.design.covariates import area_covariate_design, kinds_by_dtype
 from lcmodel.design.inputs import area_inputs, wave_inputs
 from lcmodel.design.reference import (
     area_average,
+    area_shares,
     estimand,
     finite_population,
     linear_predictor_keys,
@@ -391,12 +392,9 @@ class UnitLevelModel(Model):
 
         def average(expected: Any, cells: pd.DataFrame) -> Any:
             """Weighted mean over each area's cells: shape (areas, quantities)."""
-            area = self._codes(cells, coords)[AREA]
-            weight = cells["weight"].to_numpy(dtype=float)
-            total = np.bincount(area, weights=weight, minlength=len(coords[AREA]))
-            share = (weight / total[area])[:, None]
+            area, share = area_shares(cells, list(coords[AREA]))
             shape = (len(coords[AREA]), expected.shape[1])
-            return pt.zeros(shape)[area].inc(share * expected)
+            return pt.zeros(shape)[area].inc(share[:, None] * expected)
 
         self.family.add_likelihood(predictor(units.keys), units, params, dim)
 
