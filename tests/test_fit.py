@@ -159,6 +159,41 @@ class TestSampling:
             trust_fit.posterior["area_value"].to_numpy(),
         )
 
+    def test_nutpie_fits_match_pymc_and_compile_once_per_structure(
+        self, trust_model: UnitLevelModel, trust_fit: FitResult
+    ) -> None:
+        """lcmodel calls nutpie itself, to reuse compiled code: the draws must be PyMC's."""
+        import pymc as pm
+
+        from lcmodel.inference.sampling import compiled_models, reproducible_numerics
+
+        if trust_fit.metadata["sampler"] != "nutpie":
+            pytest.skip("nutpie is not installed")
+        compiled = compiled_models()["compiled"]
+        again = trust_model.fit(progressbar=False, **(SMALL | {"seed": 12, "draws": 50}))
+        assert compiled_models()["compiled"] == compiled  # same structure: no new compile
+        assert again.posterior.sizes["draw"] == 50
+        with reproducible_numerics():
+            theirs = pm.sample(
+                draws=SMALL["draws"],
+                tune=SMALL["tune"],
+                chains=SMALL["chains"],
+                cores=SMALL["chains"],
+                random_seed=SMALL["seed"],
+                nuts_sampler="nutpie",
+                progressbar=False,
+                compute_convergence_checks=False,
+                model=trust_model.build(),
+                nuts={"target_accept": trust_model.spec.fit.target_accept, "adaptation": "diag"},
+            )
+        for name in ("intercept", "sigma_area", "area_value"):
+            np.testing.assert_array_equal(
+                trust_fit.posterior[name].to_numpy(), theirs["posterior"][name].to_numpy()
+            )
+        other = trust_model.with_fit_settings(centring="non-centred")
+        other.fit(progressbar=False, **(SMALL | {"draws": 20, "tune": 20}))
+        assert compiled_models()["compiled"] == compiled + 1  # another structure compiles
+
     def test_a_fit_short_of_the_gate_is_sampled_again_with_longer_chains(
         self, trust_model: UnitLevelModel
     ) -> None:

@@ -10,14 +10,22 @@ contraction, approximate functions), and keeps the compiled pieces in a cache. C
 afresh (an empty cache) then inlines and reorders differently from code loaded from the cache,
 so a cold and a warm run differed in the last bits of the log density, which NUTS amplifies into
 different draws. :func:`reproducible_numerics` compiles without fast-math while sampling.
+
+Compiling is most of a small fit's time (about 9 s of a 15 s fit of ``models/trust.toml``), so
+nutpie's compiled model is kept for the rest of the process and reused by any later fit of a
+model with the same structure and data (:func:`model_fingerprint`): a fit sampled again with
+more draws, a refit with another seed, the same spec in a notebook. The draws are those of
+PyMC's own nutpie route, bit for bit (``tests/test_fit.py`` checks it).
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
 import sys
 import time
 import warnings
+from collections import OrderedDict
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -33,7 +41,15 @@ if TYPE_CHECKING:
     import pymc as pm
     import xarray as xr
 
-__all__ = ["available_cores", "draw_seed", "reproducible_numerics", "run_metadata", "sample"]
+__all__ = [
+    "available_cores",
+    "compiled_models",
+    "draw_seed",
+    "model_fingerprint",
+    "reproducible_numerics",
+    "run_metadata",
+    "sample",
+]
 
 NUMERICS = {"numba_fastmath": False}
 """How lcmodel compiles model code (recorded in every result's metadata)."""
@@ -130,6 +146,8 @@ def _run_nuts(
 ) -> xr.DataTree:
     import pymc as pm
 
+    if sampler == "nutpie":
+        return _run_nutpie(pymc_model, settings, seed, progressbar=progressbar)
     return pm.sample(
         draws=settings.draws,
         tune=settings.tune,
@@ -143,6 +161,129 @@ def _run_nuts(
         nuts=_nuts_options(settings, sampler),
         **_process_context(sampler),
     )
+
+
+COMPILED_KEPT = 16
+"""How many compiled models a process keeps (least recently used dropped first)."""
+
+_compiled: OrderedDict[str, Any] = OrderedDict()
+
+
+def compiled_models() -> dict[str, int]:
+    """What the process's cache of compiled models holds: ``size`` and ``compiled`` so far."""
+    return {"size": len(_compiled), "compiled": _compile_count[0]}
+
+
+_compile_count = [0]
+
+
+def _compiled_nutpie(pymc_model: pm.Model) -> Any:
+    """Nutpie's compiled model of ``pymc_model``, compiled once per structure and data."""
+    import nutpie
+
+    key = model_fingerprint(pymc_model)
+    if key in _compiled:
+        _compiled.move_to_end(key)
+        return _compiled[key]
+    compiled = nutpie.compile_pymc_model(pymc_model, backend="numba")
+    _compile_count[0] += 1
+    _compiled[key] = compiled
+    while len(_compiled) > COMPILED_KEPT:
+        _compiled.popitem(last=False)
+    return compiled
+
+
+def _run_nutpie(
+    pymc_model: pm.Model, settings: FitSpec, seed: int, *, progressbar: bool
+) -> xr.DataTree:
+    """Sample with nutpie as ``pm.sample(nuts_sampler="nutpie")`` does, reusing compiled code.
+
+    nutpie gets the first of PyMC's per-chain seeds for ``seed``, as PyMC passes it, so the
+    draws are the same as PyMC's route.
+    """
+    import nutpie
+    from pymc.backends.arviz import patch_nutpie_idata
+    from pymc.util import get_random_generator
+
+    compiled = _compiled_nutpie(pymc_model)
+    # PyMC's seeds: one generator per chain spawned from the seed; nutpie takes the first's
+    chain_seed = int(get_random_generator(seed).spawn(settings.chains)[0].integers(2**30))
+    start = time.time()
+    idata = nutpie.sample(
+        compiled,
+        draws=settings.draws,
+        tune=max(settings.tune, 1),  # nuts-rs needs at least one tuning step
+        chains=settings.chains,
+        cores=settings.cores or available_cores(settings.chains),
+        seed=chain_seed,
+        save_warmup=False,
+        store_unconstrained=False,
+        progress_bar=progressbar,
+        **_nuts_options(settings, "nutpie"),
+    )
+    patch_nutpie_idata(idata, pymc_model, sampling_time=time.time() - start)
+    return idata
+
+
+def model_fingerprint(pymc_model: pm.Model) -> str:
+    """A digest of everything compiled code depends on: graph, data, names, dims and coords.
+
+    Two models with the same fingerprint compile to the same code. It hashes every operation
+    of the model's graph (free, observed and deterministic variables and potentials) with its
+    parameters, every constant's and shared variable's values, each variable's name, dims and
+    transform, and the coordinates. Anything it cannot see exactly (an operation whose
+    description holds a memory address) only makes fingerprints differ, never agree wrongly.
+    """
+    from pytensor.compile.sharedvalue import SharedVariable
+    from pytensor.graph.basic import Constant
+    from pytensor.graph.traversal import toposort
+
+    digest = hashlib.blake2b(digest_size=20)
+
+    def add(*parts: object) -> None:
+        for part in parts:
+            digest.update(repr(part).encode())
+            digest.update(b"\x00")
+
+    def add_array(value: Any) -> None:
+        array = np.asarray(value)
+        add(array.dtype.str, array.shape)
+        digest.update(np.ascontiguousarray(array).tobytes())
+
+    rvs = [*pymc_model.free_RVs, *pymc_model.observed_RVs]
+    values = [pymc_model.rvs_to_values[rv] for rv in rvs]
+    outputs = [*rvs, *values, *pymc_model.deterministics, *pymc_model.potentials]
+    names: dict[Any, int] = {}
+
+    def ref(variable: Any) -> int:
+        if variable not in names:
+            names[variable] = len(names)
+            add("leaf", variable.type, variable.name)
+            if isinstance(variable, Constant):
+                add_array(variable.data)
+            elif isinstance(variable, SharedVariable):
+                value = variable.get_value(borrow=True)
+                if isinstance(value, np.ndarray | np.generic | int | float):
+                    add_array(value)
+                else:  # random generators: their state does not change the compiled code
+                    add(type(value).__name__)
+        return names[variable]
+
+    for node in toposort(outputs):
+        props = node.op._props_dict() if hasattr(node.op, "_props_dict") else None
+        add("op", type(node.op).__qualname__, str(node.op), props, [ref(i) for i in node.inputs])
+        for out in node.outputs:
+            names[out] = len(names)
+            add("out", out.type, out.name)
+    for variable in outputs:
+        add("named", variable.name, ref(variable), pymc_model.named_vars_to_dims.get(variable.name))
+    for rv in rvs:
+        transform = pymc_model.rvs_to_transforms.get(rv)
+        settings = sorted(vars(transform).items()) if transform is not None else None
+        add("transform", rv.name, type(transform).__qualname__, settings)
+    for name, coord in pymc_model.coords.items():
+        add("coord", name, tuple(coord) if coord is not None else None)
+    return digest.hexdigest()
 
 
 def _nuts_options(settings: FitSpec, sampler: str) -> dict[str, Any]:
