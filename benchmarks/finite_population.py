@@ -17,7 +17,9 @@ area's *finite* population value (the mean over all its units):
 - binomial Fay-Herriot of the weighted direct shares of ``y`` and normal Fay-Herriot of the
   weighted direct means of ``score``, with the area's deprivation and its census stratum
   shares as covariates (the composition the unit-level models get from the frame):
-  ``sampling_variance = "known"`` (the default before) vs ``"modelled"`` (the default now).
+  ``sampling_variance = "known"`` with the model's expected area value (the defaults before)
+  vs ``"modelled"`` with the areas' population sizes, so that the area value is the finite
+  population's (``[area_level] population``; the defaults now when sizes are given).
 
 Coverage is reported for all areas and by the number of sampled units (1-19, 20-99, 100+,
 unsampled), pooled over the samples, with the RMSE against the finite values.
@@ -77,10 +79,18 @@ def _unit_level(folder: Path, outcome: str, estimand: str, fit: dict) -> dict:
     return raw
 
 
-def _fits(folder: Path, fit: dict) -> dict[tuple[str, str], UnitLevelModel | FayHerriotModel]:
-    """Every model of the comparison: (model, old or new) -> model."""
+MODELS = ("binary MRP", "Gaussian unit-level", "binomial Fay-Herriot", "Gaussian Fay-Herriot")
+"""The models compared, in the table's order."""
+
+
+def _fits(
+    folder: Path, fit: dict, chosen: tuple[str, ...] = MODELS
+) -> dict[tuple[str, str], UnitLevelModel | FayHerriotModel]:
+    """The models of the comparison (those ``chosen``): (model, old or new) -> model."""
     models: dict[tuple[str, str], UnitLevelModel | FayHerriotModel] = {}
     for outcome, label in [("y", "binary MRP"), ("score", "Gaussian unit-level")]:
+        if label not in chosen:
+            continue
         for version, estimand in [("old", "superpopulation"), ("new", "finite_population")]:
             spec = parse_spec(_unit_level(folder, outcome, estimand, fit), label)
             models[label, version] = UnitLevelModel(spec, load_survey_data(spec))
@@ -88,24 +98,24 @@ def _fits(folder: Path, fit: dict) -> dict[tuple[str, str], UnitLevelModel | Fay
         ("y", "binomial Fay-Herriot", "binomial"),
         ("score", "Gaussian Fay-Herriot", "normal"),
     ]:
+        if label not in chosen:
+            continue
         survey = folder / f"{outcome}_sample.toml"
         raw = _unit_level(folder, outcome, "sample", fit)
         for key in ("frame", "population", "estimand"):
             raw.pop(key, None)
         survey.write_text(_toml(raw))
         for version, variance in [("old", "known"), ("new", "modelled")]:
+            section = {
+                "survey": str(survey),
+                "numeric_covariates": ["deprivation", "share_owner", "share_social"],
+                "likelihood": likelihood,
+                "sampling_variance": variance,
+            }
+            if version == "new":
+                section["population"] = "size"
             spec = parse_area_level_spec(
-                {
-                    "name": f"{outcome}_fh_{variance}",
-                    "area_level": {
-                        "survey": str(survey),
-                        "numeric_covariates": ["deprivation", "share_owner", "share_social"],
-                        "likelihood": likelihood,
-                        "sampling_variance": variance,
-                    },
-                    "fit": fit,
-                },
-                label,
+                {"name": f"{outcome}_fh_{variance}", "area_level": section, "fit": fit}, label
             )
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")  # the known-variance model drops 0-variance areas
@@ -131,8 +141,8 @@ def _toml(raw: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
-def run(samples: int, areas: int, fit: dict) -> pd.DataFrame:
-    """Fit every model to every sample: one row per sample, model, version and area."""
+def run(samples: int, areas: int, fit: dict, chosen: tuple[str, ...] = MODELS) -> pd.DataFrame:
+    """Fit the models to every sample: one row per sample, model, version and area."""
     rows = []
     for seed in range(1, samples + 1):
         sample = simulate_population(areas, seed=seed).sample(seed)
@@ -140,10 +150,10 @@ def run(samples: int, areas: int, fit: dict) -> pd.DataFrame:
             folder = Path(tmp)
             sample.write(folder)
             # the census composition of each area, as area covariates for the area-level models
-            shares = sample.population[["area", "share_owner", "share_social"]]
+            shares = sample.population[["area", "size", "share_owner", "share_social"]]
             sample.areas.merge(shares, on="area").to_csv(folder / "areas.csv", index=False)
             truth = sample.truth.set_index("area")
-            for (label, version), model in _fits(folder, fit | {"seed": seed}).items():
+            for (label, version), model in _fits(folder, fit | {"seed": seed}, chosen).items():
                 start = time.perf_counter()
                 result = model.fit(progressbar=False)
                 wall = time.perf_counter() - start
@@ -217,12 +227,15 @@ def main() -> None:
     parser.add_argument("--draws", type=int, default=1000)
     parser.add_argument("--tune", type=int, default=1000)
     parser.add_argument("--chains", type=int, default=4)
+    parser.add_argument(
+        "--models", nargs="+", choices=MODELS, default=list(MODELS), help="models to compare"
+    )
     parser.add_argument("--markdown", type=Path, help="also write the table here")
     parser.add_argument("--csv", type=Path, help="write the per-area results here")
     args = parser.parse_args()
     fit = {"draws": args.draws, "tune": args.tune, "chains": args.chains}
     start = time.perf_counter()
-    per_area = run(args.samples, args.areas, fit)
+    per_area = run(args.samples, args.areas, fit, tuple(args.models))
     table = coverage_table(per_area)
     counts = table.attrs["intervals"]
     header = (

@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+import xarray as xr
 from scipy.special import gammaln
 from scipy.stats import binom
 
@@ -247,6 +248,130 @@ def test_smoothed_design_effects_shrink_by_their_degrees_of_freedom() -> None:
 
 
 # ---------------------------------------------------------------- fitting
+# ------------------------------------------------------ finite population
+POPULATION = TABLE.assign(
+    y=[0.42, 0.55, 0.61, 0.38, None, 0.50],
+    n=[60, 120, 40, 80, 30, 50],
+    N=[60, 5000, 80, 400, 90, 100],
+)
+
+
+@pytest.mark.parametrize(
+    ("section", "estimand", "message"),
+    [
+        ({"n": "n"}, "finite_population", "needs each area's population size"),
+        ({"population": "N"}, None, "needs each area's sample size"),
+    ],
+)
+def test_finite_population_specs_need_sizes(section: dict, estimand, message: str) -> None:
+    raw = {"table": "b.csv", "estimate": "y", "variance": "v", **section}
+    with pytest.raises(SpecError, match=message):
+        parse_area_level_spec({"name": "fh", "area_level": raw, "estimand": estimand}, "test")
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"N": [60, 5000, 30, 400, 90, 100]}, r"area\(s\) \['c'\] have fewer population units"),
+        ({"N": [60, 5000, 80.5, 400, 90, 100]}, r"whole numbers .* \['c'\] have \[80.5\]"),
+        ({"N": [60, 5000, 80, 400, None, 100]}, r"\['e'\]"),
+        ({"n": [60, None, 40, 80, 30, 50]}, r"\['b'\] have a direct estimate but no sample size"),
+    ],
+)
+def test_bad_population_sizes_are_clear_errors(tmp_path: Path, change: dict, message: str) -> None:
+    with pytest.raises(DataError, match=message):
+        _table_model(tmp_path, POPULATION.assign(**change), n="n", population="N")
+
+
+def _posterior(values: np.ndarray, areas: list[str]) -> xr.Dataset:
+    """A posterior of ``area_value`` alone: 1 chain, draws x areas."""
+    data = values.reshape(1, *values.shape, 1)
+    return xr.Dataset(
+        {"area_value": (("chain", "draw", "area", "quantity"), data)},
+        coords={"area": areas, "quantity": ["share"]},
+    )
+
+
+def test_finite_population_values_add_the_sampled_units_to_predicted_others(
+    tmp_path: Path,
+) -> None:
+    fh = _table_model(
+        tmp_path, POPULATION, n="n", population="N", kind="share", likelihood="binomial"
+    )
+    assert fh.spec.target == "finite_population"
+    assert set(fh.inputs["estimand"]) == {
+        "finite population, Fay-Herriot of the table's direct estimates"
+    }
+    areas = list(fh.areas.index)
+    p = np.full((4000, len(areas)), 0.3)
+    finished = fh.finish_posterior(_posterior(p, areas), np.random.default_rng(1))
+    value = finished["area_value"].isel(chain=0, quantity=0).to_pandas()
+    # a: every unit sampled, so its value is its direct estimate, exactly
+    assert (value["a"] == 0.42).all()
+    # c: 40 of 80 sampled (share 0.61), 40 others drawn as Binomial(40, 0.3)
+    assert value["c"].mean() == pytest.approx((0.61 * 40 + 0.3 * 40) / 80, abs=0.003)
+    assert value["c"].std() == pytest.approx(np.sqrt(40 * 0.3 * 0.7) / 80, rel=0.05)
+    # e: unsampled, all 90 units predicted
+    assert value["e"].std() == pytest.approx(np.sqrt(0.3 * 0.7 / 90), rel=0.05)
+    # b: 120 of 5,000 sampled, so almost the model's value
+    assert value["b"].mean() == pytest.approx(0.3 + 120 / 5000 * 0.25, abs=0.002)
+    superpopulation = fh.with_spec(fh.spec.model_copy(update={"estimand": "superpopulation"}))
+    posterior = _posterior(p, areas)
+    assert superpopulation.finish_posterior(posterior, np.random.default_rng(1)) is posterior
+
+
+def test_finite_population_from_a_weighted_survey_counts_effective_units(tmp_path: Path) -> None:
+    """Survey route: sizes from the areas table; weights make the direct estimate count as
+    ``n / deff`` answers, not ``n``."""
+    shutil.copytree(MODELS, tmp_path / "models")
+    shutil.copytree(ROOT / "data", tmp_path / "data")
+    unit = UnitLevelModel.from_spec(MODELS / "trust.toml")
+    n = unit.data.areas["n"]
+    areas = pd.read_csv(tmp_path / "data" / "areas.csv")
+    areas["households"] = (n.reindex(areas["area"]).to_numpy() * 3).astype(int)
+    areas.to_csv(tmp_path / "data" / "areas.csv", index=False)
+    trust = (tmp_path / "models" / "trust.toml").read_text()
+    weighted = trust.replace('area = "area"\n', 'area = "area"\nweight = "weight"\n', 1)
+    (tmp_path / "models" / "weighted.toml").write_text(weighted.replace("trust", "weighted", 1))
+    path = tmp_path / "models" / "fh.toml"
+    path.write_text(
+        'name = "fh"\n[area_level]\nsurvey = "weighted.toml"\nlikelihood = "binomial"\n'
+        'population = "households"\n'
+    )
+    fh = FayHerriotModel.from_spec(path)
+    areas = fh.areas
+    assert fh.spec.target == "finite_population"
+    assert (areas["population"] == 3 * areas["n"]).all()
+    expected = np.round(areas["n_eff_smoothed"].clip(upper=areas["n"]))
+    np.testing.assert_array_equal(areas["known_units"], expected)
+    assert (areas["known_units"] < areas["n"]).any()  # weights: fewer effective answers
+    np.testing.assert_allclose(areas["known"], areas["known_units"] * areas["estimate"])
+    assert fh.inputs["estimand"].iloc[0] == (
+        "finite population, Fay-Herriot of weighted direct estimates"
+    )
+    path.write_text(path.read_text().replace("households", "househlds"))
+    with pytest.raises(DataError, match="did you mean 'households'"):
+        FayHerriotModel.from_spec(path)
+
+
+def test_finite_population_means_draw_the_other_units_with_the_unit_variance(
+    tmp_path: Path,
+) -> None:
+    table = POPULATION.assign(y=[4.2, 5.5, 6.1, 3.8, None, 5.0])
+    fh = _table_model(tmp_path, table, n="n", population="N", sampling_variance="known")
+    areas = list(fh.areas.index)
+    theta = np.full((4000, len(areas)), 5.0)
+    finished = fh.finish_posterior(_posterior(theta, areas), np.random.default_rng(2))
+    value = finished["area_value"].isel(chain=0, quantity=0).to_pandas()
+    # c: unit variance n v = 40 x 0.006; 40 other units, so sd sqrt(40 x 0.24) / 80
+    assert value["c"].mean() == pytest.approx((6.1 * 40 + 5.0 * 40) / 80, abs=0.002)
+    assert value["c"].std() == pytest.approx(np.sqrt(40 * 40 * 0.006) / 80, rel=0.05)
+    # e: unsampled, the median unit variance of the sampled areas
+    unit = np.median(table["v"].dropna() * table["n"][table["v"].notna()])
+    assert value["e"].std() == pytest.approx(np.sqrt(unit / 90), rel=0.05)
+    assert (value["a"] == 4.2).all()
+
+
 @pytest.mark.sampling
 def test_a_tiny_area_with_alike_answers_does_not_pin_its_value(tmp_path: Path) -> None:
     """40 areas, unit sd 20: an area of 2 whose answers happen to be close (variance 0.25)

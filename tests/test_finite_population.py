@@ -318,9 +318,7 @@ def test_finite_population_values_per_wave_and_in_a_joint_model(tmp_path) -> Non
 
     joint_spec = load_spec(models / "social_joint.toml")
     indicators = [
-        spec.model_copy(update={"frame": FrameSpec(table=frame)})
-        if spec.name == "trust"
-        else spec
+        spec.model_copy(update={"frame": FrameSpec(table=frame)}) if spec.name == "trust" else spec
         for spec in joint_spec.indicators[:2]
     ]
     joint = JointModel.from_spec(joint_spec.model_copy(update={"indicators": indicators}))

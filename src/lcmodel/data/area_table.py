@@ -17,7 +17,7 @@ from lcmodel.errors import DataError, did_you_mean, first_rows, listed, shown
 from lcmodel.io.tables import read_table
 from lcmodel.spec import AreaLevelSection
 
-__all__ = ["area_covariates", "load_area_table"]
+__all__ = ["area_covariates", "area_population_sizes", "load_area_table"]
 
 
 def load_area_table(section: AreaLevelSection) -> tuple[pd.DataFrame, pd.Series | None]:
@@ -39,6 +39,7 @@ def load_area_table(section: AreaLevelSection) -> tuple[pd.DataFrame, pd.Series 
     columns = [section.area, section.estimate, section.variance]
     columns += [section.n] if section.n else []
     columns += section.covariates + section.numeric_covariates
+    columns += [section.population] if section.population else []
     absent = [c for c in columns if c not in frame.columns]
     if absent:
         raise DataError(
@@ -82,7 +83,7 @@ def load_area_table(section: AreaLevelSection) -> tuple[pd.DataFrame, pd.Series 
             f"{source}: column '{section.variance}' must hold {need} sampling variances, "
             f"not {shown(variance.iloc[rows[0]])} ({first_rows(rows)}). A zero variance cannot "
             f"be a known sampling variance of a normal model: give an 'n' column so that "
-            f"variances are modelled, or for shares use likelihood = \"binomial\""
+            f'variances are modelled, or for shares use likelihood = "binomial"'
         )
     estimate = table["estimate"]
     if section.kind == "share":
@@ -123,7 +124,64 @@ def load_area_table(section: AreaLevelSection) -> tuple[pd.DataFrame, pd.Series 
     covariates = area_covariates(frame.reset_index(drop=True), section, source)
     for column in covariates.columns:
         table[column] = covariates[column].to_numpy()
+    if section.population:
+        sampled = n.fillna(0.0) if n is not None else pd.Series(0.0, index=table.index)
+        sizes = area_population_sizes(
+            frame.reset_index(drop=True).assign(**{AREA: table.index}),
+            section.population,
+            sampled.where(table["estimate"].notna(), 0.0).to_numpy(),
+            source,
+        )
+        table["population"] = sizes
     return table, n
+
+
+def area_population_sizes(
+    frame: pd.DataFrame, column: str, sampled: np.ndarray, source: str
+) -> np.ndarray:
+    """Each area's number of population units, checked against its sample size.
+
+    Parameters
+    ----------
+    frame
+        One row per area, with an ``area`` column and ``column``.
+    column
+        The column of population sizes (``[area_level] population``).
+    sampled
+        Each area's sampled units (0 where it has no direct estimate).
+    source
+        The file, for the messages.
+
+    Returns
+    -------
+    numpy.ndarray
+        The sizes, whole numbers at least 1 and at least the area's sample size.
+    """
+    if column not in frame.columns:
+        raise DataError(
+            f"{source}: column '{column}' named in [area_level] population is missing"
+            f"{did_you_mean(column, list(frame.columns))}; columns: {', '.join(frame.columns)}"
+        )
+    fix = "Give every area its number of population units."
+    sizes = numeric_column(frame[column].reset_index(drop=True), column, source, fix)
+    values = sizes.to_numpy(dtype=float)
+    areas = frame[AREA].to_numpy()
+    bad = np.isnan(values) | (values < 1) | (values != np.round(values))
+    if bad.any():
+        raise DataError(
+            f"{source}: column '{column}' must hold whole numbers of population units, at "
+            f"least 1, for every area; area(s) {listed(areas[bad])} have "
+            f"{listed(sizes[bad])}. {fix}"
+        )
+    short = values < sampled
+    if short.any():
+        raise DataError(
+            f"{source}: area(s) {listed(areas[short])} have fewer population units "
+            f"({listed(values[short])}) than sampled units ({listed(sampled[short])}) in "
+            f"column '{column}'; the population must hold the sample (or set estimand = "
+            f"'superpopulation')"
+        )
+    return values
 
 
 def _numbers(values: pd.Series, column: str, source: str) -> pd.Series:

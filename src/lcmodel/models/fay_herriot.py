@@ -51,11 +51,12 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from lcmodel.data.area_table import area_covariates, load_area_table
+from lcmodel.data.area_table import area_covariates, area_population_sizes, load_area_table
 from lcmodel.data.survey import AREA, frame_hash
 from lcmodel.design.covariates import area_covariate_design
 from lcmodel.design.direct import survey_direct_estimates
 from lcmodel.design.inputs import table_inputs
+from lcmodel.design.reference import FinitePopulation
 from lcmodel.design.variances import smoothed_design_effects
 from lcmodel.errors import DataError, SpecError, did_you_mean, listed
 from lcmodel.models.area_effects import add_area_effect, choose_centring, sigma_area_term
@@ -72,6 +73,7 @@ from lcmodel.spec.priors import PriorTerm, check_prior_overrides
 
 if TYPE_CHECKING:
     import pymc as pm
+    import xarray as xr
 
     from lcmodel.inference.diagnostics import Diagnostics
     from lcmodel.results.fit_result import FitResult
@@ -136,6 +138,8 @@ class FayHerriotModel(Model):
             )
         if self._binomial and self._modelled:
             self.areas = areas = areas.assign(n_eff_smoothed=_smoothed_effective_sizes(areas))
+        if spec.target == "finite_population":
+            self.areas = areas = areas.assign(**_known_units(areas))
         kinds: dict[str, Any] = dict.fromkeys(section.covariates, "categorical")
         kinds |= dict.fromkeys(section.numeric_covariates, "numeric")
         self._design = area_covariate_design(areas, kinds, "[area_level] covariates")
@@ -180,9 +184,9 @@ class FayHerriotModel(Model):
             )
         areas = unit.data.areas
         covariates = section.covariates + section.numeric_covariates
+        where = str(unit.spec.areas or f"{section.survey} (it names no areas table)")
         missing = [c for c in covariates if c not in areas.columns]
         if missing:
-            where = unit.spec.areas or f"{section.survey} (it names no areas table)"
             raise DataError(
                 f"{where}: area covariate(s) {listed(missing, None)} are not columns of the areas "
                 f"table{did_you_mean(missing[0], list(areas.columns))}"
@@ -207,11 +211,16 @@ class FayHerriotModel(Model):
                     stacklevel=2,
                 )
                 table.loc[unusable, ["estimate", "variance"]] = np.nan
+        if spec.target == "finite_population":
+            sampled = table["n"].where(table["estimate"].notna(), 0.0).fillna(0.0)
+            table["population"] = area_population_sizes(
+                areas.reset_index(), str(section.population), sampled.to_numpy(), where
+            )
         inputs = unit.report_inputs()[0]
         inputs = inputs[inputs["quantity"] == name].reset_index(drop=True)
         inputs["in_sample"] = table["estimate"].reindex(inputs[AREA]).notna().to_numpy()
         weighted = "weighted" if unit.data.weighted else "unweighted"
-        inputs["estimand"] = f"Fay-Herriot of {weighted} direct estimates"
+        inputs["estimand"] = _estimand(spec, f"Fay-Herriot of {weighted} direct estimates")
         inputs["few_units"] = _few_units(table, section.min_units, inputs[AREA])
         return cls(spec, table, inputs, name, quantities[name].kind, unit.spec.outcome.column)
 
@@ -220,7 +229,16 @@ class FayHerriotModel(Model):
         section = spec.area_level
         table, n = load_area_table(section)
         table["n"] = n if n is not None else np.nan
+        if spec.target == "finite_population":
+            lacking = table["estimate"].notna() & table["n"].isna()
+            if lacking.any():
+                raise DataError(
+                    f"{section.table}: area(s) {listed(table.index[lacking])} have a direct "
+                    f"estimate but no sample size in column '{section.n}'; a finite-population "
+                    f"value needs it (or set estimand = 'superpopulation')"
+                )
         inputs = table_inputs(table, n, section.kind)
+        inputs["estimand"] = _estimand(spec, str(inputs["estimand"].iloc[0]))
         if n is not None:
             inputs["few_units"] = _few_units(table, section.min_units, inputs[AREA])
         name = "share" if section.kind == "share" else "mean"
@@ -400,6 +418,77 @@ class FayHerriotModel(Model):
             name, alpha=df / 2.0, beta=df / (2.0 * truth[informative]), observed=values[informative]
         )
 
+    def finish_posterior(self, posterior: xr.Dataset, rng: np.random.Generator) -> xr.Dataset:
+        """Finite-population area values: the sampled units plus predicted other units.
+
+        With ``estimand = "finite_population"`` an area of ``N`` units, ``n`` of them sampled,
+        has the value ``(known + T) / N``: ``known`` is the sum of the sampled units' values
+        (``n`` times the direct estimate; with weights ``n / deff``: :func:`_known_units`)
+        and ``T``
+        a posterior predictive draw of the sum over the ``N - n`` others, each a draw from
+        the area's modelled value: ``Binomial(N - n, p)`` for shares, and for means
+        ``Normal((N - n) theta, sqrt((N - n) s^2))`` with ``s^2 = n psi`` the area's unit
+        variance (:meth:`_unit_variances`). Areas without a direct estimate are predicted
+        whole. Other estimands are returned unchanged.
+
+        Parameters
+        ----------
+        posterior
+            The sampled posterior.
+        rng
+            Generator for the predictive draws (seeded from the fit's seed).
+        """
+        if self.spec.target != "finite_population":
+            return posterior
+        value = posterior["area_value"]
+        chains, draws = posterior.sizes["chain"], posterior.sizes["draw"]
+        theta = value.to_numpy().reshape(chains * draws, -1)
+        size = self.areas["population"].to_numpy(dtype=float)
+        population = FinitePopulation(
+            size=size,
+            remaining=size - self.areas["known_units"].to_numpy(dtype=float),
+            known=self.areas["known"].to_numpy(dtype=float)[:, None],
+        )
+        m = population.remaining[None, :]
+        if self._binomial:
+            n = np.broadcast_to(m.astype(np.int64), theta.shape)
+            totals = rng.binomial(n, np.clip(theta, 0.0, 1.0)).astype(float)
+        else:
+            sd = np.sqrt(m * self._unit_variances(posterior, rng))
+            totals = m * theta + sd * rng.standard_normal(theta.shape)
+        values = population.values(totals[..., None])
+        return posterior.assign(area_value=value.copy(data=values.reshape(value.shape)))
+
+    def _unit_variances(self, posterior: xr.Dataset, rng: np.random.Generator) -> np.ndarray:
+        """One unit's variance per posterior draw and area, shape ``(draws, areas)``.
+
+        ``n psi / deff`` for an area with a direct estimate: ``psi`` modelled (each draw's
+        ``sampling_variance``) or known, and ``deff`` the direct design effect (from a survey
+        spec; 1 from a table), which ``n psi`` includes but one unit's answer does not. Other
+        areas: with modelled variances a predictive draw from the pooled distribution of
+        ``n psi``, else the median sampled area's, divided by the median design effect.
+        """
+        sampled = self.areas["estimate"].notna().to_numpy()
+        n = self.areas["n"].to_numpy(dtype=float)
+        deff = np.ones(len(n))
+        if "deff" in self.areas.columns:
+            deff = self.areas["deff"].fillna(1.0).clip(lower=1.0).to_numpy(dtype=float)
+        typical_deff = float(np.median(deff[sampled]))
+        draws = posterior.sizes["chain"] * posterior.sizes["draw"]
+        out = np.empty((draws, len(sampled)))
+        if self._modelled:
+            psi = posterior["sampling_variance"].to_numpy().reshape(draws, -1)
+            out[:, sampled] = psi * n[sampled] / deff[sampled]
+            mean = posterior["log_variance_mean"].to_numpy().reshape(draws, 1)
+            sd = posterior["log_variance_sd"].to_numpy().reshape(draws, 1)
+            z = rng.standard_normal((draws, int((~sampled).sum())))
+            out[:, ~sampled] = np.exp(mean + sd * z) / typical_deff
+        else:
+            unit = self.areas["variance"].to_numpy(dtype=float) * n / deff
+            out[:, sampled] = unit[sampled]
+            out[:, ~sampled] = np.nanmedian(unit[sampled])
+        return out
+
     # -------------------------------------------------------------------- fit
     def with_spec(self, spec: AreaLevelSpec) -> FayHerriotModel:
         """The same direct estimates with another spec (new ``[fit]`` settings)."""
@@ -456,6 +545,38 @@ def _smoothed_effective_sizes(areas: pd.DataFrame) -> pd.Series:
         direct = areas["deff"]
     smoothed = smoothed_design_effects(n.to_numpy(), direct.to_numpy())
     return (n / smoothed).where(estimate.notna())
+
+
+def _known_units(table: pd.DataFrame) -> pd.DataFrame:
+    """How much of each area's population total its direct estimate settles.
+
+    Returns ``known_units`` (the units whose answers count as known) and ``known`` (their
+    sum): ``known_units = n / deff`` rounded, the effective sample size (``n`` without weights or
+    design effects; the binomial model's smoothed one when it has it), and ``known =
+    known_units x`` the direct estimate. Without weights that is exactly the sampled units'
+    answers. With weights the direct estimate is not the sampled units' plain mean (under
+    informative sampling that mean is biased for the area) and it is not known exactly:
+    counting it as ``n`` exact answers would understate its error by the design effect, so
+    it counts as ``n / deff`` answers and the other ``N - n / deff`` units are predicted.
+    """
+    n = table["n"].where(table["estimate"].notna(), 0.0).fillna(0.0)
+    if "n_eff_smoothed" in table.columns:
+        effective = table["n_eff_smoothed"]
+    elif "deff" in table.columns:
+        effective = n / table["deff"].clip(lower=1.0)
+    else:
+        effective = n
+    units = np.round(effective.fillna(n).clip(upper=n)).clip(lower=np.minimum(n, 1.0))
+    units = units.where(n > 0, 0.0)
+    return pd.DataFrame(
+        {"known_units": units, "known": (table["estimate"] * units).fillna(0.0)},
+        index=table.index,
+    )
+
+
+def _estimand(spec: AreaLevelSpec, label: str) -> str:
+    """The ``estimand`` column: ``label``, preceded by ``finite population, `` when it is one."""
+    return f"finite population, {label}" if spec.target == "finite_population" else label
 
 
 def _few_units(table: pd.DataFrame, min_units: int, areas: pd.Series) -> np.ndarray:

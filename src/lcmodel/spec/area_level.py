@@ -59,6 +59,12 @@ class AreaLevelSection(Strict):
         "degrees of freedom around a true variance pooled across areas. Default: 'modelled' "
         "when area sample sizes are known (a survey spec, or a table with 'n').",
     )
+    population: str | None = Field(
+        default=None,
+        description="Column with each area's number of population units (of 'table', or of the "
+        "survey spec's areas table). With it the default estimand is the finite population: "
+        "the area's actual mean, its sampled units plus predictive draws for the others.",
+    )
     min_units: int = Field(
         default=10,
         ge=2,
@@ -109,8 +115,36 @@ class AreaLevelSpec(Strict):
 
     name: str = Field(pattern=NAME_PATTERN, description="Model name (names the output folder).")
     area_level: AreaLevelSection
+    estimand: Literal["finite_population", "superpopulation"] | None = Field(
+        default=None,
+        description="What an area value estimates: the area's actual population mean "
+        "('finite_population', the default when [area_level] names 'population'), or the "
+        "model's expected value of the area ('superpopulation', the default otherwise).",
+    )
     fit: FitSpec = Field(default_factory=FitSpec)
     priors: dict[str, PriorSpec] = Field(default_factory=dict)
+
+    @property
+    def target(self) -> str:
+        """The estimand in force: the spec's ``estimand``, or its default."""
+        if self.estimand is not None:
+            return self.estimand
+        return "superpopulation" if self.area_level.population is None else "finite_population"
+
+    @model_validator(mode="after")
+    def _estimand_has_population(self) -> AreaLevelSpec:
+        section = self.area_level
+        if self.estimand == "finite_population" and section.population is None:
+            raise ValueError(
+                "estimand 'finite_population' needs each area's population size: name its "
+                "column in [area_level] 'population'"
+            )
+        if self.target == "finite_population" and section.table is not None and section.n is None:
+            raise ValueError(
+                "a finite-population estimand needs each area's sample size: name the "
+                "table's 'n' column, or set estimand = 'superpopulation'"
+            )
+        return self
 
     def with_overrides(self, **changes: Any) -> AreaLevelSpec:
         """Return a copy with ``fit`` fields replaced (``None`` values ignored).

@@ -361,8 +361,8 @@ class ModelSpec(Strict):
                 raise ValueError(
                     f"'population.shares' must give the level shares of exactly the "
                     f"categorical covariates {categorical}; got {sorted(self.population.shares)}"
-                    f" (for example [population.shares.sex] female = \"share_female\", male = "
-                    f"\"share_male\")"
+                    f' (for example [population.shares.sex] female = "share_female", male = '
+                    f'"share_male")'
                 )
             if self.structure.wave:
                 raise ValueError(
