@@ -7,6 +7,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pymc as pm
+import pytensor.tensor as pt
 import pytest
 from scipy.special import expit, gammaln
 
@@ -72,13 +73,16 @@ class TestStructure:
     def test_variables_and_dims(self, trust: UnitLevelModel) -> None:
         model = trust.build()
         free = {rv.name for rv in model.free_RVs}
-        assert trust.centred()  # 12-482 answers per area: the data outweigh the prior
+        # 12-482 answers per area: the data outweigh the prior in all but the smallest
+        assert trust.centred().sum() > len(trust.centred()) / 2
         assert free == {
             "intercept",
             "beta_age_band",
             "beta_sex",
             "sigma_area",
-            "area_effect_surveyed",
+            "area_effect_balance",
+            "area_effect_centred",
+            "z_area_noncentred",
             "gamma_deprivation_decile",
             "sigma_wave",
             "z_wave",
@@ -86,7 +90,8 @@ class TestStructure:
         dims = model.named_vars_to_dims
         assert dims["z_area"] == ("area",)
         assert dims["area_effect"] == ("area",)
-        assert dims["area_effect_surveyed"] == ("area_surveyed",)
+        assert dims["area_effect_centred"] == ("area_centred",)
+        assert len(model.coords["area_centred"]) + len(model.coords["area_noncentred"]) == 20
         assert dims["area_value"] == ("area", "quantity")
         assert list(model.coords["quantity"]) == ["share"]
         assert dims["beta_age_band"] == ("age_band",)
@@ -287,7 +292,56 @@ class TestAreaEffectParameterisation:
     def test_auto_centres_data_rich_areas_only(self, trust: UnitLevelModel) -> None:
         from lcmodel.models.area_effects import choose_centring
 
-        assert choose_centring(np.array([400.0, 500.0]), 1.0, "auto")  # 0.25 * 400 > 1
-        assert not choose_centring(np.array([2.0, 3.0, 2.0]), 1.0, "auto")  # tiny areas
-        assert not choose_centring(np.array([400.0]), 1.0, "non-centred")
-        assert choose_centring(np.array([1.0]), 1.0, "centred")
+        # 0.25 * information > 1 centres an area: per area, not for all
+        assert list(choose_centring(np.array([400.0, 2.0, 500.0]), 1.0, "auto")) == [
+            True,
+            False,
+            True,
+        ]
+        assert not choose_centring(np.array([400.0]), 1.0, "non-centred").any()
+        assert choose_centring(np.array([1.0, 2.0]), 1.0, "centred").all()
+        # the shipped survey (12-482 answers per area): its smallest areas are not centred
+        mixed = trust.centred()
+        assert mixed.any() and not mixed.all()
+        small = trust.data.areas["n"].to_numpy()[~mixed]
+        assert small.max() < trust.data.areas["n"].to_numpy()[mixed].min()
+
+    def test_mixed_centring_is_the_same_zero_sum_model(self, trust: UnitLevelModel) -> None:
+        """Some areas centred, others not: the log density of the area effects is the
+        all-centred one's times the Jacobian sigma^(|N| - 1), at any point."""
+        raw = trust.spec.model_dump()
+        raw["fit"]["centring"] = "centred"
+        centred = UnitLevelModel(parse_spec(raw, "x"), trust.data).build()
+        mixed = trust.build()
+        names = {rv.name for rv in mixed.free_RVs}
+        assert {"area_effect_balance", "area_effect_centred", "z_area_noncentred"} <= names
+        assert "area_effect_surveyed" not in names
+        rich = trust.centred()
+        logp_c, logp_m = centred.compile_logp(), mixed.compile_logp()
+
+        def unconstrained(name: str, value: np.ndarray) -> np.ndarray:
+            transform = mixed.rvs_to_transforms[mixed[name]]
+            return transform.forward(pt.as_tensor(value)).eval()
+
+        gaps = []
+        for seed in (1, 2, 3):
+            point = _point(centred, seed)
+            effect, sigma = _evaluate(centred, ["area_effect", "sigma_area"], point)
+            assert abs(effect.sum()) < 1e-9
+            total = effect[~rich].sum()
+            other = {k: v for k, v in point.items() if not k.startswith("area_effect_surveyed")}
+            there = other | {
+                "area_effect_balance": np.array(total),
+                "area_effect_centred_zerosum__": unconstrained(
+                    "area_effect_centred", effect[rich] + total / rich.sum()
+                ),
+                "z_area_noncentred_zerosum__": unconstrained(
+                    "z_area_noncentred", (effect[~rich] - total / (~rich).sum()) / sigma
+                ),
+            }
+            np.testing.assert_allclose(
+                _evaluate(mixed, ["area_effect"], there)[0], effect, atol=1e-10
+            )
+            jacobian = ((~rich).sum() - 1) * np.log(sigma)
+            gaps.append(logp_m(there) - jacobian - logp_c(point))
+        np.testing.assert_allclose(gaps, gaps[0], atol=1e-8)

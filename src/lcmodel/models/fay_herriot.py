@@ -297,8 +297,8 @@ class FayHerriotModel(Model):
         ]
 
     # ------------------------------------------------------------------ build
-    def centred(self) -> bool:
-        """Whether the effects of areas with a direct estimate are centred (``fit.centring``).
+    def centred(self) -> np.ndarray:
+        """Which areas with a direct estimate have centred effects (``fit.centring``).
 
         An area's information about its value is ``1 / variance`` (normal likelihood; with
         modelled variances ``n`` over the median unit variance) or ``n_eff * p (1 - p)`` on the

@@ -255,8 +255,8 @@ class UnitLevelModel(Model):
         """The population each area value averages over (:mod:`lcmodel.design.reference`)."""
         return reference_cells(self.data)
 
-    def centred(self) -> bool:
-        """Whether the surveyed areas' effects are centred (``fit.centring``).
+    def centred(self) -> np.ndarray:
+        """Which surveyed areas' effects are centred (``fit.centring``), in area order.
 
         Each surveyed area's information about its effect is its respondents times one
         respondent's (:meth:`~lcmodel.families.base.Family.information`); see

@@ -99,8 +99,8 @@ class FitSpec(Strict):
     centring: Literal["auto", "non-centred", "centred"] = Field(
         default="auto",
         description="Parameterisation of the surveyed areas' effects (the posterior is the "
-        "same): 'auto' centres them when the typical area's data outweigh the prior, else "
-        "leaves them non-centred; or 'centred' / 'non-centred'.",
+        "same): 'auto' centres each area's effect when its own data outweigh the prior and "
+        "leaves the others non-centred; 'centred' / 'non-centred' make one choice for all.",
     )
     interval: float = Field(default=DEFAULT_INTERVAL, gt=0, lt=1)
     interval_kind: Literal["eti", "hdi"] = "eti"
