@@ -427,7 +427,7 @@ class FayHerriotModel(Model):
         and ``T``
         a posterior predictive draw of the sum over the ``N - n`` others, each a draw from
         the area's modelled value: ``Binomial(N - n, p)`` for shares, and for means
-        ``Normal((N - n) theta, sqrt((N - n) s^2))`` with ``s^2 = n psi`` the area's unit
+        ``Normal((N - n) theta, sqrt((N - n) s^2))`` with ``s^2 = n psi / deff`` the area's unit
         variance (:meth:`_unit_variances`). Areas without a direct estimate are predicted
         whole. Other estimands are returned unchanged.
 
