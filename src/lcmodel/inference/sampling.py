@@ -271,7 +271,9 @@ def model_fingerprint(pymc_model: pm.Model) -> str:
 
     for node in toposort(outputs):
         props = node.op._props_dict() if hasattr(node.op, "_props_dict") else None
-        add("op", type(node.op).__qualname__, str(node.op), props, [ref(i) for i in node.inputs])
+        inner = getattr(node.op, "fgraph", None)  # an operation defined by a graph of its own
+        add("op", type(node.op).__qualname__, str(node.op), props, str(inner))
+        add([ref(i) for i in node.inputs])
         for out in node.outputs:
             names[out] = len(names)
             add("out", out.type, out.name)
