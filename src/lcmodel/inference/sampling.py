@@ -167,14 +167,12 @@ COMPILED_KEPT = 16
 """How many compiled models a process keeps (least recently used dropped first)."""
 
 _compiled: OrderedDict[str, Any] = OrderedDict()
+_compile_count = [0]  # compilations so far in this process (read by compiled_models)
 
 
 def compiled_models() -> dict[str, int]:
     """What the process's cache of compiled models holds: ``size`` and ``compiled`` so far."""
     return {"size": len(_compiled), "compiled": _compile_count[0]}
-
-
-_compile_count = [0]
 
 
 def _compiled_nutpie(pymc_model: pm.Model) -> Any:

@@ -212,9 +212,8 @@ class FayHerriotModel(Model):
                 )
                 table.loc[unusable, ["estimate", "variance"]] = np.nan
         if spec.target == "finite_population":
-            sampled = table["n"].where(table["estimate"].notna(), 0.0).fillna(0.0)
             table["population"] = area_population_sizes(
-                areas.reset_index(), str(section.population), sampled.to_numpy(), where
+                areas.reset_index(), str(section.population), _sampled_units(table), where
             )
         inputs = unit.report_inputs()[0]
         inputs = inputs[inputs["quantity"] == name].reset_index(drop=True)
@@ -547,6 +546,11 @@ def _smoothed_effective_sizes(areas: pd.DataFrame) -> pd.Series:
     return (n / smoothed).where(estimate.notna())
 
 
+def _sampled_units(table: pd.DataFrame) -> np.ndarray:
+    """Each area's sample size behind its direct estimate (0 where it has none)."""
+    return table["n"].where(table["estimate"].notna(), 0.0).fillna(0.0).to_numpy(dtype=float)
+
+
 def _known_units(table: pd.DataFrame) -> pd.DataFrame:
     """How much of each area's population total its direct estimate settles.
 
@@ -559,7 +563,7 @@ def _known_units(table: pd.DataFrame) -> pd.DataFrame:
     counting it as ``n`` exact answers would understate its error by the design effect, so
     it counts as ``n / deff`` answers and the other ``N - n / deff`` units are predicted.
     """
-    n = table["n"].where(table["estimate"].notna(), 0.0).fillna(0.0)
+    n = pd.Series(_sampled_units(table), index=table.index)
     if "n_eff_smoothed" in table.columns:
         effective = table["n_eff_smoothed"]
     elif "deff" in table.columns:
