@@ -10,13 +10,18 @@ shapes, for 20 seeds and these set-ups (``--variants`` picks some):
 - ``per area``: zero-sum effects, each area centred when its own data outweigh the prior (the
   default now);
 - ``per area, low-rank``: the default with nutpie's low-rank mass matrix adaptation.
+- ``per area, independent``: independent effects (no zero-sum), each area centred or not by its
+  own data; a centred area's intercept is centred on the intercept plus its area covariates'
+  term (hierarchical centring).
 
 Shapes:
 
 - ``shipped``: the shipped example survey (20 areas, 12-482 answers each);
 - ``few large``: 6 areas with about 700 answers each;
 - ``many tiny``: 150 areas with about 10 answers each;
-- ``mixed``: 8 areas with about 400 answers each and 52 with 3-6 answers.
+- ``mixed``: 8 areas with about 400 answers each and 52 with 3-6 answers;
+- ``shipped + area covariates``: the shipped survey with ``deprivation_decile`` and ``nation``
+  as area covariates.
 
 The model is compiled once per shape and parameterisation and sampled once per seed. Reported:
 how many seeds pass the gate (R-hat <= 1.01, bulk and tail ESS >= 400 over every free
@@ -52,8 +57,12 @@ SHAPES = {
     "few large": (4200, 6),
     "many tiny": (1500, 150),
     "mixed": (6000, 60),
+    "shipped + area covariates": None,
 }
 """Shape -> (respondents, areas) to simulate (``None``: the shipped data)."""
+
+AREA_COVARIATES = {"shipped + area covariates": ["deprivation_decile", "nation"]}
+"""Shapes whose model also has area covariates (columns of the areas table)."""
 
 MIXED_LARGE = 8
 """In the ``mixed`` shape, the areas kept whole; the others keep 3-6 answers."""
@@ -63,14 +72,16 @@ VARIANTS = {
     "one choice": (True, "one choice", "diagonal"),
     "per area": (True, "auto", "diagonal"),
     "per area, low-rank": (True, "auto", "low_rank"),
+    "per area, independent": (False, "auto", "diagonal"),
 }
 """Label -> (structure.zero_sum_areas, fit.centring, fit.mass_matrix); ``one choice`` is the
 rule before the per-area choice, applied here as ``centred`` or ``non-centred``."""
 
 
-def _spec(folder: Path, variant: tuple[bool, str, str]) -> dict:
+def _spec(folder: Path, variant: tuple[bool, str, str], area_covariates: list[str]) -> dict:
     zero_sum, centring, mass_matrix = variant
-    return {
+    areas = {"areas": str(folder / "areas.csv")} if area_covariates else {}
+    return areas | {
         "name": "trust_plain",
         "data": str(folder / "survey.csv"),
         "outcome": {
@@ -82,6 +93,7 @@ def _spec(folder: Path, variant: tuple[bool, str, str]) -> dict:
             "area": "area",
             "covariates": ["age_band", "sex"],
             "zero_sum_areas": zero_sum,
+            "area_covariates": area_covariates,
         },
         "fit": {
             "centring": "auto" if centring == "one choice" else centring,
@@ -111,7 +123,7 @@ def _mixed(folder: Path) -> None:
 def _run(shape: str, folder: Path, variant: tuple[bool, str, str], seeds: int) -> dict:
     import nutpie
 
-    spec = parse_spec(_spec(folder, variant), source=shape)
+    spec = parse_spec(_spec(folder, variant, AREA_COVARIATES.get(shape, [])), source=shape)
     model = UnitLevelModel(spec, load_survey_data(spec))
     if variant[1] == "one choice":
         model = model.with_fit_settings(centring=_one_choice(model))

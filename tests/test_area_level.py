@@ -202,9 +202,14 @@ def test_sampling_variances_are_modelled_when_sample_sizes_are_known(tmp_path: P
     fh = _table_model(tmp_path, table, n="size")
     assert fh._modelled
     model = fh.build()
-    assert {"log_variance_mean", "log_variance_sd", "z_variance"} <= {
-        rv.name for rv in model.free_RVs
-    }
+    # log unit variances: centred where the area's own variance is informative (n > 33)
+    assert {
+        "log_variance_mean",
+        "log_variance_sd",
+        "log_variance_area",
+        "z_variance_noncentred",
+    } <= {rv.name for rv in model.free_RVs}
+    assert model.coords["sampled_area_centred"] == ("a", "b", "f")
     # the 1-unit area (zero variance) keeps its estimate; its variance carries no information
     assert model.coords["sampled_area"] == ("a", "b", "c", "d", "f")
     observed = model.rvs_to_values[model["direct_variance"]].eval()
@@ -212,7 +217,8 @@ def test_sampling_variances_are_modelled_when_sample_sizes_are_known(tmp_path: P
     # psi = exp(log_variance_mean) / n at z = 0: the estimate's sd follows the pooled variance
     point = model.initial_point()
     mu = fh.default_priors()["log_variance_mean"].params["mu"]
-    point["z_variance"] = np.zeros(5)
+    point["z_variance_noncentred"] = np.zeros(2)
+    point["log_variance_area"] = np.full(3, mu)
     point["log_variance_mean"] = np.array(mu)
     assert mu == pytest.approx(np.log(np.median([0.24, 0.24, 0.024, 0.25])), abs=1e-6)
     outputs = model.replace_rvs_by_values([model["sampling_variance"]])

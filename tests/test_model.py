@@ -81,7 +81,7 @@ class TestStructure:
             "beta_sex",
             "sigma_area",
             "area_effect_balance",
-            "area_effect_centred",
+            "area_level_centred",  # centred areas' deviations, area covariate term included
             "z_area_noncentred",
             "gamma_deprivation_decile",
             "sigma_wave",
@@ -90,7 +90,7 @@ class TestStructure:
         dims = model.named_vars_to_dims
         assert dims["z_area"] == ("area",)
         assert dims["area_effect"] == ("area",)
-        assert dims["area_effect_centred"] == ("area_centred",)
+        assert dims["area_level_centred"] == ("area_centred",)
         assert len(model.coords["area_centred"]) + len(model.coords["area_noncentred"]) == 20
         assert dims["area_value"] == ("area", "quantity")
         assert list(model.coords["quantity"]) == ["share"]
@@ -257,9 +257,10 @@ class TestAreaEffectParameterisation:
     @pytest.mark.parametrize(
         ("zero_sum", "centring", "free"),
         [
-            (True, "centred", "area_effect_surveyed"),
+            (True, "centred", "area_level_surveyed"),  # area covariate term included
             (True, "non-centred", "z_area_surveyed"),
-            (False, "centred", "z_area"),  # independent effects are always non-centred
+            (False, "centred", "area_intercept"),  # centred on intercept + area covariates
+            (False, "non-centred", "z_area"),
         ],
     )
     def test_variables(self, trust: UnitLevelModel, zero_sum, centring, free) -> None:
@@ -269,7 +270,8 @@ class TestAreaEffectParameterisation:
         model = UnitLevelModel(parse_spec(raw, "x"), trust.data).build()
         names = {rv.name for rv in model.free_RVs}
         assert free in names
-        assert not {"z_area", "z_area_surveyed", "area_effect_surveyed"} - {free} & names
+        others = {"z_area", "z_area_surveyed", "area_level_surveyed", "area_intercept"}
+        assert not others - {free} & names
         point = _point(model, seed=3)
         effect, z, sigma = _evaluate(model, ["area_effect", "z_area", "sigma_area"], point)
         assert effect.shape == (20,)
@@ -280,7 +282,7 @@ class TestAreaEffectParameterisation:
             assert abs(effect.sum()) > 1e-3
 
     def test_unsurveyed_areas_are_outside_the_zero_sum(self, tmp_path) -> None:
-        spec, survey, areas = _tiny_spec(tmp_path)
+        spec, survey, areas = _tiny_spec(tmp_path, zero_sum_areas=True)
         data = prepare_survey_data(survey, spec, areas)
         model = UnitLevelModel(spec, data).build()
         assert model.coords["area_unsurveyed"] == ("d",)
@@ -307,17 +309,19 @@ class TestAreaEffectParameterisation:
         assert small.max() < trust.data.areas["n"].to_numpy()[mixed].min()
 
     def test_mixed_centring_is_the_same_zero_sum_model(self, trust: UnitLevelModel) -> None:
-        """Some areas centred, others not: the log density of the area effects is the
-        all-centred one's times the Jacobian sigma^(|N| - 1), at any point."""
+        """Some areas centred (their levels, area covariate term included), others not: the
+        log density of the area effects is the all-non-centred one's times the Jacobian
+        sigma^-|C|, at any point."""
         raw = trust.spec.model_dump()
-        raw["fit"]["centring"] = "centred"
-        centred = UnitLevelModel(parse_spec(raw, "x"), trust.data).build()
+        raw["fit"]["centring"] = "non-centred"
+        plain = UnitLevelModel(parse_spec(raw, "x"), trust.data).build()
         mixed = trust.build()
         names = {rv.name for rv in mixed.free_RVs}
-        assert {"area_effect_balance", "area_effect_centred", "z_area_noncentred"} <= names
-        assert "area_effect_surveyed" not in names
+        assert {"area_effect_balance", "area_level_centred", "z_area_noncentred"} <= names
+        assert not {"area_effect_surveyed", "area_level_surveyed", "z_area_surveyed"} & names
         rich = trust.centred()
-        logp_c, logp_m = centred.compile_logp(), mixed.compile_logp()
+        x = trust._area_design[0].values
+        logp_p, logp_m = plain.compile_logp(), mixed.compile_logp()
 
         def unconstrained(name: str, value: np.ndarray) -> np.ndarray:
             transform = mixed.rvs_to_transforms[mixed[name]]
@@ -325,15 +329,18 @@ class TestAreaEffectParameterisation:
 
         gaps = []
         for seed in (1, 2, 3):
-            point = _point(centred, seed)
-            effect, sigma = _evaluate(centred, ["area_effect", "sigma_area"], point)
+            point = _point(plain, seed)
+            effect, sigma, gamma = _evaluate(
+                plain, ["area_effect", "sigma_area", "gamma_deprivation_decile"], point
+            )
             assert abs(effect.sum()) < 1e-9
             total = effect[~rich].sum()
-            other = {k: v for k, v in point.items() if not k.startswith("area_effect_surveyed")}
+            shift = gamma * x[rich] - (gamma * x[rich]).mean()
+            other = {k: v for k, v in point.items() if not k.startswith("z_area_surveyed")}
             there = other | {
                 "area_effect_balance": np.array(total),
-                "area_effect_centred_zerosum__": unconstrained(
-                    "area_effect_centred", effect[rich] + total / rich.sum()
+                "area_level_centred_zerosum__": unconstrained(
+                    "area_level_centred", effect[rich] + total / rich.sum() + shift
                 ),
                 "z_area_noncentred_zerosum__": unconstrained(
                     "z_area_noncentred", (effect[~rich] - total / (~rich).sum()) / sigma
@@ -342,6 +349,58 @@ class TestAreaEffectParameterisation:
             np.testing.assert_allclose(
                 _evaluate(mixed, ["area_effect"], there)[0], effect, atol=1e-10
             )
-            jacobian = ((~rich).sum() - 1) * np.log(sigma)
-            gaps.append(logp_m(there) - jacobian - logp_c(point))
+            gaps.append(logp_m(there) + rich.sum() * np.log(sigma) - logp_p(point))
         np.testing.assert_allclose(gaps, gaps[0], atol=1e-8)
+
+    def test_all_centred_levels_include_the_area_covariates(self, trust: UnitLevelModel) -> None:
+        """All areas centred: the free variable is each area's level less the areas' mean
+        level, and its density the zero-sum normal's at the effects."""
+        raw = trust.spec.model_dump()
+        raw["fit"]["centring"] = "centred"
+        model = UnitLevelModel(parse_spec(raw, "x"), trust.data).build()
+        point = _point(model, 4)
+        level, effect, sigma, gamma = _evaluate(
+            model,
+            ["area_level_surveyed", "area_effect", "sigma_area", "gamma_deprivation_decile"],
+            point,
+        )
+        covariates = gamma * trust._area_design[0].values
+        np.testing.assert_allclose(level, effect + covariates - covariates.mean(), atol=1e-12)
+        expected = pm.logp(pm.ZeroSumNormal.dist(sigma=sigma, shape=20), effect).eval()
+        logp = model.compile_logp(vars=[model["area_level_surveyed"]], jacobian=False)
+        assert logp(point) == pytest.approx(float(expected))
+
+    def test_independent_effects_centred_on_the_area_level_model(
+        self, trust: UnitLevelModel
+    ) -> None:
+        """Independent effects, some areas centred: a centred area's free variable is its
+        intercept, Normal(intercept + gamma x, sigma); the log density is the all-non-centred
+        one's less the Jacobian sigma^|C|, at any point."""
+        raw = trust.spec.model_dump()
+        raw["structure"]["zero_sum_areas"] = False
+        mixed_model = UnitLevelModel(parse_spec(raw, "x"), trust.data)
+        raw["fit"]["centring"] = "non-centred"
+        plain = UnitLevelModel(parse_spec(raw, "x"), trust.data).build()
+        mixed = mixed_model.build()
+        rich = mixed_model.centred()
+        assert rich.any() and not rich.all()
+        names = {rv.name for rv in mixed.free_RVs}
+        assert {"area_intercept", "z_area_noncentred", "gamma_deprivation_decile"} <= names
+        assert mixed.coords["area_centred"] == tuple(np.asarray(mixed.coords["area"])[rich])
+        logp_p, logp_m = plain.compile_logp(), mixed.compile_logp()
+        x = mixed_model._area_design[0].values
+        gaps = []
+        for seed in (1, 2, 3):
+            point = _point(plain, seed)
+            z, sigma, intercept, gamma = _evaluate(
+                plain, ["z_area", "sigma_area", "intercept", "gamma_deprivation_decile"], point
+            )
+            mean = intercept + gamma * x
+            there = {k: v for k, v in point.items() if k != "z_area"} | {
+                "area_intercept": mean[rich] + sigma * z[rich],
+                "z_area_noncentred": z[~rich],
+            }
+            effect = _evaluate(mixed, ["area_effect"], there)[0]
+            np.testing.assert_allclose(effect, sigma * z, atol=1e-10)
+            gaps.append(logp_m(there) + rich.sum() * np.log(sigma) - logp_p(point))
+        np.testing.assert_allclose(gaps, 0.0, atol=1e-8)

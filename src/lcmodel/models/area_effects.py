@@ -5,14 +5,16 @@ for example) is written once::
 
     area_effect = sigma_area * z_area
 
-``z_area`` has unit variance. Today it is independent ``Normal(0, 1)`` per area (``iid``, the
-non-centred parameterisation), or, in a joint model, a column of ``L u`` with ``L`` the
-Cholesky factor of an LKJ correlation (:func:`correlated_area_effects`), which keeps each
-indicator's ``z_area`` at unit variance while correlating them across indicators.
+``z_area`` has unit variance. Today the effects are ``iid`` (zero-sum over the surveyed areas
+by default), each area's centred or non-centred by its own data (:func:`add_area_effect`), or,
+in a joint model, a column of ``L u`` with ``L`` the Cholesky factor of an LKJ correlation
+(:func:`correlated_area_effects`), which keeps each indicator's ``z_area`` at unit variance
+while correlating them across indicators.
 """
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -29,6 +31,7 @@ __all__ = [
     "add_area_effect",
     "choose_centring",
     "correlated_area_effects",
+    "partially_centred",
     "sigma_area_term",
     "standard_area_effects",
 ]
@@ -155,6 +158,8 @@ def add_area_effect(
     surveyed: np.ndarray | None = None,
     centred: np.ndarray | bool = False,
     zero_sum: bool = True,
+    intercept: Any = 0.0,
+    covariate_term: Any | None = None,
 ) -> Any:
     """``area_effect`` of every area in the model in context, scaled by ``sigma_area``.
 
@@ -178,7 +183,9 @@ def add_area_effect(
     each group's deviations from its own mean and the difference of the two groups' means are
     independent, with exactly these distributions (``tests/test_model.py`` checks the log
     density against the all-centred one). ``t`` is pinned by the data-rich areas (their total
-    is ``-t``), so it is centred too.
+    is ``-t``), so it is centred too. With area covariates, the centred areas' free variable
+    is their levels' zero-sum deviations, ``u_C + c_C - mean(c_C)`` with ``c`` the covariate
+    term (hierarchical centring; :func:`_deviations`).
 
     Parameters
     ----------
@@ -192,14 +199,20 @@ def add_area_effect(
         Which areas have data (all when omitted). With fewer than two, no constraint applies.
     zero_sum
         Constrain the surveyed areas' effects to sum to zero; ``False`` gives independent
-        effects (``z_area ~ Normal(0, 1)``, non-centred, for every area).
+        effects, a centred area's as its intercept ``area_intercept ~ Normal(intercept +
+        covariate_term, sigma_area)``, the others as ``sigma_area * z`` (``z_area``, or
+        ``z_area_noncentred`` beside centred areas).
     centred
         Per surveyed area (in the order of the surveyed areas), or for all: centred or
-        non-centred. All centred: free variable ``area_effect_surveyed``; none:
-        ``z_area_surveyed``; some: ``area_effect_balance``, ``area_effect_centred`` and
-        ``z_area_noncentred`` (the last two only over two areas or more).
-        Unsurveyed areas have ``z_area_unsurveyed``; the deterministics ``area_effect`` and
-        ``z_area`` cover every area either way.
+        non-centred. All centred: free variable ``area_effect_surveyed`` (``area_level_surveyed``
+        with covariates); none: ``z_area_surveyed``; some: ``area_effect_balance``,
+        ``area_effect_centred`` (``area_level_centred``) and ``z_area_noncentred`` (the last two
+        only over two areas or more). Unsurveyed areas have ``z_area_unsurveyed``; the
+        deterministics ``area_effect`` and ``z_area`` cover every area either way.
+    intercept
+        The model's intercept (0 without one), the centre of independent centred effects.
+    covariate_term
+        Each area's area-covariate term (``None`` without area covariates).
     """
     import pymc as pm
     import pytensor.tensor as pt
@@ -211,16 +224,21 @@ def add_area_effect(
     model = pm.modelcontext(None)
     areas = np.asarray(model.coords[AREA])
     surveyed = np.ones(len(areas), bool) if surveyed is None else np.asarray(surveyed, bool)
-    if surveyed.sum() < 2 or not zero_sum:
-        z_area = standard_area_effects()
-        return pm.Deterministic("area_effect", z_area * sigma_area, dims=AREA)
     centred = np.broadcast_to(np.asarray(centred, bool), (int(surveyed.sum()),))
+    if surveyed.sum() < 2 or not zero_sum:
+        per_area = np.zeros(len(areas), bool)
+        per_area[np.flatnonzero(surveyed)] = centred
+        covariates = 0.0 if covariate_term is None else covariate_term
+        return _independent_effects(sigma_area, per_area, intercept + covariates)
     index = np.flatnonzero(surveyed)
     effect = pt.zeros(len(areas))
+    if covariate_term is not None:
+        covariate_term = pt.zeros(len(areas)) + covariate_term
     if centred.all() or not centred.any():
         model.add_coord("area_surveyed", areas[surveyed])
         if centred.all():
-            mine = pm.ZeroSumNormal("area_effect_surveyed", sigma=sigma_area, dims="area_surveyed")
+            shift = None if covariate_term is None else covariate_term[index]
+            mine = _deviations("area_effect_surveyed", sigma_area, "area_surveyed", shift)
         else:
             mine = pm.ZeroSumNormal("z_area_surveyed", sigma=1.0, dims="area_surveyed") * sigma_area
         effect = pt.set_subtensor(effect[index], mine)
@@ -230,7 +248,10 @@ def add_area_effect(
         model.add_coord("area_noncentred", areas[index[~centred]])
         scale = sigma_area * np.sqrt(n_n * n_c / (n_n + n_c))
         total = pm.Normal("area_effect_balance", 0.0, scale)
-        mine_c = -total / n_c + _deviations("area_effect_centred", sigma_area, "area_centred")
+        shift = None if covariate_term is None else covariate_term[index[centred]]
+        mine_c = -total / n_c + _deviations(
+            "area_effect_centred", sigma_area, "area_centred", shift
+        )
         mine_n = total / n_n + sigma_area * _deviations("z_area_noncentred", 1.0, "area_noncentred")
         effect = pt.set_subtensor(effect[index[centred]], mine_c)
         effect = pt.set_subtensor(effect[index[~centred]], mine_n)
@@ -243,11 +264,111 @@ def add_area_effect(
     return area_effect
 
 
-def _deviations(name: str, sigma: Any, dim: str) -> Any:
-    """Zero-sum deviations over ``dim`` (a ``ZeroSumNormal``; 0 for a single area)."""
+def _independent_effects(sigma_area: Any, centred: np.ndarray, area_mean: Any | None) -> Any:
+    """Independent ``Normal(0, sigma_area)`` effects, each area centred or not.
+
+    A centred area's free variable is its intercept, ``area_intercept ~ Normal(area_mean,
+    sigma_area)``: hierarchical centring on everything the area-level model predicts for the
+    area, so that the intercept and the area covariates' effects are informed through the
+    data-rich areas' intercepts instead of being traded against their effects (a ridge that
+    slows NUTS: R-hat of the covariates' effects failed the gate). The effect is
+    ``area_intercept - area_mean``; a non-centred area's is ``sigma_area * z``.
+    """
+    import pymc as pm
+    import pytensor.tensor as pt
+
+    if not centred.any():
+        z_area = standard_area_effects()
+        return pm.Deterministic("area_effect", z_area * sigma_area, dims=AREA)
+    n_areas = len(pm.modelcontext(None).coords[AREA])
+    mean = pt.zeros(n_areas) + (0.0 if area_mean is None else area_mean)
+    level = partially_centred(("area_intercept", "z_area"), mean, sigma_area, centred, AREA)
+    area_effect = pm.Deterministic("area_effect", level - mean, dims=AREA)
+    pm.Deterministic("z_area", area_effect / sigma_area, dims=AREA)
+    return area_effect
+
+
+def partially_centred(
+    names: tuple[str, str], mean: Any, sigma: Any, centred: np.ndarray, dim: str
+) -> Any:
+    """``Normal(mean, sigma)`` values over ``dim``, each centred or non-centred.
+
+    A centred value is itself the free variable (``names[0]``); a non-centred one is
+    ``mean + sigma * z`` with ``z ~ Normal(0, 1)`` free (``names[1]``). When both kinds occur
+    they sit over the coordinates ``<dim>_centred`` and ``<dim>_noncentred``.
+
+    Parameters
+    ----------
+    names
+        Names of the centred values and of the standardised ones.
+    mean, sigma
+        The values' means (one per element of ``dim``, or one for all) and sd.
+    centred
+        One boolean per element of ``dim``.
+    dim
+        The dimension of the values, a coordinate of the model in context.
+
+    Returns
+    -------
+    tensor
+        One value per element of ``dim``.
+    """
+    import pymc as pm
+    import pytensor.tensor as pt
+
+    model = pm.modelcontext(None)
+    labels = np.asarray(model.coords[dim])
+    mean = pt.zeros(len(labels)) + mean
+    if centred.all():
+        return pm.Normal(names[0], mean, sigma, dims=dim)
+    if not centred.any():
+        return mean + sigma * pm.Normal(names[1], 0.0, 1.0, dims=dim)
+    index_c, index_n = np.flatnonzero(centred), np.flatnonzero(~centred)
+    model.add_coord(f"{dim}_centred", labels[index_c])
+    model.add_coord(f"{dim}_noncentred", labels[index_n])
+    values = pt.zeros(len(labels))
+    level = pm.Normal(names[0], mean[index_c], sigma, dims=f"{dim}_centred")
+    values = pt.set_subtensor(values[index_c], level)
+    z = pm.Normal(f"{names[1]}_noncentred", 0.0, 1.0, dims=f"{dim}_noncentred")
+    return pt.set_subtensor(values[index_n], mean[index_n] + sigma * z)
+
+
+def _deviations(name: str, sigma: Any, dim: str, shift: Any | None = None) -> Any:
+    """Zero-sum deviations ``u ~ ZeroSumNormal(sigma)`` over ``dim`` (0 for a single area).
+
+    With a ``shift`` (the centred areas' covariate term), ``u`` is sampled as
+    ``u + shift - mean(shift)``, a free variable named ``name`` with ``effect`` replaced by
+    ``level`` (``area_level_centred``): the zero-sum deviation of each area's level, covariates
+    included. Hierarchical centring: a data-rich area's level is pinned by its data, so the
+    covariates' effects are told by how the levels line up with the covariates, not traded
+    against every centred effect (a ridge that NUTS crosses slowly).
+    """
     import pymc as pm
 
     model = pm.modelcontext(None)
     if len(model.coords[dim]) < 2:
         return 0.0
-    return pm.ZeroSumNormal(name, sigma=sigma, dims=dim)
+    if shift is None:
+        return pm.ZeroSumNormal(name, sigma=sigma, dims=dim)
+    from pymc.distributions.transforms import ZeroSumTransform
+
+    centre = shift - shift.mean()
+    level = pm.CustomDist(
+        name.replace("effect", "level"),
+        centre,
+        sigma,
+        dist=partial(_shifted_zero_sum, length=len(model.coords[dim])),
+        transform=ZeroSumTransform([-1]),
+        dims=dim,
+    )
+    return level - centre
+
+
+def _shifted_zero_sum(mu: Any, sigma: Any, size: Any, *, length: int) -> Any:
+    """``ZeroSumNormal(sigma) + mu`` of ``length`` values (``mu`` sums to zero).
+
+    PyMC derives its log density: ``ZeroSumNormal(sigma)`` at ``value - mu``.
+    """
+    import pymc as pm
+
+    return pm.ZeroSumNormal.dist(sigma=sigma, shape=(length,)) + mu

@@ -27,8 +27,10 @@ estimate, and taking it as known lets a 2-respondent area with alike answers pin
 Instead each area's true sampling variance is unknown and pooled across areas, and the direct
 variance ``v_i`` is its scaled chi-square estimate with ``n_i - 1`` degrees of freedom::
 
-    psi_i = exp(log_variance_mean + log_variance_sd * z_variance_i) / n_i
+    psi_i = exp(l_i) / n_i,   l_i ~ Normal(log_variance_mean, log_variance_sd)
     v_i ~ Gamma((n_i - 1) / 2, rate = (n_i - 1) / (2 psi_i))   (n_i >= 2, v_i > 0)
+
+(each ``l_i`` centred or not by the information of ``v_i`` about it, :meth:`_log_pooled`)
 
 and the normal likelihood uses ``sqrt(psi_i)``. Areas with one respondent, or whose answers
 were all alike (``v_i = 0``), keep their estimate; their variance comes from the pool alone.
@@ -59,7 +61,12 @@ from lcmodel.design.inputs import table_inputs
 from lcmodel.design.reference import FinitePopulation
 from lcmodel.design.variances import smoothed_design_effects
 from lcmodel.errors import DataError, SpecError, did_you_mean, listed
-from lcmodel.models.area_effects import add_area_effect, choose_centring, sigma_area_term
+from lcmodel.models.area_effects import (
+    add_area_effect,
+    choose_centring,
+    partially_centred,
+    sigma_area_term,
+)
 from lcmodel.models.base import Model
 from lcmodel.models.terms import (
     add_area_covariates,
@@ -334,10 +341,12 @@ class FayHerriotModel(Model):
         Returns
         -------
         pymc.Model
-            Free variables ``intercept``, ``gamma_<covariate>``, ``sigma_area``, ``z_area``;
-            deterministics ``area_effect`` and ``area_value`` (dims ``area, quantity``). With
+            Free variables ``intercept``, ``gamma_<covariate>``, ``sigma_area`` and the area
+            effects' (:func:`~lcmodel.models.area_effects.add_area_effect`); deterministics
+            ``area_effect``, ``z_area`` and ``area_value`` (dims ``area, quantity``). With
             modelled variances and the normal likelihood also ``log_variance_mean``,
-            ``log_variance_sd``, ``z_variance``, the observed ``direct_variance`` and the
+            ``log_variance_sd``, ``log_variance_area`` and/or ``z_variance`` (centred or not
+            per area), the observed ``direct_variance`` and the
             deterministic ``sampling_variance`` (dims ``sampled_area``).
         """
         import pymc as pm
@@ -346,13 +355,16 @@ class FayHerriotModel(Model):
         priors = self.priors()
         sampled = self.areas["estimate"].notna().to_numpy()
         with pm.Model(coords=self.coords()) as model:
-            theta = priors["intercept"].build("intercept")
-            theta = theta + add_area_covariates(self._design, priors)
+            intercept = priors["intercept"].build("intercept")
+            covariates = add_area_covariates(self._design, priors)
+            theta = intercept + covariates
             theta = theta + add_area_effect(
                 priors,
                 surveyed=sampled,
                 centred=self.centred(),
                 zero_sum=self.spec.area_level.zero_sum_areas,
+                intercept=intercept,
+                covariate_term=covariates if self._design else None,
             )
             observed = self.areas.loc[sampled]
             mine = theta[np.flatnonzero(sampled)]
@@ -365,8 +377,9 @@ class FayHerriotModel(Model):
                 value = pm.math.invlogit(theta)
             else:
                 if self._modelled:
-                    log_unit = self._log_pooled(priors, "log_variance")
-                    psi = pt.exp(log_unit) / observed["n"].to_numpy(dtype=float)
+                    n = observed["n"].to_numpy(dtype=float)
+                    log_unit = self._log_pooled(priors, "log_variance", n)
+                    psi = pt.exp(log_unit) / n
                     sd = pt.sqrt(psi)
                     self._add_variance_estimates(
                         observed["n"], observed["variance"], psi, "direct_variance"
@@ -379,14 +392,20 @@ class FayHerriotModel(Model):
             pm.Deterministic("area_value", value[:, None], dims=(AREA, "quantity"))
         return model
 
-    @staticmethod
-    def _log_pooled(priors: dict[str, Any], name: str) -> Any:
-        """``<name>_mean + <name>_sd * z_variance``: one log unit variance per sampled area."""
-        import pymc as pm
+    def _log_pooled(self, priors: dict[str, Any], name: str, n: np.ndarray) -> Any:
+        """One log unit variance per sampled area, ``Normal(<name>_mean, <name>_sd)``.
 
+        Each is centred or not by how much its area's direct variance says about it (a
+        chi-square on ``n - 1`` degrees of freedom carries information ``(n - 1) / 2`` about
+        its log), as the area effects are (:func:`~lcmodel.models.area_effects.choose_centring`,
+        on the scale 1 of log variances): a large area's variance pins its log unit variance
+        down, which a non-centred ``z_variance`` follows only by trading against the mean and
+        sd (R-hat of ``log_variance_mean`` failed the gate).
+        """
         mean = priors[f"{name}_mean"].build(f"{name}_mean")
         sd = priors[f"{name}_sd"].build(f"{name}_sd")
-        return mean + sd * pm.Normal("z_variance", 0.0, 1.0, dims=SAMPLED)
+        centred = choose_centring(np.maximum(n - 1.0, 0.0) / 2.0, 1.0, self.spec.fit.centring)
+        return partially_centred((f"{name}_area", "z_variance"), mean, sd, centred, SAMPLED)
 
     @staticmethod
     def _add_variance_estimates(n: pd.Series, estimate: pd.Series, truth: Any, name: str) -> None:

@@ -351,14 +351,17 @@ class UnitLevelModel(Model):
         slopes = {
             column: priors[f"beta_{column}"].build(f"beta_{column}") for column in self._numeric
         }
+        covariate_term = add_area_covariates(self._area_design, priors, dim)
         area_effect = add_area_effect(
             priors,
             z_area,
             surveyed=self.data.areas["n"].to_numpy() > 0,
             centred=self.centred(),
             zero_sum=self.spec.structure.zero_sum_areas,
+            intercept=intercept,
+            covariate_term=covariate_term if self._area_design else None,
         )
-        area_term = area_effect + add_area_covariates(self._area_design, priors, dim)
+        area_term = area_effect + covariate_term
         wave_effect = None
         if self.data.wave:
             sigma_wave = priors["sigma_wave"].build("sigma_wave")

@@ -54,7 +54,8 @@ ZERO_SUM_AREAS = Field(
     description="Whether the effects of the areas with data sum to zero, so that the intercept "
     "is the level of an average such area (default: better sampling, and the same model up to "
     "a prior variance of sigma_area^2 / areas on that level); false gives independent effects "
-    "around a free intercept, as in lme4 or rstanarm.",
+    "around a free intercept, as in lme4 or rstanarm (each data-rich area's intercept centred "
+    "on the intercept and its area covariates' term).",
 )
 """The ``zero_sum_areas`` setting, shared by the unit-level and area-level specs."""
 

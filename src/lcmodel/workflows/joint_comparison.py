@@ -188,15 +188,17 @@ def compare_with_separate(
     joint_loo, separate_loo = {}, {}
     for name in joint.names:
         # each posterior is scored by a row-level model with its own parameterisation of the
-        # area effects: the separate fit's (zero-sum), and for the joint slice independent
-        # z_area (the correlated one it holds); the likelihood of the answers is the same
+        # area effects: the separate fit's (the default), and for the joint slice independent,
+        # non-centred z_area (the correlated one it holds); the likelihood of the answers is
+        # the same
         separate_loo[name] = loo_by_answer(
             joint[name].build(aggregate_cells=False), separate[name].idata
         )
         indicator = joint[name]
         structure = indicator.spec.structure.model_copy(update={"zero_sum_areas": False})
+        fit = indicator.spec.fit.model_copy(update={"centring": "non-centred"})
         independent = indicator.with_spec(
-            indicator.spec.model_copy(update={"structure": structure})
+            indicator.spec.model_copy(update={"structure": structure, "fit": fit})
         )
         joint_loo[name] = loo_by_answer(
             independent.build(aggregate_cells=False), joint_result[name].idata
