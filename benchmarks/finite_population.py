@@ -141,10 +141,16 @@ def _toml(raw: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
-def run(samples: int, areas: int, fit: dict, chosen: tuple[str, ...] = MODELS) -> pd.DataFrame:
-    """Fit the models to every sample: one row per sample, model, version and area."""
+def run(
+    samples: int, areas: int, fit: dict, chosen: tuple[str, ...] = MODELS, first: int = 1
+) -> pd.DataFrame:
+    """Fit the models to every sample: one row per sample, model, version and area.
+
+    Populations (and samples) are seeded ``first, first + 1, ...``: ``first = 7`` with six
+    samples adds six new populations to a default run.
+    """
     rows = []
-    for seed in range(1, samples + 1):
+    for seed in range(first, first + samples):
         sample = simulate_population(areas, seed=seed).sample(seed)
         with tempfile.TemporaryDirectory() as tmp:
             folder = Path(tmp)
@@ -171,6 +177,7 @@ def run(samples: int, areas: int, fit: dict, chosen: tuple[str, ...] = MODELS) -
                             "n": truth["n"].reindex(table.index).to_numpy(),
                             "truth": true.to_numpy(),
                             "mean": table["mean"].to_numpy(),
+                            "sd": table["sd"].to_numpy(),
                             "covered": (
                                 (table["lower"] <= true) & (true <= table["upper"])
                             ).to_numpy(),
@@ -223,6 +230,7 @@ def _markdown(table: pd.DataFrame) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--samples", type=int, default=6)
+    parser.add_argument("--first", type=int, default=1, help="seed of the first population")
     parser.add_argument("--areas", type=int, default=60)
     parser.add_argument("--draws", type=int, default=1000)
     parser.add_argument("--tune", type=int, default=1000)
@@ -235,7 +243,7 @@ def main() -> None:
     args = parser.parse_args()
     fit = {"draws": args.draws, "tune": args.tune, "chains": args.chains}
     start = time.perf_counter()
-    per_area = run(args.samples, args.areas, fit, tuple(args.models))
+    per_area = run(args.samples, args.areas, fit, tuple(args.models), args.first)
     table = coverage_table(per_area)
     counts = table.attrs["intervals"]
     header = (

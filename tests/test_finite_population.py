@@ -295,6 +295,38 @@ def test_intervals_cover_the_finite_area_values(tmp_path) -> None:
 
 
 @pytest.mark.sampling
+def test_fay_herriot_intervals_cover_the_finite_area_values(tmp_path) -> None:
+    """The same population, the Gaussian Fay-Herriot model of the weighted direct means from
+    the command line, with the areas' population sizes: its defaults (modelled variances,
+    finite-population values) against the real area means, unsampled areas included."""
+    sample = simulate_population(100, seed=7).sample(7)
+    sample.write(tmp_path)
+    census = sample.population[["area", "size", "share_owner", "share_social"]]
+    sample.areas.merge(census, on="area").to_csv(tmp_path / "areas.csv", index=False)
+    (tmp_path / "score.toml").write_text(
+        'name = "score"\ndata = "survey.csv"\nareas = "areas.csv"\n'
+        '[outcome]\ncolumn = "score"\nfamily = "gaussian"\n'
+        '[structure]\narea = "area"\nweight = "weight"\n'
+    )
+    (tmp_path / "fh.toml").write_text(
+        'name = "score_fh"\n[area_level]\nsurvey = "score.toml"\npopulation = "size"\n'
+        'numeric_covariates = ["deprivation", "share_owner", "share_social"]\n'
+        "[fit]\ndraws = 500\ntune = 500\nchains = 2\nseed = 7\n"
+    )
+    out = tmp_path / "out"
+    command = ["fit", str(tmp_path / "fh.toml"), "--out", str(out), "--quiet"]
+    assert main([*command, "--allow-failed-diagnostics"]) in (0, 3)
+    table = pd.read_csv(out / "estimates.csv").set_index("area")
+    assert table["estimand"].str.startswith("finite population, Fay-Herriot").all()
+    truth = sample.truth.set_index("area")
+    assert len(table) == len(truth)  # unsampled areas too
+    true = truth["finite_score"].reindex(table.index)
+    covered = (table["lower"] <= true) & (true <= table["upper"])
+    print(f"Fay-Herriot finite_score: coverage {covered.mean():.2f}")
+    assert covered.mean() >= 0.8
+
+
+@pytest.mark.sampling
 def test_finite_population_values_per_wave_and_in_a_joint_model(tmp_path) -> None:
     """Area x wave values (random walks) and a joint model each get finite-population values,
     with the frame's cells as the population of every wave."""
