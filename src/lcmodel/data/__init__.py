@@ -1,4 +1,4 @@
-"""Validated input: survey microdata, areas, benchmarks, population frames, area tables.
+"""Validated input: survey, areas, benchmarks, population frames, area tables, neighbourhoods.
 
 The only layer that checks raw input; nothing above it re-checks.
 """

@@ -1,0 +1,539 @@
+"""Area neighbourhoods: which areas border which, the input of spatial area effects.
+
+Read from an **adjacency table** (CSV or Parquet with columns ``area``, ``neighbour`` and an
+optional ``weight``) or built from a **boundary file** (GeoJSON, GeoPackage or shapefile; one
+polygon per area) by queen contiguity (polygons sharing a boundary point are neighbours, the
+default) or rook contiguity (they must share a boundary segment). Either way the result is
+checked against the model's areas, here and only here, and held as an :class:`Adjacency`.
+
+Stated treatments
+-----------------
+- Every area of the model needs a row or a polygon. In a table, an area with no neighbour is
+  given one row with a blank ``neighbour`` (an *island row*); an area appearing nowhere is
+  missing. In a boundary file, an area whose polygon touches no other is an island.
+- Islands and disconnected components are not errors. They are reported on the
+  :class:`Adjacency` (``island``, ``component``): an island gets an independent effect, and
+  each connected component of two or more areas gets its own sum-to-zero constraint and its
+  own scaling factor (:func:`lcmodel.design.adjacency.icar_scaling_factors`).
+- A table may list a pair once, in either direction, or once in each direction; the result is
+  symmetric. A pair listed twice in the same direction, or in both directions with different
+  weights, is an error, as are self links (``area == neighbour``), blank or non-positive
+  weights, and an island row for an area that also has neighbours.
+- A boundary file may hold an area in several features (an area split into parts): its
+  neighbours are those of all its parts.
+- Areas in the table or file that the model does not have are an error (with a "did you
+  mean" hint): the neighbourhood is of the model's areas, so remove them or add them to the
+  areas table.
+
+Reading boundary files needs the optional ``spatial`` extra (``pip install
+"lcmodel[spatial]"``: geopandas, pyogrio, libpysal, shapely), imported only when a boundary
+file is read.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from types import ModuleType
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+from scipy import sparse
+from scipy.sparse.csgraph import connected_components
+
+from lcmodel.data.common import AREA, clean_labels
+from lcmodel.data.survey import numeric_column
+from lcmodel.errors import DataError, SpecError, did_you_mean, first_rows, listed, shown
+from lcmodel.io.tables import read_table
+
+__all__ = [
+    "BOUNDARY_SUFFIXES",
+    "CONTIGUITY",
+    "NEIGHBOUR",
+    "WEIGHT",
+    "Adjacency",
+    "load_adjacency",
+    "read_adjacency_table",
+    "read_boundaries",
+]
+
+NEIGHBOUR = "neighbour"
+"""The adjacency table's column of neighbouring areas (its other key column is ``area``)."""
+
+WEIGHT = "weight"
+"""The adjacency table's optional column of positive link weights."""
+
+CONTIGUITY = ("queen", "rook")
+"""How neighbours are found from polygons: a shared boundary point (queen) or segment (rook)."""
+
+BOUNDARY_SUFFIXES = (".geojson", ".json", ".gpkg", ".shp")
+"""File suffixes read as boundary files; any other file is read as an adjacency table."""
+
+_SPATIAL_MODULES = ("geopandas", "pyogrio", "libpysal", "shapely")
+_ISLAND_HINT = (
+    "give it one row with a blank 'neighbour' to state that it is an island (it then gets an "
+    "independent effect)"
+)
+
+
+@dataclass(frozen=True, eq=False, repr=False)
+class Adjacency:
+    """The neighbourhood graph of the model's areas: undirected, without self links.
+
+    Attributes
+    ----------
+    areas
+        The area labels, in the model's order; every other attribute is in this order.
+    node1, node2
+        The neighbouring pairs as positions in ``areas``: ``node1[k] < node2[k]``, each pair
+        once, sorted.
+    weights
+        Each pair's positive weight, or ``None`` when the links are unweighted (all 1).
+    component
+        Each area's connected component, numbered from 0 in order of the areas' first
+        appearance; an island is a component of its own.
+    island
+        Whether each area has no neighbour.
+    source
+        The file the neighbourhood came from (for messages and run records).
+    contiguity
+        How it was found: ``"table"`` (listed), ``"queen"`` or ``"rook"`` (from polygons).
+    """
+
+    areas: tuple[str, ...]
+    node1: np.ndarray
+    node2: np.ndarray
+    weights: np.ndarray | None
+    component: np.ndarray
+    island: np.ndarray
+    source: str
+    contiguity: str
+
+    @classmethod
+    def from_pairs(
+        cls,
+        areas: Sequence[str],
+        node1: np.ndarray,
+        node2: np.ndarray,
+        weights: np.ndarray | None = None,
+        *,
+        source: str = "",
+        contiguity: str = "table",
+    ) -> Adjacency:
+        """Build the graph from validated pairs of area positions.
+
+        Parameters
+        ----------
+        areas
+            The area labels, in the model's order.
+        node1, node2
+            Positions in ``areas`` of each neighbouring pair: distinct, each unordered pair
+            once (in either order).
+        weights
+            Each pair's positive weight, or ``None`` for unweighted links.
+        source, contiguity
+            Where the pairs came from (see the class attributes).
+        """
+        n = len(areas)
+        first = np.asarray(node1, dtype=np.int64)
+        second = np.asarray(node2, dtype=np.int64)
+        low, high = np.minimum(first, second), np.maximum(first, second)
+        if len(low) and (low.min() < 0 or high.max() >= n or (low == high).any()):
+            raise ValueError("pairs must join two different areas, by position in 'areas'")
+        order = np.lexsort((high, low))
+        low, high = low[order], high[order]
+        if len(low) > 1 and ((np.diff(low) == 0) & (np.diff(high) == 0)).any():
+            raise ValueError("each pair of areas must be given once")
+        weight = None if weights is None else np.asarray(weights, dtype=float)[order]
+        graph = sparse.coo_array((np.ones(len(low)), (low, high)), shape=(n, n)).tocsr()
+        _, component = connected_components(graph, directed=False)
+        counts = np.bincount(low, minlength=n) + np.bincount(high, minlength=n)
+        return cls(
+            areas=tuple(str(a) for a in areas),
+            node1=low,
+            node2=high,
+            weights=weight,
+            component=component.astype(np.int64),
+            island=counts == 0,
+            source=source,
+            contiguity=contiguity,
+        )
+
+    @property
+    def n_areas(self) -> int:
+        """How many areas the graph has."""
+        return len(self.areas)
+
+    @property
+    def n_pairs(self) -> int:
+        """How many neighbouring pairs (undirected links) the graph has."""
+        return len(self.node1)
+
+    @property
+    def n_components(self) -> int:
+        """How many connected components, islands included."""
+        return int(self.component.max()) + 1 if self.n_areas else 0
+
+    @property
+    def island_areas(self) -> list[str]:
+        """The labels of the areas without a neighbour."""
+        return [a for a, alone in zip(self.areas, self.island, strict=True) if alone]
+
+    def neighbour_counts(self) -> np.ndarray:
+        """Each area's number of neighbours."""
+        n = self.n_areas
+        return np.bincount(self.node1, minlength=n) + np.bincount(self.node2, minlength=n)
+
+    def component_sizes(self) -> np.ndarray:
+        """Each component's number of areas (indexed by component number)."""
+        return np.bincount(self.component, minlength=self.n_components)
+
+    def matrix(self, *, weighted: bool = True) -> sparse.csr_array:
+        """The symmetric adjacency matrix, sparse (areas x areas, in the order of ``areas``).
+
+        Parameters
+        ----------
+        weighted
+            Use the pairs' weights (when there are any); otherwise every link is 1.
+        """
+        values = self.weights if weighted and self.weights is not None else None
+        values = np.ones(self.n_pairs) if values is None else values
+        rows = np.concatenate([self.node1, self.node2])
+        cols = np.concatenate([self.node2, self.node1])
+        shape = (self.n_areas, self.n_areas)
+        return sparse.coo_array((np.concatenate([values, values]), (rows, cols)), shape).tocsr()
+
+    def __repr__(self) -> str:
+        def counted(n: int, noun: str) -> str:
+            return f"{n} {noun}{'' if n == 1 else 's'}"
+
+        return (
+            f"Adjacency({counted(self.n_areas, 'area')}, {counted(self.n_pairs, 'pair')}, "
+            f"{counted(self.n_components, 'component')}, "
+            f"{counted(int(self.island.sum()), 'island')}; {self.contiguity} from "
+            f"{self.source or 'pairs'})"
+        )
+
+
+def load_adjacency(
+    path: str | Path,
+    areas: Sequence[str],
+    *,
+    area_column: str = AREA,
+    contiguity: Literal["queen", "rook"] | None = None,
+) -> Adjacency:
+    """Read the neighbourhood of the model's areas from a boundary file or adjacency table.
+
+    Parameters
+    ----------
+    path
+        A boundary file (suffix in :data:`BOUNDARY_SUFFIXES`) or an adjacency table (CSV or
+        Parquet).
+    areas
+        The model's area labels, in the model's order.
+    area_column
+        The boundary file's column naming each area (the survey's area column).
+    contiguity
+        ``"queen"`` (the default for boundary files) or ``"rook"``; only for boundary files,
+        since a table lists its neighbours.
+
+    Raises
+    ------
+    DataError
+        When the file fails validation (see the module's stated treatments).
+    SpecError
+        When ``contiguity`` is unknown, or given for an adjacency table.
+    """
+    path = Path(path)
+    if path.suffix.lower() in BOUNDARY_SUFFIXES:
+        return read_boundaries(path, areas, area_column, contiguity=contiguity or "queen")
+    if contiguity is not None:
+        raise SpecError(
+            f"{path}: contiguity = {shown(contiguity)} applies to boundary files "
+            f"({', '.join(BOUNDARY_SUFFIXES)}); an adjacency table lists its neighbours, so "
+            f"drop the contiguity setting"
+        )
+    return read_adjacency_table(path, areas)
+
+
+def read_adjacency_table(path: str | Path, areas: Sequence[str]) -> Adjacency:
+    """Read and validate an adjacency table: one row per neighbouring pair.
+
+    Parameters
+    ----------
+    path
+        CSV or Parquet file with columns ``area`` and ``neighbour`` and, optionally,
+        ``weight`` (positive numbers). A row with a blank ``neighbour`` states that its area
+        is an island.
+    areas
+        The model's area labels, in the model's order.
+    """
+    source = str(path)
+    order = _model_areas(areas)
+    frame = read_table(path, "adjacency").reset_index(drop=True)
+    columns = [AREA, NEIGHBOUR] + ([WEIGHT] if WEIGHT in frame.columns else [])
+    for column in columns:
+        if column not in frame.columns:
+            raise DataError(
+                f"{source}: column '{column}' not found{did_you_mean(column, frame.columns)}; "
+                f"columns present: {', '.join(map(str, frame.columns))}. An adjacency table "
+                f"has columns '{AREA}' and '{NEIGHBOUR}' (and optionally '{WEIGHT}'), one row "
+                f"per pair of neighbouring areas."
+            )
+    area = _labels(frame[AREA])
+    neighbour = _labels(frame[NEIGHBOUR])
+    if area.isna().any():
+        rows = list(np.flatnonzero(area.isna().to_numpy()))
+        raise DataError(
+            f"{source}: column '{AREA}' is blank ({first_rows(rows)}); every row names an area "
+            f"(a row with a blank '{NEIGHBOUR}' states that its area is an island)."
+        )
+    link = neighbour.notna().to_numpy()
+    pairs = _pair_names(area, neighbour)
+    weight = _table_weights(frame, link, pairs, source) if WEIGHT in frame.columns else None
+    _check_known(pd.concat([area, neighbour[link]]), order, source)
+    own = (area == neighbour).fillna(False).to_numpy()
+    if own.any():
+        rows = list(np.flatnonzero(own))
+        raise DataError(
+            f"{source}: area(s) {listed(area[own].unique())} are listed as their own "
+            f"neighbour ({first_rows(rows)}); an area cannot neighbour itself: remove those "
+            f"rows."
+        )
+    repeated = pd.DataFrame({"a": area, "b": neighbour}).duplicated(keep=False).to_numpy()
+    if repeated.any():
+        rows = list(np.flatnonzero(repeated))
+        raise DataError(
+            f"{source}: row(s) {listed(pairs[repeated].unique())} appear more than once "
+            f"({first_rows(rows)}); list each pair once, or once in each direction."
+        )
+    linked = set(area[link]) | set(neighbour[link])
+    alone = ~link & area.isin(linked).to_numpy()
+    if alone.any():
+        rows = list(np.flatnonzero(alone))
+        raise DataError(
+            f"{source}: area(s) {listed(area[alone])} have an island row (a blank "
+            f"'{NEIGHBOUR}', {first_rows(rows)}) but also have neighbours; remove the island "
+            f"row, or the rows that give the neighbours."
+        )
+    present = linked | set(area)
+    absent = [a for a in order if a not in present]
+    if absent:
+        raise DataError(
+            f"{source}: area(s) {listed(absent)} of the model ({len(absent)} of {len(order)}) "
+            f"appear nowhere in the adjacency table; every area needs a row: list its "
+            f"neighbours, or {_ISLAND_HINT}."
+        )
+    position = pd.Series(np.arange(len(order)), index=pd.Index(order))
+    first = position[area[link]].to_numpy()
+    second = position[neighbour[link]].to_numpy()
+    values = None if weight is None else weight[link]
+    low, high = np.minimum(first, second), np.maximum(first, second)
+    keep = _symmetric_pairs(low, high, values, pairs[link].to_numpy(), np.flatnonzero(link), source)
+    return Adjacency.from_pairs(
+        order,
+        low[keep],
+        high[keep],
+        None if values is None else values[keep],
+        source=source,
+        contiguity="table",
+    )
+
+
+def read_boundaries(
+    path: str | Path,
+    areas: Sequence[str],
+    area_column: str,
+    *,
+    contiguity: Literal["queen", "rook"] = "queen",
+) -> Adjacency:
+    """Build the neighbourhood of the model's areas from a boundary file, by contiguity.
+
+    Parameters
+    ----------
+    path
+        A GeoJSON, GeoPackage or shapefile of the areas' polygons (read with geopandas'
+        ``pyogrio`` engine; a GeoPackage's first layer).
+    areas
+        The model's area labels, in the model's order.
+    area_column
+        The file's column naming each area (the survey's area column).
+    contiguity
+        ``"queen"``: polygons sharing at least one boundary point are neighbours;
+        ``"rook"``: they must share a boundary segment. Both compare the polygons' vertices,
+        so neighbouring boundaries must be digitised with shared vertices.
+    """
+    source = str(path)
+    if contiguity not in CONTIGUITY:
+        raise SpecError(
+            f"contiguity must be one of {listed(CONTIGUITY)}, not {shown(contiguity)}"
+            f"{did_you_mean(str(contiguity), CONTIGUITY)}"
+        )
+    order = _model_areas(areas)
+    if not Path(path).is_file():
+        raise DataError(f"{source}: boundary file not found; check the path")
+    geopandas, weights = _spatial(source)
+    try:
+        frame = geopandas.read_file(path, engine="pyogrio")
+    except Exception as exc:  # pyogrio and GDAL raise many kinds; all mean "cannot read"
+        raise DataError(f"{source}: cannot read boundary file: {exc}") from None
+    if frame.empty:
+        raise DataError(f"{source}: boundary file has no features; it needs one per area")
+    if area_column not in frame.columns:
+        present = [str(c) for c in frame.columns if c != frame.geometry.name]
+        raise DataError(
+            f"{source}: column '{area_column}' (the survey's area column) not found"
+            f"{did_you_mean(area_column, present)}; columns present: {', '.join(present)}. "
+            f"The boundary file names each polygon's area in that column."
+        )
+    frame = frame.reset_index(drop=True)
+    label = _labels(frame[area_column])
+    if label.isna().any():
+        features = np.flatnonzero(label.isna().to_numpy()) + 1
+        raise DataError(
+            f"{source}: column '{area_column}' is blank in feature(s) {listed(features)}; "
+            f"every polygon needs its area's label."
+        )
+    _check_polygons(frame, label, area_column, source)
+    _check_known(label, order, source)
+    labelled = set(label)
+    absent = [a for a in order if a not in labelled]
+    if absent:
+        raise DataError(
+            f"{source}: area(s) {listed(absent)} of the model ({len(absent)} of {len(order)}) "
+            f"have no polygon in the boundary file; every area needs one (an area whose "
+            f"polygon touches no other is an island), so add them or use a boundary file of "
+            f"all the model's areas."
+        )
+    rule = weights.Queen if contiguity == "queen" else weights.Rook
+    found = rule.from_dataframe(frame, use_index=False, silence_warnings=True)
+    feature1 = [i for i, near in found.neighbors.items() for _ in near]
+    feature2 = [j for near in found.neighbors.values() for j in near]
+    position = pd.Series(np.arange(len(order)), index=pd.Index(order))
+    of_feature = position[label].to_numpy()
+    first = of_feature[np.asarray(feature1, dtype=np.int64)]
+    second = of_feature[np.asarray(feature2, dtype=np.int64)]
+    distinct = first != second  # parts of one area are not its neighbours
+    pairs = np.unique(
+        np.stack([np.minimum(first, second), np.maximum(first, second)])[:, distinct], axis=1
+    )
+    return Adjacency.from_pairs(
+        order, pairs[0], pairs[1], source=source, contiguity=str(contiguity)
+    )
+
+
+def _spatial(source: str) -> tuple[ModuleType, ModuleType]:
+    """The modules that read boundaries, imported on first use: ``import lcmodel`` stays light."""
+    try:
+        import geopandas
+        import pyogrio  # noqa: F401  (geopandas reads with it: engine="pyogrio")
+        from libpysal import weights
+    except ImportError as exc:
+        raise DataError(
+            f"{source}: reading a boundary file needs the optional spatial packages "
+            f"({exc.name or exc} is missing); install them with pip install "
+            f'"lcmodel[spatial]", or give an adjacency table instead.'
+        ) from None
+    return geopandas, weights
+
+
+def _check_polygons(frame: pd.DataFrame, label: pd.Series, area_column: str, source: str) -> None:
+    """Every feature has a polygon or multipolygon."""
+    geometry = frame.geometry
+    empty = (geometry.isna() | geometry.is_empty).to_numpy()
+    if empty.any():
+        raise DataError(
+            f"{source}: area(s) {listed(label[empty].unique())} (column '{area_column}') have "
+            f"an empty geometry; give every area its polygon."
+        )
+    kind = geometry.geom_type
+    wrong = ~kind.isin(["Polygon", "MultiPolygon"]).to_numpy()
+    if wrong.any():
+        raise DataError(
+            f"{source}: area(s) {listed(label[wrong].unique())} (column '{area_column}') are "
+            f"{kind[wrong].iloc[0]} features, not polygons; a boundary file holds each area's "
+            f"polygon or multipolygon."
+        )
+
+
+def _model_areas(areas: Sequence[str]) -> list[str]:
+    """The model's area labels as strings; they come validated, so repeats are a bug."""
+    order = [str(a) for a in areas]
+    if len(set(order)) != len(order):
+        raise ValueError("the model's areas must be distinct labels")
+    return order
+
+
+def _labels(values: pd.Series) -> pd.Series:
+    """Area labels as text; codes read as floats because of blanks (``101.0``) lose ``.0``."""
+    if pd.api.types.is_float_dtype(values):
+        known = values.dropna()
+        if (known == np.round(known)).all():
+            values = values.astype("Int64")
+    return clean_labels(values)
+
+
+def _pair_names(area: pd.Series, neighbour: pd.Series) -> pd.Series:
+    """Each row as a message names it: ``'A-B'``, or ``'A'`` for an island row."""
+    return (area.fillna("") + ("-" + neighbour).fillna("")).astype(object)
+
+
+def _table_weights(
+    frame: pd.DataFrame, link: np.ndarray, pairs: pd.Series, source: str
+) -> np.ndarray:
+    """The weight column: positive finite numbers on every link row (island rows ignored)."""
+    fix = "Give every pair a positive weight, or drop the weight column for unweighted links."
+    weight = numeric_column(frame[WEIGHT], WEIGHT, source, fix).to_numpy()
+    bad = link & ~(weight > 0)  # blank (NaN) fails too
+    if bad.any():
+        rows = list(np.flatnonzero(bad))
+        raise DataError(
+            f"{source}: column '{WEIGHT}' must hold positive weights, not "
+            f"{shown(frame[WEIGHT].iloc[rows[0]])}, for pair(s) {listed(pairs[bad])} "
+            f"({first_rows(rows)}). {fix}"
+        )
+    return weight
+
+
+def _check_known(labels: pd.Series, order: list[str], source: str) -> None:
+    """Every label in the file is one of the model's areas."""
+    known = set(order)
+    unknown = [a for a in pd.unique(labels) if a not in known]
+    if unknown:
+        raise DataError(
+            f"{source}: area(s) {listed(unknown)} are not among the model's areas"
+            f"{did_you_mean(unknown[0], order)}; correct the label, add the area to the areas "
+            f"table, or remove it from this file."
+        )
+
+
+def _symmetric_pairs(
+    low: np.ndarray,
+    high: np.ndarray,
+    weight: np.ndarray | None,
+    names: np.ndarray,
+    rows: np.ndarray,
+    source: str,
+) -> np.ndarray:
+    """Which link rows to keep: one per unordered pair.
+
+    A pair listed in both directions is kept once; with different weights it is an error.
+    ``names`` and ``rows`` are the link rows' names and file rows, for the message.
+    """
+    index = pd.MultiIndex.from_arrays([low, high])
+    repeat = index.duplicated(keep="first")
+    if weight is not None and repeat.any():
+        first = pd.Series(weight[~repeat], index=index[~repeat])
+        other = first.reindex(index[repeat]).to_numpy()
+        clash = other != weight[repeat]
+        if clash.any():
+            bad = index.isin(index[repeat][clash])
+            raise DataError(
+                f"{source}: pair(s) {listed(names[bad & ~repeat])} are listed in both "
+                f"directions with different weights ({shown(other[clash][0])} and "
+                f"{shown(weight[repeat][clash][0])}; {first_rows(list(rows[bad]))}); a "
+                f"neighbourhood is symmetric: give each pair one weight."
+            )
+    return ~repeat
