@@ -28,6 +28,7 @@ BASE = {"name": "t", "data": "x.csv", "outcome": {"column": "q"}, "structure": {
         ({"dist": "Gamma", "alpha": 2, "beta": 0.1}, {"alpha": 2.0, "beta": 0.1}, "positive"),
         ({"dist": "LogNormal", "mu": -1, "sigma": 1}, {"mu": -1.0, "sigma": 1.0}, "positive"),
         ({"dist": "ZeroSumNormal", "sigma": 1}, {"sigma": 1.0}, "zerosum"),
+        ({"dist": "Beta", "alpha": 2, "beta": 3}, {"alpha": 2.0, "beta": 3.0}, "unit"),
     ],
 )
 def test_valid_priors(raw: dict, params: dict, support: str) -> None:
@@ -51,7 +52,8 @@ def test_prior_text() -> None:
     [
         ({"dist": "Normall", "mu": 0, "sigma": 1}, ["unknown distribution 'Normall'", "'Normal'"]),
         ({"dist": "halfnormal", "sigma": 1}, ["unknown distribution", "did you mean 'HalfNormal'"]),
-        ({"dist": "Beta", "alpha": 1, "beta": 1}, ["unknown distribution 'Beta'", "choose one of"]),
+        ({"dist": "Dirichlet", "a": 1}, ["unknown distribution 'Dirichlet'", "choose one of"]),
+        ({"dist": "Beta", "alpha": 1, "beta": 0}, ["'beta' must be > 0"]),
         ({"dist": "HalfNormal", "sigam": 1}, ["no parameter 'sigam'", "did you mean 'sigma'"]),
         ({"dist": "Normal", "mu": 0, "sd": 1}, ["no parameter 'sd'", "parameters are mu, sigma"]),
         ({"dist": "Normal", "mu": 0}, ["Normal needs parameter(s) sigma"]),

@@ -53,6 +53,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from lcmodel.data.adjacency import Adjacency, load_adjacency
 from lcmodel.data.area_table import area_covariates, area_population_sizes, load_area_table
 from lcmodel.data.survey import AREA, frame_hash
 from lcmodel.design.covariates import area_covariate_design
@@ -63,9 +64,9 @@ from lcmodel.design.variances import smoothed_design_effects
 from lcmodel.errors import DataError, SpecError, did_you_mean, listed
 from lcmodel.models.area_effects import (
     add_area_effect,
+    area_effect_terms,
     choose_centring,
     partially_centred,
-    sigma_area_term,
 )
 from lcmodel.models.base import Model
 from lcmodel.models.terms import (
@@ -150,6 +151,15 @@ class FayHerriotModel(Model):
         kinds: dict[str, Any] = dict.fromkeys(section.covariates, "categorical")
         kinds |= dict.fromkeys(section.numeric_covariates, "numeric")
         self._design = area_covariate_design(areas, kinds, "[area_level] covariates")
+        self.adjacency: Adjacency | None = None
+        """The areas' neighbourhood (``[area_level] adjacency``), in the model's area order."""
+        if section.adjacency is not None:
+            self.adjacency = load_adjacency(
+                section.adjacency,
+                [str(a) for a in areas.index],
+                area_column=section.area,
+                contiguity=section.contiguity,
+            )
         check_prior_overrides(self.prior_terms(), dict(spec.priors), spec.name)
 
     # ---------------------------------------------------------------- loading
@@ -271,7 +281,12 @@ class FayHerriotModel(Model):
                 f"value of an average area: centred on {'0' if self._binomial else 'the mean'}"
                 f" of the direct estimates, sd 2.5 {unit}",
             ),
-            sigma_area_term(s, unit, f"between-area sd beyond the covariates, scale 1 {unit}"),
+            *area_effect_terms(
+                self.spec.area_level.area_effect,
+                s,
+                unit,
+                f"between-area sd beyond the covariates, scale 1 {unit}",
+            ),
             *area_covariate_terms(self._design, s, unit),
             *self._variance_terms(),
         ]
@@ -365,6 +380,8 @@ class FayHerriotModel(Model):
                 zero_sum=self.spec.area_level.zero_sum_areas,
                 intercept=intercept,
                 covariate_term=covariates if self._design else None,
+                kind=self.spec.area_level.area_effect,
+                adjacency=self.adjacency,
             )
             observed = self.areas.loc[sampled]
             mine = theta[np.flatnonzero(sampled)]

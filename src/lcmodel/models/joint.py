@@ -28,7 +28,7 @@ import pandas as pd
 
 from lcmodel.data.survey import load_survey_data
 from lcmodel.design.dims import INDICATOR, PAIR, SEPARATOR, pair_labels
-from lcmodel.errors import DataError, LcmodelError, did_you_mean, listed
+from lcmodel.errors import DataError, LcmodelError, SpecError, did_you_mean, listed
 from lcmodel.models.area_effects import correlated_area_effects
 from lcmodel.models.base import Model
 from lcmodel.models.unit_level import UnitLevelModel
@@ -69,6 +69,14 @@ class JointModel(Model):
         self.spec = spec
         self.models = dict(zip(spec.names, models, strict=True))
         first_name, first = next(iter(self.models.items()))
+        spatial = [n for n, m in self.models.items() if m.spec.structure.area_effect != "iid"]
+        if spatial:
+            raise SpecError(
+                f"joint model '{spec.name}': indicator(s) {listed(spatial)} ask for spatial area "
+                f"effects, which joint models do not have yet (their area effects are "
+                f"correlated across indicators, independent across areas); fit them "
+                f"separately, or use area_effect = 'iid'"
+            )
         areas = list(first.data.areas.index)
         for name, model in self.models.items():
             mine = list(model.data.areas.index)

@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from lcmodel.data.adjacency import Adjacency, load_adjacency
 from lcmodel.data.survey import AREA, SurveyData, load_survey_data
 from lcmodel.design.cells import UNIT, Cells, aggregate, as_rows
 from lcmodel.design.covariates import area_covariate_design, kinds_by_dtype
@@ -44,7 +45,7 @@ from lcmodel.design.reference import (
 from lcmodel.errors import SpecError
 from lcmodel.families import get_family
 from lcmodel.inference.sampling import reproducible_numerics
-from lcmodel.models.area_effects import add_area_effect, choose_centring, sigma_area_term
+from lcmodel.models.area_effects import add_area_effect, area_effect_terms, choose_centring
 from lcmodel.models.base import Model
 from lcmodel.models.terms import (
     add_area_covariates,
@@ -131,6 +132,16 @@ class UnitLevelModel(Model):
             "'structure.area_covariates'",
         )
         self._area_wave = data.wave and spec.structure.area_wave is not None
+        structure = spec.structure
+        self.adjacency: Adjacency | None = None
+        """The areas' neighbourhood (``structure.adjacency``), in the model's area order."""
+        if structure.adjacency is not None:
+            self.adjacency = load_adjacency(
+                structure.adjacency,
+                [str(a) for a in data.areas.index],
+                area_column=structure.area,
+                contiguity=structure.contiguity,
+            )
         self._check_prior_overrides()
 
     @classmethod
@@ -160,7 +171,7 @@ class UnitLevelModel(Model):
         counts = self.data.respondents[self.data.count_columns]
         family_terms = self.family.prior_terms(counts)
         terms = [t for t in family_terms if t.name == "intercept" and self.family.has_intercept]
-        terms.append(sigma_area_term(s, unit))
+        terms += area_effect_terms(self.spec.structure.area_effect, s, unit)
         for column in self.data.covariates:
             terms.append(
                 PriorTerm(
@@ -360,6 +371,8 @@ class UnitLevelModel(Model):
             zero_sum=self.spec.structure.zero_sum_areas,
             intercept=intercept,
             covariate_term=covariate_term if self._area_design else None,
+            kind=self.spec.structure.area_effect,
+            adjacency=self.adjacency,
         )
         area_term = area_effect + covariate_term
         wave_effect = None

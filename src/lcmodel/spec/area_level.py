@@ -8,10 +8,15 @@ from typing import Any, ClassVar, Literal
 from pydantic import Field, model_validator
 
 from lcmodel.spec.common import (
+    ADJACENCY,
+    AREA_EFFECT,
+    CONTIGUITY,
     NAME_PATTERN,
     ZERO_SUM_AREAS,
+    AreaEffectKind,
     FitSpec,
     Strict,
+    spatial_settings,
     validate,
     with_fit_overrides,
 )
@@ -47,6 +52,9 @@ class AreaLevelSection(Strict):
         default_factory=list, description="Numeric area covariates (standardised)."
     )
     zero_sum_areas: bool = ZERO_SUM_AREAS
+    area_effect: AreaEffectKind = AREA_EFFECT
+    adjacency: Path | None = ADJACENCY
+    contiguity: Literal["queen", "rook"] | None = CONTIGUITY
     likelihood: Literal["normal", "binomial"] = Field(
         default="normal",
         description="'normal': the Fay-Herriot model; 'binomial': shares on the logit scale "
@@ -81,6 +89,7 @@ class AreaLevelSection(Strict):
 
     @model_validator(mode="after")
     def _one_source(self) -> AreaLevelSection:
+        spatial_settings(self.area_effect, self.adjacency, self.contiguity)
         if (self.survey is None) == (self.table is None):
             raise ValueError("give exactly one of 'survey' (a spec) or 'table' (area estimates)")
         if self.table is not None:
@@ -159,7 +168,7 @@ class AreaLevelSpec(Strict):
     def resolved(self, base: Path) -> AreaLevelSpec:
         """Return a copy whose relative paths are made absolute against ``base``."""
         data = self.model_dump()
-        for key in ("survey", "table"):
+        for key in ("survey", "table", "adjacency"):
             path = data["area_level"][key]
             if path is not None and not Path(path).is_absolute():
                 data["area_level"][key] = (base / path).resolve()

@@ -59,6 +59,46 @@ ZERO_SUM_AREAS = Field(
 )
 """The ``zero_sum_areas`` setting, shared by the unit-level and area-level specs."""
 
+AreaEffectKind = Literal["iid", "icar", "bym2"]
+"""Kinds of area effect a spec may choose (``structure.area_effect``)."""
+
+AREA_EFFECT = Field(
+    default="iid",
+    description="Kind of area effect: 'iid' (independent areas), 'icar' (each area like its "
+    "neighbours: an intrinsic CAR field, scaled) or 'bym2' (the sum of the two, with "
+    "'rho_area' the spatial share of the variance; Riebler et al. 2016). 'icar' and 'bym2' "
+    "need 'adjacency'.",
+)
+"""The ``area_effect`` setting, shared by the unit-level and area-level specs."""
+
+CONTIGUITY = Field(
+    default=None,
+    description="Neighbours from a boundary file: 'queen' (polygons sharing a boundary point; "
+    "the default for boundary files) or 'rook' (sharing a boundary segment). Not for "
+    "adjacency tables.",
+)
+"""The ``contiguity`` setting, shared by the unit-level and area-level specs."""
+
+ADJACENCY = Field(
+    default=None,
+    description="The areas' neighbours, for spatial area effects: an adjacency table "
+    "(CSV/Parquet with 'area', 'neighbour' and optional 'weight') or a boundary file "
+    "(GeoJSON, GeoPackage or shapefile), relative to the spec.",
+)
+"""The ``adjacency`` file setting, shared by the unit-level and area-level specs."""
+
+
+def spatial_settings(kind: str, adjacency: Path | None, contiguity: str | None) -> None:
+    """Check that spatial area effects have their neighbours (a validator's ``ValueError``)."""
+    if kind != "iid" and adjacency is None:
+        raise ValueError(
+            f"area_effect = '{kind}' needs the areas' neighbours: set 'adjacency' to an "
+            "adjacency table (area, neighbour) or a boundary file (GeoJSON, GeoPackage, "
+            "shapefile), or use area_effect = 'iid'"
+        )
+    if contiguity is not None and adjacency is None:
+        raise ValueError("'contiguity' applies to a boundary file: set 'adjacency' too")
+
 
 class Strict(BaseModel):
     """Base of every spec table: unknown keys are errors, values are immutable."""

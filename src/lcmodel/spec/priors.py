@@ -28,7 +28,7 @@ __all__ = [
     "check_prior_overrides",
 ]
 
-Support = Literal["real", "positive", "zerosum"]
+Support = Literal["real", "positive", "zerosum", "unit"]
 
 
 @dataclass(frozen=True)
@@ -49,6 +49,7 @@ DISTRIBUTIONS: dict[str, _Distribution] = {
     "Gamma": _Distribution(("alpha", "beta"), "positive", ("alpha", "beta")),
     "LogNormal": _Distribution(("mu", "sigma"), "positive", ("sigma",)),
     "ZeroSumNormal": _Distribution(("sigma",), "zerosum", ("sigma",)),
+    "Beta": _Distribution(("alpha", "beta"), "unit", ("alpha", "beta")),
 }
 """Distributions a spec may name, with their parameters and the support they give."""
 
@@ -104,7 +105,7 @@ class PriorSpec(BaseModel):
 
     @property
     def support(self) -> Support:
-        """What values the distribution gives: real, positive or zero-sum effects."""
+        """What values the distribution gives: real, positive, zero-sum effects or unit (0-1)."""
         return DISTRIBUTIONS[self.dist].support
 
     def __repr__(self) -> str:

@@ -13,11 +13,16 @@ from pydantic import Field, field_validator, model_validator
 
 from lcmodel.errors import SpecError, did_you_mean, shown
 from lcmodel.spec.common import (
+    ADJACENCY,
+    AREA_EFFECT,
+    CONTIGUITY,
     FAMILY_NAMES,
     NAME_PATTERN,
     ZERO_SUM_AREAS,
+    AreaEffectKind,
     FitSpec,
     Strict,
+    spatial_settings,
     validate,
 )
 from lcmodel.spec.priors import PriorSpec
@@ -191,6 +196,9 @@ class StructureSpec(Strict):
         description="Survey column of design weights (used by the direct estimates).",
     )
     zero_sum_areas: bool = ZERO_SUM_AREAS
+    area_effect: AreaEffectKind = AREA_EFFECT
+    adjacency: Path | None = ADJACENCY
+    contiguity: Literal["queen", "rook"] | None = CONTIGUITY
     area_wave: Literal["random_walk"] | None = Field(
         default=None,
         description="Area x wave effects: each area's own path over the waves (a random walk), "
@@ -201,6 +209,7 @@ class StructureSpec(Strict):
     def _distinct(self) -> StructureSpec:
         if self.area_wave is not None and self.wave is None:
             raise ValueError("'area_wave' needs a 'wave' column")
+        spatial_settings(self.area_effect, self.adjacency, self.contiguity)
         used = [self.area, self.wave, *self.covariates, *self.numeric_covariates, self.weight]
         named = [c for c in used if c is not None]
         repeated = sorted({c for c in named if named.count(c) > 1})
@@ -402,6 +411,7 @@ class ModelSpec(Strict):
         data = self.model_dump()
         data["data"] = fix(self.data)
         data["areas"] = fix(self.areas)
+        data["structure"]["adjacency"] = fix(self.structure.adjacency)
         if self.benchmark is not None:
             data["benchmark"]["table"] = fix(self.benchmark.table)
         if self.population is not None:
