@@ -184,7 +184,9 @@ def main() -> None:
             folder = ROOT / "data"
             if size is not None:
                 folder = Path(tmp) / shape.replace(" ", "-")
-                simulate_survey(n_respondents=size[0], n_areas=size[1], seed=11).write(folder)
+                simulate_survey(
+                    n_respondents=size[0], n_areas=size[1], seed=11, spatial_share=0.0
+                ).write(folder)
                 if shape == "mixed":
                     _mixed(folder)
             for label in args.variants:

@@ -40,7 +40,7 @@ def _module_name(path: Path) -> str:
     return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
 
 
-MODULE_LAYERS = {"simulate_population": "simulate"}
+MODULE_LAYERS = {"simulate_population": "simulate", "simulate_map": "simulate"}
 """Top-level modules that sit in a layer named after another module (ARCHITECTURE.md)."""
 
 

@@ -447,7 +447,7 @@ def test_normal_fay_herriot_recovers_area_values(tmp_path: Path) -> None:
 def test_binomial_fay_herriot_recovers_shares_and_keeps_extreme_areas(tmp_path: Path) -> None:
     """Direct shares of 0 or 1 in tiny areas: the binomial variant uses them, and its intervals
     cover the true sample-standardised shares of 60 simulated areas."""
-    survey = simulate_survey(n_respondents=900, n_areas=60, seed=21)
+    survey = simulate_survey(n_respondents=900, n_areas=60, seed=21, spatial_share=0.0)
     survey.write(tmp_path)
     text = (MODELS / "trust.toml").read_text().replace("../data/", "")
     (tmp_path / "trust.toml").write_text(text.split("[benchmark]")[0])

@@ -234,7 +234,9 @@ def test_joint_model_recovers_correlations_and_shares(tmp_path: Path) -> None:
     """60 simulated areas, true correlations 0.40-0.60 among the four social indicators."""
     from lcmodel.simulate import _AREA_CORRELATION, _OUTCOMES
 
-    survey = simulate_survey(n_respondents=3000, n_areas=60, seed=11, area_sd=0.8)
+    survey = simulate_survey(
+        n_respondents=3000, n_areas=60, seed=11, area_sd=0.8, spatial_share=0.0
+    )
     survey.write(tmp_path)
     names = ["speak_neighbours", "trust", "belonging", "collective_efficacy"]
     for name in names:

@@ -25,7 +25,7 @@ pytestmark = pytest.mark.sampling
 @pytest.fixture(scope="module")
 def simulated(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, pd.DataFrame]:
     folder = tmp_path_factory.mktemp("recovery")
-    survey = simulate_survey(n_respondents=3000, n_areas=60, seed=11)
+    survey = simulate_survey(n_respondents=3000, n_areas=60, seed=11, spatial_share=0.0)
     survey.write(folder)
     return folder, survey.truth
 

@@ -1,8 +1,17 @@
+import importlib.util
+import io
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
+from scipy.sparse.csgraph import connected_components
 
+from lcmodel.cli import main
+from lcmodel.data.adjacency import Adjacency, load_adjacency
+from lcmodel.errors import LcmodelError
 from lcmodel.simulate import (
+    _AREA_CORRELATION,
     AGE_BANDS,
     NATIONS,
     QUESTIONS,
@@ -265,8 +274,11 @@ def test_benchmarks(sim: SimulatedSurvey) -> None:
 def test_write_round_trip(sim: SimulatedSurvey, tmp_path) -> None:
     folder = tmp_path / "new" / "data"
     sim.write(folder)
-    assert sorted(p.name for p in folder.iterdir()) == sorted(f"{t}.csv" for t in TABLES)
-    for name in TABLES:
+    files = sorted([*(f"{t}.csv" for t in (*TABLES, "area_effects")), "areas.geojson"])
+    if sim.boundaries is None:  # without the spatial extra
+        files.remove("areas.geojson")
+    assert sorted(p.name for p in folder.iterdir()) == files
+    for name in (*TABLES, "area_effects"):
         original = getattr(sim, name)
         nullable = {c: "Int64" for c in original.columns if str(original[c].dtype) == "Int64"}
         back = pd.read_csv(folder / f"{name}.csv", dtype=nullable)
@@ -274,7 +286,7 @@ def test_write_round_trip(sim: SimulatedSurvey, tmp_path) -> None:
             back, original, check_dtype=False, check_exact=False, rtol=1e-12
         )
     sim.write(folder)  # overwriting is fine
-    assert sorted(p.name for p in folder.iterdir()) == sorted(f"{t}.csv" for t in TABLES)
+    assert sorted(p.name for p in folder.iterdir()) == files
 
 
 def test_area_sd_zero_gives_equal_areas() -> None:
@@ -298,8 +310,266 @@ def test_area_sd_zero_gives_equal_areas() -> None:
         ({"area_sd": float("nan")}, "area_sd"),
         ({"missing_rate": 0.5}, "missing_rate"),
         ({"missing_rate": -0.01}, "missing_rate"),
+        ({"spatial_share": -0.1}, "spatial_share"),
+        ({"spatial_share": 1.5}, "spatial_share"),
+        ({"spatial_share": float("nan")}, "spatial_share"),
+        ({"geometry": "yes"}, "geometry"),
     ],
 )
 def test_bad_arguments(kwargs: dict, name: str) -> None:
     with pytest.raises(ValueError, match=name):
         simulate_survey(**kwargs)
+
+
+# The map and the spatially structured area effects ------------------------------------------
+
+FIXTURE_0_1_0 = Path(__file__).parent / "fixtures" / "simulate-0.1.0"
+"""simulate_survey(240, 9, 3, seed=5, area_sd=0.6, missing_rate=0.05) written by lcmodel 0.1.0
+(before the map), without the benchmarks (which no seed changes)."""
+
+
+def assert_same_table(fresh: pd.DataFrame, stored: pd.DataFrame, name: str) -> None:
+    """Text and integers equal exactly, floats to a relative 1e-12 (a machine's rounding)."""
+    assert list(fresh.columns) == list(stored.columns), name
+    assert len(fresh) == len(stored), name
+    for column in stored.columns:
+        a, b = fresh[column], stored[column]
+        if pd.api.types.is_float_dtype(b) or pd.api.types.is_float_dtype(a):
+            np.testing.assert_allclose(
+                a.to_numpy(dtype=float), b.to_numpy(dtype=float), rtol=1e-12, atol=0, err_msg=name
+            )
+        else:
+            pd.testing.assert_series_equal(a, b, check_exact=True, obj=f"{name} {column}")
+
+
+def moran(values: np.ndarray, adjacency: Adjacency) -> float:
+    """Moran's I of ``values`` over the (binary) neighbourhood."""
+    w = adjacency.matrix()
+    z = values - values.mean()
+    return float(len(z) / w.sum() * (z @ (w @ z)) / (z @ z))
+
+
+def effects_by_area(simulated: SimulatedSurvey, column: str) -> pd.DataFrame:
+    """An area x indicator table of one column of ``area_effects``, in the areas' order."""
+    wide = simulated.area_effects.pivot(index="area", columns="indicator", values=column)
+    return wide.loc[simulated.areas["area"], list(QUESTIONS)]
+
+
+@pytest.mark.parametrize("geometry", [False, True])
+def test_zero_spatial_share_reproduces_lcmodel_0_1_0(geometry: bool) -> None:
+    if geometry:
+        pytest.importorskip("geopandas")
+    fresh = simulate_survey(
+        240, 9, 3, seed=5, area_sd=0.6, missing_rate=0.05, spatial_share=0.0, geometry=geometry
+    )
+    for name in ("survey", "areas", "truth", "population"):
+        stored = pd.read_csv(FIXTURE_0_1_0 / f"{name}.csv", keep_default_na=False, na_values=[""])
+        buffer = io.StringIO()
+        getattr(fresh, name).to_csv(buffer, index=False)
+        buffer.seek(0)
+        again = pd.read_csv(buffer, keep_default_na=False, na_values=[""])
+        assert_same_table(again, stored, name)
+    effects = fresh.area_effects
+    assert (effects["spatial"] == 0).all()
+    assert (effects["effect"] == effects["independent"]).all()
+
+
+def test_the_reproduction_check_catches_a_change() -> None:
+    """A negative control: the same call with a spatial share differs from the fixture."""
+    stored = pd.read_csv(FIXTURE_0_1_0 / "truth.csv")
+    fresh = simulate_survey(240, 9, 3, seed=5, area_sd=0.6, missing_rate=0.05, geometry=False)
+    with pytest.raises(AssertionError):
+        assert_same_table(fresh.truth, stored, "truth")
+    pd.testing.assert_frame_equal(
+        fresh.survey[["respondent_id", "area", "wave", "age_band", "sex", "weight"]],
+        pd.read_csv(FIXTURE_0_1_0 / "survey.csv")[
+            ["respondent_id", "area", "wave", "age_band", "sex", "weight"]
+        ],
+        check_exact=False,
+        rtol=1e-12,
+    )  # only the area effects change: who is surveyed, where and when does not
+
+
+def test_geometry_changes_no_number() -> None:
+    pytest.importorskip("geopandas")
+    drawn = simulate_survey(500, 30, 2, seed=4, geometry=True)
+    plain = simulate_survey(500, 30, 2, seed=4, geometry=False)
+    assert drawn.boundaries is not None and plain.boundaries is None
+    for name in (*TABLES, "area_effects"):
+        pd.testing.assert_frame_equal(getattr(drawn, name), getattr(plain, name), check_exact=True)
+
+
+def test_area_effects_table() -> None:
+    s = simulate_survey(1500, 150, 2, seed=9, spatial_share=0.6, geometry=False)
+    effects = s.area_effects
+    assert list(effects.columns) == ["area", "indicator", "effect", "spatial", "independent"]
+    assert len(effects) == 150 * len(QUESTIONS)
+    assert effects["area"].tolist() == list(np.repeat(s.areas["area"], len(QUESTIONS)))
+    assert effects["indicator"].tolist()[: len(QUESTIONS)] == list(QUESTIONS)
+    np.testing.assert_allclose(
+        effects["effect"], effects["spatial"] + effects["independent"], rtol=0, atol=1e-15
+    )
+    spatial = effects_by_area(s, "spatial").to_numpy()
+    effect = effects_by_area(s, "effect").to_numpy()
+    # the smooth part has the documented correlations exactly over the map's areas
+    np.testing.assert_allclose(np.corrcoef(spatial.T), _AREA_CORRELATION, atol=1e-10)
+    # its standard deviations: sqrt(rho) * area_sd, half that for the 0-10 scales
+    half = np.array([0.5 if QUESTIONS[k].kind == "scale" else 1.0 for k in QUESTIONS])
+    np.testing.assert_allclose(spatial.std(axis=0), np.sqrt(0.6) * 0.45 * half, rtol=1e-10)
+    # and about 60% of the effects' variance
+    share = spatial.var(axis=0) / effect.var(axis=0)
+    assert 0.45 < share.mean() < 0.75, share
+    realised = np.corrcoef(effect.T)[np.triu_indices(len(QUESTIONS), 1)]
+    target = _AREA_CORRELATION[np.triu_indices(len(QUESTIONS), 1)]
+    assert np.abs(realised - target).mean() < 0.1
+
+
+@pytest.fixture(scope="module")
+def spatial_maps(tmp_path_factory: pytest.TempPathFactory) -> dict[float, tuple]:
+    """200 areas at spatial shares 0 and 0.9 (same seed), written, with their neighbourhoods."""
+    pytest.importorskip("geopandas")
+    maps = {}
+    for share in (0.0, 0.9):
+        simulated = simulate_survey(1000, 200, 2, seed=3, spatial_share=share, geometry=True)
+        folder = tmp_path_factory.mktemp(f"map-{share}")
+        simulated.write(folder)
+        adjacency = load_adjacency(folder / "areas.geojson", simulated.areas["area"])
+        maps[share] = (simulated, folder, adjacency)
+    return maps
+
+
+def test_boundaries_tile_the_map(spatial_maps) -> None:
+    import shapely
+
+    simulated, _, _ = spatial_maps[0.9]
+    boundaries = simulated.boundaries
+    assert list(boundaries.columns) == ["area", "name", "nation", "geometry"]
+    assert boundaries["area"].tolist() == simulated.areas["area"].tolist()
+    pd.testing.assert_frame_equal(
+        pd.DataFrame(boundaries[["area", "name", "nation"]]), simulated.areas.iloc[:, :3]
+    )
+    assert boundaries.crs.to_epsg() == 27700
+    polygons = boundaries.geometry.to_numpy()
+    assert (shapely.get_type_id(polygons) == 3).all()  # Polygon, not MultiPolygon
+    assert shapely.is_valid(polygons).all()
+    x0, y0, x1, y1 = boundaries.total_bounds
+    assert 300_000 < x0 < x1 < 700_000 and 300_000 < y0 < y1 < 1_000_000  # BNG-like metres
+    rectangle = (x1 - x0) * (y1 - y0)
+    union = shapely.union_all(polygons)
+    assert abs(union.area / rectangle - 1) < 1e-6  # they cover the rectangle
+    assert abs(shapely.area(polygons).sum() / rectangle - 1) < 1e-6  # without overlaps
+    assert shapely.equals(union, shapely.box(x0, y0, x1, y1))
+    sizes = shapely.area(polygons)
+    assert 1.5e6 < np.median(sizes) < 3e6  # about 2.25 km2 each
+    compact = 4 * np.pi * sizes / shapely.length(polygons) ** 2
+    assert compact.min() > 0.3  # no slivers (a 4:1 rectangle has 0.50)
+
+
+def test_boundary_file_gives_one_connected_neighbourhood(spatial_maps) -> None:
+    import geopandas
+    import shapely
+
+    simulated, folder, queen = spatial_maps[0.9]
+    back = geopandas.read_file(folder / "areas.geojson", engine="pyogrio")
+    assert list(back.columns) == ["area", "name", "nation", "geometry"]
+    assert back.crs.to_epsg() == 27700
+    assert shapely.equals_exact(back.geometry.to_numpy(), simulated.boundaries.geometry, 0).all()
+    assert queen.n_components == 1 and not queen.island.any()
+    counts = queen.neighbour_counts()
+    assert 4 <= counts.mean() <= 7 and counts.min() >= 2, counts.mean()
+    # neighbours share vertices: rook contiguity finds exactly the pairs sharing a segment
+    rook = load_adjacency(folder / "areas.geojson", simulated.areas["area"], contiguity="rook")
+    polygons = simulated.boundaries.geometry.to_numpy()
+    first, second = shapely.STRtree(polygons).query(polygons, predicate="intersects")
+    keep = first < second
+    first, second = first[keep], second[keep]
+    shared = shapely.length(shapely.intersection(polygons[first], polygons[second]))
+    segment = {(a, b) for a, b, length in zip(first, second, shared, strict=True) if length > 0}
+    assert segment == set(zip(rook.node1.tolist(), rook.node2.tolist(), strict=True))
+    assert set(zip(first.tolist(), second.tolist(), strict=True)) == set(
+        zip(queen.node1.tolist(), queen.node2.tolist(), strict=True)
+    )
+    # every nation is one piece of the map
+    matrix = queen.matrix()
+    for nation in NATIONS:
+        members = np.flatnonzero(simulated.areas["nation"] == nation)
+        assert connected_components(matrix[members][:, members])[0] == 1, nation
+
+
+def test_area_effects_are_smooth_over_the_map(spatial_maps) -> None:
+    smooth, _, adjacency = spatial_maps[0.9]
+    independent, _, _ = spatial_maps[0.0]
+    i_smooth = np.array([moran(c, adjacency) for c in effects_by_area(smooth, "effect").T.values])
+    i_spatial = np.array([moran(c, adjacency) for c in effects_by_area(smooth, "spatial").T.values])
+    i_none = np.array(
+        [moran(c, adjacency) for c in effects_by_area(independent, "effect").T.values]
+    )
+    print(f"Moran's I, 0.9: {i_smooth.round(2)}; 0: {i_none.round(2)}")
+    assert i_smooth.mean() > 0.4 and i_smooth.min() > 0.3
+    assert i_spatial.min() > i_smooth.min() and i_spatial.mean() > 0.45
+    assert abs(i_none.mean()) < 0.05 and np.abs(i_none).max() < 0.15
+    # the same seed draws the same independent part
+    np.testing.assert_allclose(
+        effects_by_area(smooth, "independent"),
+        np.sqrt(0.1) * effects_by_area(independent, "independent"),
+        rtol=1e-12,
+    )
+
+
+@pytest.mark.parametrize("n_areas", [2, 3, 7, 16, 45])
+def test_small_maps_tile_and_keep_nations_together(n_areas: int) -> None:
+    shapely = pytest.importorskip("shapely")
+    for seed in range(5):
+        s = simulate_survey(5 * n_areas, n_areas, 1, seed=seed, geometry=True)
+        polygons = s.boundaries.geometry.to_numpy()
+        assert len(polygons) == n_areas and shapely.is_valid(polygons).all()
+        x0, y0, x1, y1 = s.boundaries.total_bounds
+        assert abs(shapely.area(polygons).sum() / ((x1 - x0) * (y1 - y0)) - 1) < 1e-9
+        first, second = shapely.STRtree(polygons).query(polygons, predicate="intersects")
+        keep = first < second
+        adjacency = Adjacency.from_pairs(list(s.areas["area"]), first[keep], second[keep])
+        assert adjacency.n_components == 1
+        matrix = adjacency.matrix()
+        for nation in NATIONS:
+            members = np.flatnonzero(s.areas["nation"] == nation)
+            if len(members):
+                assert connected_components(matrix[members][:, members])[0] == 1
+
+
+def test_without_the_spatial_extra(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """No geopandas: the default simulates without boundaries; geometry=True says what to do."""
+    real = importlib.util.find_spec
+    monkeypatch.setattr(
+        importlib.util, "find_spec", lambda name, *a: None if name == "geopandas" else real(name)
+    )
+    with pytest.raises(LcmodelError, match=r'pip install "lcmodel\[spatial\]"'):
+        simulate_survey(200, 10, 2, seed=1, geometry=True)
+    s = simulate_survey(200, 10, 2, seed=1)
+    assert s.boundaries is None
+    s.write(tmp_path)
+    assert not (tmp_path / "areas.geojson").exists()
+    assert (tmp_path / "area_effects.csv").exists()
+
+
+def test_simulate_command_spatial_share(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    args = ["simulate", "--respondents", "400", "--areas", "40", "--waves", "2", "--seed", "6"]
+    assert main([*args, "--out", str(tmp_path / "flat"), "--spatial-share", "0"]) == 0
+    assert "spatial share 0)" in capsys.readouterr().out
+    flat = pd.read_csv(tmp_path / "flat" / "area_effects.csv")
+    assert (flat["spatial"] == 0).all()
+    direct = simulate_survey(400, 40, 2, seed=6, spatial_share=0.0, geometry=False)
+    assert_same_table(pd.read_csv(tmp_path / "flat" / "truth.csv"), direct.truth, "truth")
+    assert main([*args, "--out", str(tmp_path / "smooth"), "--spatial-share", "0.8"]) == 0
+    smooth = pd.read_csv(tmp_path / "smooth" / "area_effects.csv")
+    wide = smooth.pivot(index="area", columns="indicator", values="spatial")
+    np.testing.assert_allclose(wide["trust"].std(ddof=0), np.sqrt(0.8) * 0.45, rtol=1e-9)
+    default = simulate_survey(400, 40, 2, seed=6, geometry=False)  # the CLI default is 0.7
+    assert main([*args, "--out", str(tmp_path / "default")]) == 0
+    assert_same_table(
+        pd.read_csv(tmp_path / "default" / "area_effects.csv"), default.area_effects, "effects"
+    )
+    if importlib.util.find_spec("geopandas") is not None:
+        assert (tmp_path / "smooth" / "areas.geojson").is_file()
+    capsys.readouterr()
+    assert main([*args, "--out", str(tmp_path / "bad"), "--spatial-share", "1.5"]) == 2
+    assert "spatial_share must be in [0.0, 1.0]" in capsys.readouterr().err

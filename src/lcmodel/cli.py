@@ -193,14 +193,24 @@ def _simulate(args: argparse.Namespace) -> int:
 
     try:
         simulated = simulate_survey(
-            n_respondents=args.respondents, n_areas=args.areas, n_waves=args.waves, seed=args.seed
+            n_respondents=args.respondents,
+            n_areas=args.areas,
+            n_waves=args.waves,
+            seed=args.seed,
+            spatial_share=args.spatial_share,
         )
     except ValueError as exc:
         raise LcmodelError(f"simulate: {exc}") from None
     simulated.write(args.out)
+    boundaries = (
+        "with their boundaries in areas.geojson"
+        if simulated.boundaries is not None
+        else 'without boundaries (pip install "lcmodel[spatial]" to write areas.geojson)'
+    )
     print(
         f"Wrote {len(simulated.survey):,} respondents in {len(simulated.areas)} areas over "
-        f"{args.waves} waves (seed {args.seed}) to {args.out}"
+        f"{args.waves} waves (seed {args.seed}, spatial share {args.spatial_share:g}) to "
+        f"{args.out}, {boundaries}"
     )
     return 0
 
@@ -309,6 +319,13 @@ def build_parser() -> argparse.ArgumentParser:
     simulate.add_argument("--respondents", type=int, default=2852)
     simulate.add_argument("--areas", type=int, default=20)
     simulate.add_argument("--waves", type=int, default=6)
+    simulate.add_argument(
+        "--spatial-share",
+        type=float,
+        default=0.7,
+        help="share of the area effects' variance that is smooth over the map, 0-1 (default "
+        "0.7; 0: independent area effects, as lcmodel 0.1.0 simulated)",
+    )
     simulate.set_defaults(handler=_simulate)
 
     priors = sub.add_parser("priors", help="list the priors a spec's model uses, and why")

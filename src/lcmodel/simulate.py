@@ -13,6 +13,15 @@ Areas
     nation-specific deprivation decile drawn uniformly from 1-3 and a fictional neighbourhood
     name. Each area has an adult population of 1,500-12,000 (log-uniform) whose age band x sex
     mix is Dirichlet around a national mix (``population``).
+Map
+    The areas lie on a synthetic map (:mod:`lcmodel.simulate_map`): a rectangle in metres
+    (British National Grid-like coordinates, CRS EPSG:27700, about 2.25 km2 per area) split
+    into one rectangle per nation (Scotland across the north, Wales along the west, England
+    the rest, in proportion to their numbers of areas), each area a seed point on a jittered
+    grid in its nation's rectangle, assigned at random among the nation's points. With
+    ``geometry``, each area's polygon is its seed point's Voronoi cell within its nation's
+    rectangle (``boundaries``, ``areas.geojson``): the polygons tile the map, neighbours share
+    vertices, and each nation is contiguous.
 Sample sizes
     Area sizes are 5 plus a largest-remainder split of the other respondents in proportion to
     two-piece lognormal weights ``exp(1.5 z)`` for ``z < 0`` and ``exp(0.8 z)`` for ``z >= 0``
@@ -31,14 +40,29 @@ Respondents
 Outcomes
     For respondent ``i`` in area ``a`` and wave ``t`` and each of the ten questions ``k``,
     ``eta = mu_k + u[a, k] + beta_age_k[age] + beta_sex_k[sex] + gamma_k * (decile - 2)
-    + w[t, k]``, higher meaning a higher answer score (better, except for anxiety). Area effects
-    ``u[a]`` are multivariate normal with standard deviation ``area_sd`` (half that for the 0-10
-    scales) and a fixed correlation matrix (0.4-0.6 among the four social indicators, weaker
-    elsewhere, negative between anxiety and the other wellbeing scores); wave effects are
-    Normal(0, 0.1). Binary questions: ``P(success) = logistic(eta)``, then the answer label is
-    drawn among the success (or failure) labels with fixed within-group probabilities; ``mu_k``
-    is calibrated with ``scipy.optimize.brentq`` so that the expected share over the simulated
-    respondents equals ``TARGET_SHARES[k]``. Ordinal questions and 0-10 scales: cumulative logit,
+    + w[t, k]``, higher meaning a higher answer score (better, except for anxiety).
+
+    Area effects mix a spatially smooth part and an independent one, as in BYM2:
+    ``u[a] = sd * (L @ (sqrt(1 - rho) * v[a] + sqrt(rho) * s[a]))`` (``*`` elementwise), with
+    ``rho = spatial_share``, ``sd`` the indicators' standard deviations (``area_sd``, half that
+    for the 0-10 scales) and ``L`` the Cholesky factor of a fixed correlation matrix ``R``
+    (0.4-0.6 among the four social indicators, weaker elsewhere, negative between anxiety and
+    the other wellbeing scores), applied to both parts. ``v[a]`` is iid standard normal;
+    ``s[., k]`` are ten independent Gaussian fields over the areas' seed points with
+    exponential covariance ``exp(-d / l)``, ``l`` a quarter of the map's width, each
+    standardised over the areas (mean 0, variance 1) and decorrelated from one another over
+    them (``simulate_map.smooth_field``). So the effects have standard deviations ``sd`` and
+    correlations ``R`` (the smooth part's exactly over the map's areas, the independent part's
+    in expectation), a share ``rho`` of their variance is smooth over the map, and with
+    ``rho = 0`` they are the independent multivariate normal effects of lcmodel 0.1.0 (the
+    same numbers for the same seed: the map and the fields use random streams of their own).
+    The two parts are the ``spatial`` and ``independent`` columns of ``area_effects``. Wave
+    effects are Normal(0, 0.1).
+
+    Binary questions: ``P(success) = logistic(eta)``, then the answer label is drawn among the
+    success (or failure) labels with fixed within-group probabilities; ``mu_k`` is calibrated
+    with ``scipy.optimize.brentq`` so that the expected share over the simulated respondents
+    equals ``TARGET_SHARES[k]``. Ordinal questions and 0-10 scales: cumulative logit,
     ``P(score <= s) = logistic(theta_s - eta)`` with ``mu_k = 0`` and cutpoints ``theta`` fixed
     across areas and respondents, calibrated (also with brentq, once per simulation) so that the
     expected overall distribution equals the target one. Each answer is then missing completely
@@ -48,7 +72,8 @@ Truth
     true value (probability, category probability or expected score) over the area's
     respondents who answered the question (NaN if none did); ``population`` is its expectation
     over the area's population age band x sex mix, averaged evenly over the waves in which the
-    area was surveyed.
+    area was surveyed. ``area_effects`` holds each area's ``u[a, k]`` (``effect``) and its
+    two parts.
 Benchmarks
     Four rows are real published figures (Community Life Survey, England, as reported in the
     Local Conversations evaluation); all the others are illustrative values, labelled as such.
@@ -61,7 +86,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 import pandas as pd
@@ -71,6 +96,18 @@ from scipy.stats import norm
 
 from lcmodel.errors import plain
 from lcmodel.io.atomic import atomic_file
+from lcmodel.simulate_map import (
+    boundary_frame,
+    field_length_scale,
+    layout_areas,
+    require_spatial,
+    smooth_field,
+    spatial_available,
+    write_boundaries,
+)
+
+if TYPE_CHECKING:
+    import geopandas
 
 __all__ = [
     "AGE_BANDS",
@@ -455,6 +492,7 @@ _NATION_SHIFT = MappingProxyType({"England": 0.0, "Scotland": -0.01, "Wales": -0
 _OTHER_N = MappingProxyType({"all": 2500, "1-3": 700})
 
 _FILES = ("survey", "areas", "benchmarks", "truth", "population")
+_BOUNDARY_FILE = "areas.geojson"
 
 
 @dataclass(frozen=True, eq=False)
@@ -476,6 +514,13 @@ class SimulatedSurvey:
         Long table ``area``, ``indicator``, ``quantity``, ``population``, ``sample``.
     population : pandas.DataFrame
         Adult population frame ``area``, ``age_band``, ``sex``, ``count``.
+    area_effects : pandas.DataFrame or None
+        The true area effects on the latent (logit) scale, one row per area and indicator:
+        ``area``, ``indicator``, ``effect`` (``u[a, k]``), ``spatial`` and ``independent``
+        (its smooth and independent parts, ``effect = spatial + independent``).
+    boundaries : geopandas.GeoDataFrame or None
+        One polygon per area, ``area``, ``name``, ``nation`` and ``geometry`` (CRS EPSG:27700,
+        metres), in the order of ``areas``; None when simulated with ``geometry=False``.
     """
 
     survey: pd.DataFrame
@@ -483,21 +528,29 @@ class SimulatedSurvey:
     benchmarks: pd.DataFrame
     truth: pd.DataFrame
     population: pd.DataFrame
+    area_effects: pd.DataFrame | None = None
+    boundaries: geopandas.GeoDataFrame | None = None
 
     def write(self, folder: str | Path) -> None:
-        """Write the five tables as CSV files in ``folder``.
+        """Write the tables as CSV files in ``folder``, and the boundaries as GeoJSON.
 
-        Files are ``survey.csv``, ``areas.csv``, ``benchmarks.csv``, ``truth.csv`` and
-        ``population.csv``. The folder is created if needed; each file is written to a temporary
-        file in the same folder and then moved into place, so a reader never sees a half-written
-        file.
+        Files are ``survey.csv``, ``areas.csv``, ``benchmarks.csv``, ``truth.csv``,
+        ``population.csv`` and ``area_effects.csv``, and ``areas.geojson`` when the survey has
+        boundaries (written with geopandas' pyogrio engine). The folder is created if needed;
+        each file is written to a temporary file in the same folder and then moved into place,
+        so a reader never sees a half-written file.
 
         Parameters
         ----------
         folder : str or pathlib.Path
             Destination folder.
         """
-        write_tables(folder, {name: getattr(self, name) for name in _FILES})
+        tables = {name: getattr(self, name) for name in _FILES}
+        if self.area_effects is not None:
+            tables["area_effects"] = self.area_effects
+        write_tables(folder, tables)
+        if self.boundaries is not None:
+            write_boundaries(Path(folder) / _BOUNDARY_FILE, self.boundaries)
 
 
 def write_tables(folder: str | Path, tables: Mapping[str, pd.DataFrame]) -> None:
@@ -707,6 +760,8 @@ def simulate_survey(
     *,
     area_sd: float = 0.45,
     missing_rate: float = 0.03,
+    spatial_share: float = 0.7,
+    geometry: bool | None = None,
 ) -> SimulatedSurvey:
     """Simulate a multi-area, multi-wave community survey with known truth.
 
@@ -727,6 +782,16 @@ def simulate_survey(
         0-10 scales use half of it.
     missing_rate : float, default 0.03
         Probability that an answer is missing, independently per question, in ``[0, 0.5)``.
+    spatial_share : float, default 0.7
+        Share of the area effects' variance that is spatially smooth (BYM2's ``rho``), in
+        ``[0, 1]``; 0 gives independent area effects, exactly those of lcmodel 0.1.0 for the
+        same seed.
+    geometry : bool or None, default None
+        Whether to draw the areas' boundaries (``boundaries``, written as ``areas.geojson``).
+        None (the default): whenever the optional spatial packages are installed (``pip install
+        "lcmodel[spatial]"``: shapely, geopandas, pyogrio), so that a default call never fails
+        without them. The areas lie on the same map either way (the smooth part of the area
+        effects follows it), so this changes no number of any table.
 
     Returns
     -------
@@ -737,6 +802,9 @@ def simulate_survey(
     ------
     ValueError
         If an argument is out of range; the message names the argument.
+    LcmodelError
+        If ``geometry=True`` and the spatial packages are missing (the message says what to
+        install).
     """
     n_areas = checked_int("n_areas", n_areas, 2)
     n_respondents = checked_int("n_respondents", n_respondents, _MIN_AREA_SIZE * n_areas)
@@ -744,11 +812,21 @@ def simulate_survey(
     seed = checked_int("seed", seed, 0)
     area_sd = checked_float("area_sd", area_sd, 0.0, 5.0, high_open=False)
     missing_rate = checked_float("missing_rate", missing_rate, 0.0, 0.5, high_open=True)
+    spatial_share = checked_float("spatial_share", spatial_share, 0.0, 1.0, high_open=False)
+    if geometry is None:
+        geometry = spatial_available()
+    elif not isinstance(geometry, bool | np.bool_):
+        raise ValueError(f"geometry must be True, False or None, got {plain(geometry)!r}")
+    if geometry:
+        require_spatial("area boundaries (geometry=True)")
 
-    streams = np.random.default_rng(seed).spawn(8)
+    # Spawned children depend only on their position: the first eight streams are those of
+    # lcmodel 0.1.0, which drew no map.
+    streams = np.random.default_rng(seed).spawn(10)
     rng_areas, rng_sizes, rng_mix, rng_waves, rng_people, rng_effects, rng_answers, rng_miss = (
-        streams
+        streams[:8]
     )
+    rng_map, rng_field = streams[8:]
 
     # Areas -------------------------------------------------------------------------------
     width = max(2, len(str(n_areas)))
@@ -764,6 +842,7 @@ def simulate_survey(
             "deprivation_decile": deciles.astype(np.int64),
         }
     )
+    layout = layout_areas(nations, rng_map)
 
     sizes = _area_sizes(n_respondents, n_areas, rng_sizes)
 
@@ -828,7 +907,14 @@ def simulate_survey(
             for k in _OUTCOMES
         ]
     )
-    u = (rng_effects.standard_normal((n_areas, n_outcomes)) @ _AREA_CHOLESKY.T) * sd[None, :]
+    v = rng_effects.standard_normal((n_areas, n_outcomes))
+    independent = (v @ _AREA_CHOLESKY.T) * sd[None, :]
+    spatial = np.zeros_like(independent)
+    if spatial_share > 0:
+        smooth = smooth_field(layout.points, n_outcomes, field_length_scale(layout), rng_field)
+        spatial = (smooth @ _AREA_CHOLESKY.T) * (sd * math.sqrt(spatial_share))[None, :]
+        independent = independent * math.sqrt(1.0 - spatial_share)
+    u = independent + spatial  # with spatial_share = 0, exactly lcmodel 0.1.0's effects
     wave_effect = rng_effects.normal(0.0, _WAVE_SD, size=(n_waves, n_outcomes))
     dep_term = (deciles - 2).astype(float)
 
@@ -949,10 +1035,21 @@ def simulate_survey(
     truth = pd.concat(frames, ignore_index=True)
     truth = truth.sort_values(["area"], kind="stable").reset_index(drop=True)
 
+    area_effects = pd.DataFrame(
+        {
+            "area": np.repeat(codes, n_outcomes),
+            "indicator": np.tile(_OUTCOMES, n_areas),
+            "effect": u.ravel(),
+            "spatial": spatial.ravel(),
+            "independent": independent.ravel(),
+        }
+    )
     return SimulatedSurvey(
         survey=survey,
         areas=areas,
         benchmarks=_benchmarks(),
         truth=truth,
         population=population,
+        area_effects=area_effects,
+        boundaries=boundary_frame(areas, layout) if geometry else None,
     )
