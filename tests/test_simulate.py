@@ -377,7 +377,9 @@ def test_zero_spatial_share_reproduces_lcmodel_0_1_0(geometry: bool) -> None:
 def test_the_reproduction_check_catches_a_change() -> None:
     """A negative control: the same call with a spatial share differs from the fixture."""
     stored = pd.read_csv(FIXTURE_0_1_0 / "truth.csv")
-    fresh = simulate_survey(240, 9, 3, seed=5, area_sd=0.6, missing_rate=0.05, geometry=False)
+    fresh = simulate_survey(
+        240, 9, 3, seed=5, area_sd=0.6, missing_rate=0.05, spatial_share=0.7, geometry=False
+    )
     with pytest.raises(AssertionError):
         assert_same_table(fresh.truth, stored, "truth")
     pd.testing.assert_frame_equal(

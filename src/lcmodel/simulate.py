@@ -760,7 +760,7 @@ def simulate_survey(
     *,
     area_sd: float = 0.45,
     missing_rate: float = 0.03,
-    spatial_share: float = 0.7,
+    spatial_share: float = 0.0,
     geometry: bool | None = None,
 ) -> SimulatedSurvey:
     """Simulate a multi-area, multi-wave community survey with known truth.
@@ -782,10 +782,10 @@ def simulate_survey(
         0-10 scales use half of it.
     missing_rate : float, default 0.03
         Probability that an answer is missing, independently per question, in ``[0, 0.5)``.
-    spatial_share : float, default 0.7
+    spatial_share : float, default 0.0
         Share of the area effects' variance that is spatially smooth (BYM2's ``rho``), in
-        ``[0, 1]``; 0 gives independent area effects, exactly those of lcmodel 0.1.0 for the
-        same seed.
+        ``[0, 1]``; 0 (the default, which the shipped ``data/`` was written with) gives
+        independent area effects, exactly those of lcmodel 0.1.0 for the same seed.
     geometry : bool or None, default None
         Whether to draw the areas' boundaries (``boundaries``, written as ``areas.geojson``).
         None (the default): whenever the optional spatial packages are installed (``pip install
