@@ -181,6 +181,16 @@ class Adjacency:
         """The labels of the areas without a neighbour."""
         return [a for a, alone in zip(self.areas, self.island, strict=True) if alone]
 
+    def summary(self) -> dict[str, object]:
+        """What a result records about the neighbourhood: file, contiguity and its shape."""
+        return {
+            "file": self.source,
+            "contiguity": self.contiguity,
+            "pairs": self.n_pairs,
+            "components": self.n_components,
+            "islands": self.island_areas,
+        }
+
     def neighbour_counts(self) -> np.ndarray:
         """Each area's number of neighbours."""
         n = self.n_areas

@@ -548,7 +548,7 @@ class FayHerriotModel(Model):
             "outcome": self.outcome,
             "n_areas_with_estimates": int(self.areas["estimate"].notna().sum()),
             "data_hash": frame_hash(self.areas),
-        }
+        } | ({} if self.adjacency is None else {"adjacency": self.adjacency.summary()})
 
     def make_result(
         self,

@@ -583,7 +583,7 @@ class UnitLevelModel(Model):
             "outcome": self.spec.outcome.column,
             "headline": self.family.headline(),
             "weighted_direct": self.data.weighted,
-        }
+        } | ({} if self.adjacency is None else {"adjacency": self.adjacency.summary()})
 
     def make_result(
         self,

@@ -1,0 +1,85 @@
+"""Spatial area effects against independent ones: wall time and sampling quality.
+
+Fits ``models/trust.toml`` (independent area effects) and ``models/trust_bym2.toml`` (BYM2 over
+the shipped synthetic map) with their default settings (4 chains x 1000 draws after 1000
+tuning steps) for a few seeds, in one run, and reports per fit the wall time of sampling (the
+model compiled once per spec and reused across seeds, so the seeds after the first measure
+sampling alone), the diagnostics gate, the smallest bulk ESS over every area value and over
+``sigma_area`` and ``rho_area``, the largest R-hat, divergences, and the posterior of
+``rho_area``. The issue's target: BYM2 at most 1.5 times the wall time of the independent fit,
+R-hat <= 1.01, bulk ESS >= 400 for ``rho_area``, ``sigma_area`` and every area value, no
+divergences.
+
+Usage::
+
+    python benchmarks/spatial.py --seeds 3 --markdown table.md
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from pathlib import Path
+
+import arviz as az
+import numpy as np
+
+from lcmodel import UnitLevelModel
+
+ROOT = Path(__file__).resolve().parents[1]
+SPECS = {"independent (trust)": "trust.toml", "BYM2 (trust_bym2)": "trust_bym2.toml"}
+
+
+def _fit(spec: str, seed: int) -> dict:
+    model = UnitLevelModel.from_spec(ROOT / "models" / spec)
+    start = time.perf_counter()
+    result = model.fit(progressbar=False, seed=seed, extend=0)
+    wall = time.perf_counter() - start
+    posterior = result.idata.posterior
+    ess = az.ess(posterior[["area_value", "sigma_area"]])
+    row = {
+        "wall": wall,
+        "passed": result.diagnostics().passed,
+        "ess_area": float(ess["area_value"].min()),
+        "ess_sigma": float(ess["sigma_area"]),
+        "rhat": result.diagnostics().max_rhat,
+        "divergent": result.diagnostics().n_divergent,
+        "rho": "",
+    }
+    if "rho_area" in posterior:
+        rho = posterior["rho_area"].to_numpy().ravel()
+        row["ess_rho"] = float(az.ess(posterior[["rho_area"]])["rho_area"])
+        low, high = np.quantile(rho, [0.05, 0.95])
+        row["rho"] = f"{rho.mean():.2f} [{low:.2f}, {high:.2f}]"
+    return row
+
+
+def main() -> None:
+    """Fit both specs for each seed and print a markdown table."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seeds", type=int, default=3)
+    parser.add_argument("--markdown", help="also write the table to this file")
+    args = parser.parse_args()
+    lines = [
+        "| area effects | seed | wall (s) | gate | max R-hat | min bulk ESS of area values "
+        "| ESS sigma_area | ESS rho_area | divergences | rho_area (90% interval) |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for label, spec in SPECS.items():
+        for seed in range(1, args.seeds + 1):
+            row = _fit(spec, seed)
+            gate = "passed" if row["passed"] else "FAILED"
+            lines.append(
+                f"| {label} | {seed} | {row['wall']:.1f} | {gate}"
+                f" | {row['rhat']:.3f} | {row['ess_area']:.0f} | {row['ess_sigma']:.0f} | "
+                f"{row.get('ess_rho', float('nan')):.0f} | {row['divergent']} | {row['rho']} |"
+            )
+            print(lines[-1], flush=True)
+    table = "\n".join(lines)
+    print(table)
+    if args.markdown:
+        Path(args.markdown).write_text(table + "\n")
+
+
+if __name__ == "__main__":
+    main()
