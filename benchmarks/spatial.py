@@ -35,7 +35,7 @@ def _fit(spec: str, seed: int) -> dict:
     start = time.perf_counter()
     result = model.fit(progressbar=False, seed=seed, extend=0)
     wall = time.perf_counter() - start
-    posterior = result.idata.posterior
+    posterior = result.idata["posterior"].to_dataset()
     ess = az.ess(posterior[["area_value", "sigma_area"]])
     row = {
         "wall": wall,

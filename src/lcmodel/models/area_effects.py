@@ -129,7 +129,7 @@ def standard_area_effects(
         return pm.Deterministic("z_area", spatial, dims=AREA)
     assert priors is not None
     rho = priors["rho_area"].build("rho_area")
-    independent = pm.Normal("z_area_independent", 0.0, 1.0, dims=AREA)
+    independent = pm.ZeroSumNormal("z_area_independent", sigma=1.0, dims=AREA)
     mixed = pm.math.sqrt(1.0 - rho) * independent + pm.math.sqrt(rho) * spatial
     return pm.Deterministic("z_area", mixed, dims=AREA)
 
