@@ -102,10 +102,11 @@ def standard_area_effects(
 
     ``iid``: independent ``Normal(0, 1)``. ``icar``: an intrinsic CAR field over the areas'
     neighbourhood, each connected component scaled to a geometric-mean marginal variance of 1
-    (Riebler et al. 2016) and summing (softly) to zero; an island (an area without
+    (Riebler et al. 2016) and summing exactly to zero; an island (an area without
     neighbours) gets an independent ``Normal(0, 1)``. ``bym2``: ``sqrt(1 - rho) * v + sqrt(rho)
-    * u`` with ``v`` independent, ``u`` the scaled ICAR field and ``rho`` (``rho_area``) the
-    spatial share. Either way ``sigma_area`` keeps its meaning, the sd of an area's effect.
+    * u`` with ``v`` a zero-sum normal over the areas (so that the intercept cannot trade
+    against its mean), ``u`` the scaled ICAR field and ``rho`` (``rho_area``) the spatial
+    share. Either way ``sigma_area`` keeps its meaning, the sd of an area's effect.
 
     Parameters
     ----------
