@@ -219,3 +219,18 @@ def test_bym2_recovers_a_smooth_map_better_than_independent_effects(tmp_path: Pa
     assert coverage["bym2"] >= 0.8
     assert errors["bym2"][False] < errors["iid"][False]  # areas without respondents
     assert errors["bym2"].mean() < errors["iid"].mean()
+
+
+def test_spatial_effects_combine_with_area_wave_walks() -> None:
+    """Spatio-temporal: BYM2 over the shipped map plus each area's own walk over the waves."""
+    spec = load_spec(MODELS / "trust_waves.toml")
+    structure = spec.structure.model_copy(
+        update={"area_effect": "bym2", "adjacency": MODELS.parent / "data" / "areas.geojson"}
+    )
+    model = UnitLevelModel.from_spec(spec.model_copy(update={"structure": structure}))
+    assert model.adjacency is not None and model.adjacency.n_components == 1
+    built = model.build()
+    free = {rv.name for rv in built.free_RVs}
+    assert {"rho_area", "u_area_spatial", "z_area_independent", "z_area_wave"} <= free
+    assert built.named_vars_to_dims["area_wave_value"][:2] == ("area", "wave")
+    assert np.isfinite(built.compile_logp()(built.initial_point()))
