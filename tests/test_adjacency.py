@@ -211,6 +211,16 @@ def test_missing_column_suggests_the_name(tmp_path: Path) -> None:
     assert "columns present: area, neighbor" in message
 
 
+def test_the_survey_area_column_may_name_the_key(tmp_path: Path) -> None:
+    """As in the areas table, the survey's area column (here 'county') may replace 'area'."""
+    path = write_table(tmp_path, [("A", "B"), ("B", "C"), ("D", None)], ("county", "neighbour"))
+    adjacency = load_adjacency(path, AREAS, area_column="county")
+    assert adjacency.n_pairs == 2 and adjacency.island_areas == ["D"]
+    with pytest.raises(DataError, match="survey's area column, 'zone'") as caught:
+        load_adjacency(path, AREAS, area_column="zone")
+    assert str(caught.value).startswith(f"{path}: column 'area' not found")
+
+
 def test_missing_file(tmp_path: Path) -> None:
     with pytest.raises(DataError, match="adjacency file not found"):
         load_adjacency(tmp_path / "nowhere.csv", AREAS)

@@ -265,32 +265,40 @@ def load_adjacency(
             f"({', '.join(BOUNDARY_SUFFIXES)}); an adjacency table lists its neighbours, so "
             f"drop the contiguity setting"
         )
-    return read_adjacency_table(path, areas)
+    return read_adjacency_table(path, areas, area_column)
 
 
-def read_adjacency_table(path: str | Path, areas: Sequence[str]) -> Adjacency:
+def read_adjacency_table(
+    path: str | Path, areas: Sequence[str], area_column: str = AREA
+) -> Adjacency:
     """Read and validate an adjacency table: one row per neighbouring pair.
 
     Parameters
     ----------
     path
-        CSV or Parquet file with columns ``area`` and ``neighbour`` and, optionally,
-        ``weight`` (positive numbers). A row with a blank ``neighbour`` states that its area
-        is an island.
+        CSV or Parquet file with columns ``area`` (or the survey's area column, as in the areas
+        table) and ``neighbour`` and, optionally, ``weight`` (positive numbers). A row with a
+        blank ``neighbour`` states that its area is an island.
     areas
         The model's area labels, in the model's order.
+    area_column
+        The survey's area column (``structure.area``), accepted in place of ``area``.
     """
     source = str(path)
     order = _model_areas(areas)
     frame = read_table(path, "adjacency").reset_index(drop=True)
+    if AREA not in frame.columns and area_column in frame.columns:
+        frame = frame.rename(columns={area_column: AREA})
     columns = [AREA, NEIGHBOUR] + ([WEIGHT] if WEIGHT in frame.columns else [])
     for column in columns:
         if column not in frame.columns:
             raise DataError(
                 f"{source}: column '{column}' not found{did_you_mean(column, frame.columns)}; "
                 f"columns present: {', '.join(map(str, frame.columns))}. An adjacency table "
-                f"has columns '{AREA}' and '{NEIGHBOUR}' (and optionally '{WEIGHT}'), one row "
-                f"per pair of neighbouring areas."
+                f"has columns '{AREA}' (or the survey's area column"
+                f"{'' if area_column == AREA else f', {shown(area_column)}'}) and "
+                f"'{NEIGHBOUR}' (and optionally '{WEIGHT}'), one row per pair of neighbouring "
+                f"areas."
             )
     area = _labels(frame[AREA])
     neighbour = _labels(frame[NEIGHBOUR])
