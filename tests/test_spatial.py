@@ -82,6 +82,7 @@ def test_contiguity_is_for_boundary_files_not_tables(tmp_path: Path) -> None:
 # ------------------------------------------------------------------ structure
 def test_bym2_mixes_independent_and_scaled_icar_effects(tmp_path: Path) -> None:
     model = _spec(tmp_path, "bym2")
+    assert model.with_fit_settings(draws=10).adjacency is model.adjacency  # not read again
     assert "rho_area" in model.prior_table().index
     assert str(model.default_priors()["rho_area"]) == "Beta(alpha=1, beta=1)"
     built = model.build()
@@ -141,6 +142,8 @@ def test_fay_herriot_gets_spatial_effects_too(tmp_path: Path) -> None:
     free = {rv.name for rv in fh.build().free_RVs}
     assert {"rho_area", "u_area_spatial", "z_area_independent"} <= free
     assert "rho_area" in fh.prior_table().index
+    # a refit with other [fit] settings keeps the neighbourhood instead of reading it again
+    assert fh.with_fit_settings(draws=10).adjacency is fh.adjacency
 
 
 def test_joint_models_refuse_spatial_effects_for_now() -> None:

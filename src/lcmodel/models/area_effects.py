@@ -14,12 +14,14 @@ while correlating them across indicators.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from functools import partial
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from lcmodel.data.adjacency import Adjacency
+from lcmodel.data.adjacency import Adjacency, load_adjacency
 from lcmodel.data.common import AREA
 from lcmodel.design.dims import INDICATOR, PAIR
 from lcmodel.models.terms import prior
@@ -33,6 +35,7 @@ __all__ = [
     "area_effect_terms",
     "choose_centring",
     "correlated_area_effects",
+    "model_neighbourhood",
     "partially_centred",
     "sigma_area_term",
     "standard_area_effects",
@@ -62,6 +65,36 @@ def sigma_area_term(scale: float, unit: str, why: str | None = None) -> PriorTer
         or f"between-area sd, scale 1 {unit}: allows areas to differ substantially while "
         "shrinking towards little variation when the data say so",
     )
+
+
+def model_neighbourhood(
+    path: Path | None,
+    contiguity: str | None,
+    areas: Sequence[Any],
+    area_column: str,
+    known: Adjacency | None = None,
+) -> Adjacency | None:
+    """The neighbourhood a spec's ``adjacency`` names, in the model's area order.
+
+    Parameters
+    ----------
+    path, contiguity
+        The spec's ``adjacency`` file (``None``: no neighbourhood) and ``contiguity``.
+    areas
+        The model's areas, in order.
+    area_column
+        The column naming the areas in a boundary file (or replacing ``area`` in a table).
+    known
+        The neighbourhood already read from the same file and settings (a model rebuilt with
+        other ``[fit]`` settings), used as it is: reading and checking a boundary file again
+        on every fit would cost seconds on a large map.
+    """
+    if path is None:
+        return None
+    if known is not None:
+        return known
+    labels = [str(a) for a in areas]
+    return load_adjacency(path, labels, area_column=area_column, contiguity=contiguity)
 
 
 def area_effect_terms(
@@ -163,11 +196,13 @@ def _scaled_icar(adjacency: Adjacency) -> Any:
     scaling = icar_scaling_factors(adjacency)
     weights = np.ones(len(adjacency.node1)) if adjacency.weights is None else adjacency.weights
     field = pt.zeros(len(areas))
+    # each area's position within its component (a stable sort groups them in area order)
+    order = np.argsort(component, kind="stable")
+    position = np.empty(len(areas), int)
+    position[order] = np.arange(len(areas)) - np.searchsorted(component[order], component[order])
     labels = np.unique(component[~island])
     for k, label in enumerate(labels):
         index = np.flatnonzero(component == label)
-        position = np.full(len(areas), -1)
-        position[index] = np.arange(len(index))
         inside = component[adjacency.node1] == label
         name, dim = (
             ("u_area_spatial", "area_connected")

@@ -53,7 +53,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from lcmodel.data.adjacency import Adjacency, load_adjacency
+from lcmodel.data.adjacency import Adjacency
 from lcmodel.data.area_table import area_covariates, area_population_sizes, load_area_table
 from lcmodel.data.survey import AREA, frame_hash
 from lcmodel.design.covariates import area_covariate_design
@@ -66,6 +66,7 @@ from lcmodel.models.area_effects import (
     add_area_effect,
     area_effect_terms,
     choose_centring,
+    model_neighbourhood,
     partially_centred,
 )
 from lcmodel.models.base import Model
@@ -123,6 +124,8 @@ class FayHerriotModel(Model):
         quantity: str,
         kind: str,
         outcome: str,
+        *,
+        adjacency: Adjacency | None = None,
     ) -> None:
         self.spec = spec
         self.areas = areas
@@ -151,15 +154,10 @@ class FayHerriotModel(Model):
         kinds: dict[str, Any] = dict.fromkeys(section.covariates, "categorical")
         kinds |= dict.fromkeys(section.numeric_covariates, "numeric")
         self._design = area_covariate_design(areas, kinds, "[area_level] covariates")
-        self.adjacency: Adjacency | None = None
+        self.adjacency = model_neighbourhood(
+            section.adjacency, section.contiguity, areas.index, section.area, adjacency
+        )
         """The areas' neighbourhood (``[area_level] adjacency``), in the model's area order."""
-        if section.adjacency is not None:
-            self.adjacency = load_adjacency(
-                section.adjacency,
-                [str(a) for a in areas.index],
-                area_column=section.area,
-                contiguity=section.contiguity,
-            )
         check_prior_overrides(self.prior_terms(), dict(spec.priors), spec.name)
 
     # ---------------------------------------------------------------- loading
@@ -527,8 +525,16 @@ class FayHerriotModel(Model):
     # -------------------------------------------------------------------- fit
     def with_spec(self, spec: AreaLevelSpec) -> FayHerriotModel:
         """The same direct estimates with another spec (new ``[fit]`` settings)."""
+        old, new = self.spec.area_level, spec.area_level
+        same = (old.adjacency, old.contiguity) == (new.adjacency, new.contiguity)
         return type(self)(
-            spec, self.areas, self.inputs, self.quantity, self.quantity_kind, self.outcome
+            spec,
+            self.areas,
+            self.inputs,
+            self.quantity,
+            self.quantity_kind,
+            self.outcome,
+            adjacency=self.adjacency if same else None,
         )
 
     def report_inputs(self) -> pd.DataFrame:

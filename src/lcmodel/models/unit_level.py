@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from lcmodel.data.adjacency import Adjacency, load_adjacency
+from lcmodel.data.adjacency import Adjacency
 from lcmodel.data.survey import AREA, SurveyData, load_survey_data
 from lcmodel.design.cells import UNIT, Cells, aggregate, as_rows
 from lcmodel.design.covariates import area_covariate_design, kinds_by_dtype
@@ -45,7 +45,12 @@ from lcmodel.design.reference import (
 from lcmodel.errors import SpecError
 from lcmodel.families import get_family
 from lcmodel.inference.sampling import reproducible_numerics
-from lcmodel.models.area_effects import add_area_effect, area_effect_terms, choose_centring
+from lcmodel.models.area_effects import (
+    add_area_effect,
+    area_effect_terms,
+    choose_centring,
+    model_neighbourhood,
+)
 from lcmodel.models.base import Model
 from lcmodel.models.terms import (
     add_area_covariates,
@@ -103,7 +108,9 @@ class UnitLevelModel(Model):
 
     kind = "unit_level"
 
-    def __init__(self, spec: ModelSpec, data: SurveyData) -> None:
+    def __init__(
+        self, spec: ModelSpec, data: SurveyData, *, adjacency: Adjacency | None = None
+    ) -> None:
         self.spec = spec
         self.data = data
         # the spec's outcome decides the quantities (groups, bands); the data must have been
@@ -133,15 +140,10 @@ class UnitLevelModel(Model):
         )
         self._area_wave = data.wave and spec.structure.area_wave is not None
         structure = spec.structure
-        self.adjacency: Adjacency | None = None
+        self.adjacency = model_neighbourhood(
+            structure.adjacency, structure.contiguity, data.areas.index, structure.area, adjacency
+        )
         """The areas' neighbourhood (``structure.adjacency``), in the model's area order."""
-        if structure.adjacency is not None:
-            self.adjacency = load_adjacency(
-                structure.adjacency,
-                [str(a) for a in data.areas.index],
-                area_column=structure.area,
-                contiguity=structure.contiguity,
-            )
         self._check_prior_overrides()
 
     @classmethod
@@ -556,7 +558,9 @@ class UnitLevelModel(Model):
     # -------------------------------------------------------------------- fit
     def with_spec(self, spec: ModelSpec) -> UnitLevelModel:
         """The same data with another spec (new ``[fit]`` settings)."""
-        return type(self)(spec, self.data)
+        old, new = self.spec.structure, spec.structure
+        same = (old.adjacency, old.contiguity) == (new.adjacency, new.contiguity)
+        return type(self)(spec, self.data, adjacency=self.adjacency if same else None)
 
     def report_inputs(self) -> tuple[pd.DataFrame, pd.DataFrame | None]:
         """Per-area inputs and, with area x wave effects, per-wave inputs."""
