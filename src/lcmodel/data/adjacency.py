@@ -349,7 +349,12 @@ def read_adjacency_table(
     second = position[neighbour[link]].to_numpy()
     values = None if weight is None else weight[link]
     low, high = np.minimum(first, second), np.maximum(first, second)
-    keep = _symmetric_pairs(low, high, values, pairs[link].to_numpy(), np.flatnonzero(link), source)
+    standardised = values is not None and bool(
+        np.allclose(pd.Series(values).groupby(first).sum(), 1.0, atol=1e-5)
+    )
+    keep = _symmetric_pairs(
+        low, high, values, pairs[link].to_numpy(), np.flatnonzero(link), source, standardised
+    )
     return Adjacency.from_pairs(
         order,
         low[keep],
@@ -534,11 +539,14 @@ def _symmetric_pairs(
     names: np.ndarray,
     rows: np.ndarray,
     source: str,
+    standardised: bool = False,
 ) -> np.ndarray:
     """Which link rows to keep: one per unordered pair.
 
     A pair listed in both directions is kept once; with different weights it is an error.
-    ``names`` and ``rows`` are the link rows' names and file rows, for the message.
+    ``names`` and ``rows`` are the link rows' names and file rows, for the message;
+    ``standardised`` says that each area's weights sum to 1 (a row-standardised matrix, as
+    ``sae::eblupSFH`` takes), which the message then explains.
     """
     index = pd.MultiIndex.from_arrays([low, high])
     repeat = index.duplicated(keep="first")
@@ -553,5 +561,12 @@ def _symmetric_pairs(
                 f"directions with different weights ({shown(other[clash][0])} and "
                 f"{shown(weight[repeat][clash][0])}; {first_rows(list(rows[bad]))}); a "
                 f"neighbourhood is symmetric: give each pair one weight."
+                + (
+                    " Each area's weights sum to 1, so these look row-standardised (as a "
+                    "proximity matrix for sae::eblupSFH is): lcmodel row-standardises the "
+                    "neighbourhood of a SAR area effect itself, so drop the weight column."
+                    if standardised
+                    else ""
+                )
             )
     return ~repeat

@@ -23,12 +23,22 @@ big maps:
 Memory and time follow the factor's fill (about ``n log n`` entries on a map), not ``n^2``:
 30,000 areas take a few seconds.
 
-Reference: Riebler, A., Sørbye, S. H., Simpson, D. and Rue, H. (2016). An intuitive Bayesian
+A **SAR** (simultaneous autoregressive) field uses the same neighbourhood row-standardised,
+``W = D^-1 C`` (:func:`sar_weights`), as ``sae::eblupSFH`` and ``emdi::fh`` expect it. Its log
+density needs ``log det(I - rho W) = sum_i log(1 - rho lambda_i)`` at every step of the
+sampler, so the eigenvalues ``lambda`` of ``W`` are computed once, here: ``W`` is similar to
+the symmetric ``D^-1/2 C D^-1/2``, so they are real, in ``[-1, 1]``, and come from a dense
+symmetric eigendecomposition of each connected component (up to :data:`SAR_LIMIT` areas in
+one component; beyond that the cubic cost and ``n^2`` memory are not worth it: use BYM2).
+
+References: Riebler, A., Sørbye, S. H., Simpson, D. and Rue, H. (2016). An intuitive Bayesian
 spatial model for disease mapping that accounts for scaling. Statistical Methods in Medical
 Research 25(4), 1145-1165.
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import numpy as np
 from scipy import sparse
@@ -37,7 +47,15 @@ from scipy.sparse.linalg import SuperLU, splu
 
 from lcmodel.data.adjacency import Adjacency
 
-__all__ = ["DENSE_LIMIT", "icar_precision", "icar_scaling_factors", "icar_variances"]
+__all__ = [
+    "DENSE_LIMIT",
+    "SAR_LIMIT",
+    "SarWeights",
+    "icar_precision",
+    "icar_scaling_factors",
+    "icar_variances",
+    "sar_weights",
+]
 
 DENSE_LIMIT = 1000
 """Largest component whose ICAR variances come from a dense inverse (above: sparse).
@@ -124,6 +142,74 @@ def icar_scaling_factors(adjacency: Adjacency, *, dense_limit: int = DENSE_LIMIT
         variances = icar_variances(block, dense_limit=dense_limit)
         factors[members] = np.exp(np.mean(np.log(variances)))
     return factors
+
+
+SAR_LIMIT = 5000
+"""Largest connected component a SAR field is built for (its eigenvalues are dense)."""
+
+
+@dataclass(frozen=True)
+class SarWeights:
+    """The row-standardised weights of a SAR field and their eigenvalues.
+
+    Attributes
+    ----------
+    rows, columns, values
+        The nonzero entries ``W[rows, columns] = values`` of ``W = D^-1 C``: each area's
+        weights sum to 1 (an island has none, so its SAR effect is independent).
+    eigenvalues
+        The (real) eigenvalues of ``W``, one per area.
+    """
+
+    rows: np.ndarray
+    columns: np.ndarray
+    values: np.ndarray
+    eigenvalues: np.ndarray
+
+    def log_determinant(self, rho: float) -> float:
+        """``log det(I - rho W)``, for checks (a model uses the eigenvalues the same way)."""
+        return float(np.sum(np.log1p(-rho * self.eigenvalues)))
+
+
+def sar_weights(adjacency: Adjacency, *, limit: int = SAR_LIMIT) -> SarWeights:
+    """Row-standardise the neighbourhood and find the eigenvalues of the result.
+
+    Parameters
+    ----------
+    adjacency
+        The neighbourhood (weighted when its links are: ``C`` holds the weights).
+    limit
+        The largest connected component allowed (dense eigendecomposition).
+
+    Raises
+    ------
+    ValueError
+        When a component has more than ``limit`` areas.
+    """
+    neighbours = adjacency.matrix()
+    degree = np.asarray(neighbours.sum(axis=1)).ravel()
+    scale = np.where(degree > 0, degree, 1.0)
+    standardised = (sparse.diags_array(1.0 / scale) @ neighbours).tocoo()
+    symmetric = sparse.diags_array(scale**-0.5) @ neighbours @ sparse.diags_array(scale**-0.5)
+    symmetric = sparse.csr_array(symmetric)
+    eigenvalues = np.zeros(adjacency.n_areas)
+    sizes = adjacency.component_sizes()
+    if sizes.max(initial=0) > limit:
+        raise ValueError(
+            f"a SAR area effect needs the eigenvalues of its weight matrix; the largest "
+            f"connected component has {int(sizes.max())} areas, over the {limit} this is done "
+            f"for (dense). Use area_effect = 'bym2', which scales to large maps"
+        )
+    for label in np.flatnonzero(sizes >= 2):
+        members = np.flatnonzero(adjacency.component == label)
+        block = symmetric[members][:, members].toarray()
+        eigenvalues[members] = np.linalg.eigvalsh(block)
+    return SarWeights(
+        rows=standardised.row.astype(np.int64),
+        columns=standardised.col.astype(np.int64),
+        values=standardised.data.astype(float),
+        eigenvalues=np.clip(eigenvalues, -1.0, 1.0),
+    )
 
 
 def _selected_inverse_diagonal(matrix: sparse.csc_array, factor: SuperLU) -> np.ndarray:

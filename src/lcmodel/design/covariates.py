@@ -41,7 +41,11 @@ class AreaCovariate:
 
 
 def area_covariate_design(
-    areas: pd.DataFrame, kinds: dict[str, Literal["numeric", "categorical"]], where: str
+    areas: pd.DataFrame,
+    kinds: dict[str, Literal["numeric", "categorical"]],
+    where: str,
+    *,
+    centre: bool = True,
 ) -> list[AreaCovariate]:
     """The design of the area covariates, in the order of ``kinds``.
 
@@ -53,6 +57,10 @@ def area_covariate_design(
         Each covariate and whether it is ``"numeric"`` or ``"categorical"``.
     where
         Where the spec lists them, for the message (e.g. ``'structure.area_covariates'``).
+    centre
+        Centre numeric covariates on their mean (with an intercept, a reparameterisation).
+        A model without an intercept sets this to ``False``: centring would then change the
+        model, so a numeric covariate is only divided by its sd.
 
     Raises
     ------
@@ -79,7 +87,7 @@ def area_covariate_design(
                 f"area covariate '{column}' has the same value in every area; it cannot be "
                 f"estimated. Drop it from {where}."
             )
-        design.append(AreaCovariate(column, "numeric", (x - x.mean()) / sd))
+        design.append(AreaCovariate(column, "numeric", (x - (x.mean() if centre else 0.0)) / sd))
     return design
 
 

@@ -56,6 +56,7 @@ import pandas as pd
 from lcmodel.data.adjacency import Adjacency
 from lcmodel.data.area_table import area_covariates, area_population_sizes, load_area_table
 from lcmodel.data.survey import AREA, frame_hash
+from lcmodel.design.adjacency import SAR_LIMIT
 from lcmodel.design.covariates import area_covariate_design
 from lcmodel.design.direct import survey_direct_estimates
 from lcmodel.design.inputs import table_inputs
@@ -153,11 +154,22 @@ class FayHerriotModel(Model):
             self.areas = areas = areas.assign(**_known_units(areas))
         kinds: dict[str, Any] = dict.fromkeys(section.covariates, "categorical")
         kinds |= dict.fromkeys(section.numeric_covariates, "numeric")
-        self._design = area_covariate_design(areas, kinds, "[area_level] covariates")
+        self._design = area_covariate_design(
+            areas, kinds, "[area_level] covariates", centre=section.intercept
+        )
         self.adjacency = model_neighbourhood(
             section.adjacency, section.contiguity, areas.index, section.area, adjacency
         )
         """The areas' neighbourhood (``[area_level] adjacency``), in the model's area order."""
+        if section.area_effect == "sar" and self.adjacency is not None:
+            largest = int(self.adjacency.component_sizes().max(initial=0))
+            if largest > SAR_LIMIT:
+                raise SpecError(
+                    f"spec '{spec.name}': a SAR area effect needs the eigenvalues of its "
+                    f"weight matrix, computed densely; the largest connected component of "
+                    f"{section.adjacency} has {largest} areas (limit {SAR_LIMIT}). Use "
+                    f"area_effect = 'bym2', which scales to large maps"
+                )
         check_prior_overrides(self.prior_terms(), dict(spec.priors), spec.name)
 
     # ---------------------------------------------------------------- loading
@@ -271,14 +283,15 @@ class FayHerriotModel(Model):
         """Every term with a prior, with its default and rationale."""
         centre, s = self._scale()
         unit = "on the logit scale" if self._binomial else "sds of the direct estimates"
+        intercept = PriorTerm(
+            "intercept",
+            prior("Normal", mu=centre, sigma=2.5 * s),
+            "real",
+            f"value of an average area: centred on {'0' if self._binomial else 'the mean'}"
+            f" of the direct estimates, sd 2.5 {unit}",
+        )
         terms = [
-            PriorTerm(
-                "intercept",
-                prior("Normal", mu=centre, sigma=2.5 * s),
-                "real",
-                f"value of an average area: centred on {'0' if self._binomial else 'the mean'}"
-                f" of the direct estimates, sd 2.5 {unit}",
-            ),
+            *([intercept] if self.spec.area_level.intercept else []),
             *area_effect_terms(
                 self.spec.area_level.area_effect,
                 s,
@@ -368,14 +381,18 @@ class FayHerriotModel(Model):
         priors = self.priors()
         sampled = self.areas["estimate"].notna().to_numpy()
         with pm.Model(coords=self.coords()) as model:
-            intercept = priors["intercept"].build("intercept")
+            intercept = (
+                priors["intercept"].build("intercept") if self.spec.area_level.intercept else 0.0
+            )
             covariates = add_area_covariates(self._design, priors)
             theta = intercept + covariates
             theta = theta + add_area_effect(
                 priors,
                 surveyed=sampled,
                 centred=self.centred(),
-                zero_sum=self.spec.area_level.zero_sum_areas,
+                # without an intercept a zero-sum constraint would change the model (the
+                # effects' mean is no longer a shift the intercept absorbs): independent
+                zero_sum=self.spec.area_level.zero_sum_areas and self.spec.area_level.intercept,
                 intercept=intercept,
                 covariate_term=covariates if self._design else None,
                 kind=self.spec.area_level.area_effect,

@@ -9,7 +9,7 @@ from pydantic import Field, model_validator
 
 from lcmodel.spec.common import (
     ADJACENCY,
-    AREA_EFFECT,
+    AREA_LEVEL_EFFECT,
     CONTIGUITY,
     NAME_PATTERN,
     ZERO_SUM_AREAS,
@@ -52,7 +52,14 @@ class AreaLevelSection(Strict):
         default_factory=list, description="Numeric area covariates (standardised)."
     )
     zero_sum_areas: bool = ZERO_SUM_AREAS
-    area_effect: AreaEffectKind = AREA_EFFECT
+    intercept: bool = Field(
+        default=True,
+        description="Include an intercept. Without one (as 'y ~ x - 1' in R), numeric "
+        "covariates are scaled by their sd but not centred, so the model is the one written; "
+        "it then needs at least one numeric covariate and no categorical ones, and the area "
+        "effects are independent ('zero_sum_areas' needs an intercept to absorb their mean).",
+    )
+    area_effect: AreaEffectKind = AREA_LEVEL_EFFECT
     adjacency: Path | None = ADJACENCY
     contiguity: Literal["queen", "rook"] | None = CONTIGUITY
     likelihood: Literal["normal", "binomial"] = Field(
@@ -107,6 +114,12 @@ class AreaLevelSection(Strict):
             )
         if self.likelihood == "binomial" and self.table is not None and self.kind != "share":
             raise ValueError("likelihood 'binomial' models shares: set kind = \"share\"")
+        if not self.intercept and (self.covariates or not self.numeric_covariates):
+            raise ValueError(
+                "intercept = false needs at least one numeric covariate and no categorical "
+                "ones (zero-sum level effects need an intercept to stand on): list "
+                "'numeric_covariates', or keep the intercept"
+            )
         repeated = set(self.covariates) & set(self.numeric_covariates)
         if repeated:
             raise ValueError(f"covariate(s) {sorted(repeated)} listed as categorical and numeric")

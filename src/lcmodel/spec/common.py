@@ -59,8 +59,8 @@ ZERO_SUM_AREAS = Field(
 )
 """The ``zero_sum_areas`` setting, shared by the unit-level and area-level specs."""
 
-AreaEffectKind = Literal["iid", "icar", "bym2"]
-"""Kinds of area effect a spec may choose (``structure.area_effect``)."""
+AreaEffectKind = Literal["iid", "icar", "bym2", "sar"]
+"""Kinds of area effect a spec may name (``sar``: area-level specs only)."""
 
 AREA_EFFECT = Field(
     default="iid",
@@ -69,7 +69,16 @@ AREA_EFFECT = Field(
     "'rho_area' the spatial share of the variance; Riebler et al. 2016). 'icar' and 'bym2' "
     "need 'adjacency'.",
 )
-"""The ``area_effect`` setting, shared by the unit-level and area-level specs."""
+"""The ``area_effect`` setting of the unit-level specs."""
+
+AREA_LEVEL_EFFECT = Field(
+    default="iid",
+    description=AREA_EFFECT.description
+    + " Area-level models may also choose 'sar': a simultaneous autoregressive effect over "
+    "the row-standardised neighbourhood, with 'rho_sar' its autocorrelation (the spatial "
+    "Fay-Herriot model of sae::eblupSFH).",
+)
+"""The ``area_effect`` setting of the area-level specs."""
 
 CONTIGUITY = Field(
     default=None,

@@ -28,7 +28,15 @@ __all__ = [
     "check_prior_overrides",
 ]
 
-Support = Literal["real", "positive", "zerosum", "unit"]
+Support = Literal["real", "positive", "zerosum", "unit", "correlation"]
+
+RANGES: dict[str, tuple[float, float]] = {
+    "real": (-math.inf, math.inf),
+    "positive": (0.0, math.inf),
+    "unit": (0.0, 1.0),
+    "correlation": (-1.0, 1.0),
+}
+"""The values each support spans (``zerosum`` effects are real, under a constraint)."""
 
 
 @dataclass(frozen=True)
@@ -50,6 +58,7 @@ DISTRIBUTIONS: dict[str, _Distribution] = {
     "LogNormal": _Distribution(("mu", "sigma"), "positive", ("sigma",)),
     "ZeroSumNormal": _Distribution(("sigma",), "zerosum", ("sigma",)),
     "Beta": _Distribution(("alpha", "beta"), "unit", ("alpha", "beta")),
+    "Uniform": _Distribution(("lower", "upper"), "real", ()),
 }
 """Distributions a spec may name, with their parameters and the support they give."""
 
@@ -95,6 +104,10 @@ class PriorSpec(BaseModel):
                 raise ValueError(f"{self.dist} parameter '{key}' must be finite, got {value}")
             if key in spec.positive_params and not value > 0:
                 raise ValueError(f"{self.dist} parameter '{key}' must be > 0, got {value}")
+        if self.dist == "Uniform" and not given["lower"] < given["upper"]:
+            raise ValueError(
+                f"Uniform needs lower < upper, got lower={given['lower']}, upper={given['upper']}"
+            )
         return self
 
     @property
@@ -123,6 +136,10 @@ class PriorSpec(BaseModel):
     def check_support(self, term: str, support: Support) -> None:
         """Raise :class:`SpecError` when this prior cannot serve a term of ``support``.
 
+        A ``Uniform(lower, upper)`` serves any term whose values span its bounds (for example
+        ``Uniform(-1, 1)`` a correlation, ``Uniform(0, 100)`` a positive scale); every other
+        distribution serves terms of exactly its own support.
+
         Parameters
         ----------
         term
@@ -130,8 +147,21 @@ class PriorSpec(BaseModel):
         support
             The support the term needs.
         """
+        if self.dist == "Uniform" and support in RANGES:
+            low, high = RANGES[support]
+            bounds = self.params
+            if low <= bounds["lower"] and bounds["upper"] <= high:
+                return
+            raise SpecError(
+                f"prior for '{term}' is {self}, which reaches outside the {support} values "
+                f"'{term}' takes ({low:g} to {high:g}): keep lower and upper within them"
+            )
         if self.support != support:
-            allowed = [name for name, d in DISTRIBUTIONS.items() if d.support == support]
+            allowed = [
+                name
+                for name, d in DISTRIBUTIONS.items()
+                if d.support == support or (name == "Uniform" and support in RANGES)
+            ]
             raise SpecError(
                 f"prior for '{term}' is {self}, which gives {self.support} values, but "
                 f"'{term}' needs a {support} prior: use one of {', '.join(allowed)}"

@@ -209,6 +209,11 @@ class StructureSpec(Strict):
     def _distinct(self) -> StructureSpec:
         if self.area_wave is not None and self.wave is None:
             raise ValueError("'area_wave' needs a 'wave' column")
+        if self.area_effect == "sar":
+            raise ValueError(
+                "area_effect = 'sar' is for area-level (Fay-Herriot) models ([area_level]); "
+                "a unit-level model's spatial effects are 'icar' or 'bym2'"
+            )
         spatial_settings(self.area_effect, self.adjacency, self.contiguity)
         used = [self.area, self.wave, *self.covariates, *self.numeric_covariates, self.weight]
         named = [c for c in used if c is not None]
