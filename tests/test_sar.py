@@ -49,7 +49,7 @@ def test_sar_weights_are_row_standardised_with_the_dense_eigenvalues() -> None:
 
 
 def test_sar_refuses_components_too_large_for_dense_eigenvalues() -> None:
-    with pytest.raises(ValueError, match="largest connected component has 5 areas.*bym2"):
+    with pytest.raises(ValueError, match=r"largest connected component has 5 areas.*bym2"):
         sar_weights(_adjacency(), limit=3)
 
 
@@ -124,7 +124,7 @@ def test_sar_is_for_area_level_models_and_intercept_false_needs_numeric_covariat
         "outcome": {"column": "y"},
         "structure": {"area": "area", "area_effect": "sar", "adjacency": "a.csv"},
     }
-    with pytest.raises(SpecError, match="'sar' is for area-level .*'icar' or 'bym2'"):
+    with pytest.raises(SpecError, match=r"'sar' is for area-level .*'icar' or 'bym2'"):
         parse_spec(raw, "x.toml")
     section = {"table": "t.csv", "estimate": "y", "variance": "v", "intercept": False}
     with pytest.raises(SpecError, match="intercept = false needs at least one numeric covariate"):
@@ -162,11 +162,11 @@ def test_row_standardised_weights_get_advice_to_drop_them(tmp_path: Path) -> Non
     degree = {a: sum(a in p for p in PAIRS) for a in AREAS}
     text = "\n".join(rows).format(**{a: 1 / max(d, 1) for a, d in degree.items()})
     (tmp_path / "w.csv").write_text(text + "\nf,,\n")
-    with pytest.raises(DataError, match="look row-standardised .* drop the weight column"):
+    with pytest.raises(DataError, match=r"look row-standardised .* drop the weight column"):
         load_adjacency(tmp_path / "w.csv", AREAS)
 
 
 def test_a_map_too_large_for_sar_is_a_spec_error(tmp_path: Path, monkeypatch) -> None:
     monkeypatch.setattr("lcmodel.models.fay_herriot.SAR_LIMIT", 3)
-    with pytest.raises(SpecError, match="largest connected component of .* has 5 areas"):
+    with pytest.raises(SpecError, match=r"largest connected component of .* has 5 areas"):
         _fay_herriot(tmp_path)

@@ -256,11 +256,30 @@ def _icar_logp(value: Any, node1: Any, node2: Any, weights: Any, _length: Any) -
     return -0.5 * pt.sum(weights * pt.square(value[node1] - value[node2]))
 
 
-def correlated_area_effects(names: list[str], eta: float) -> Any:
+def correlated_area_effects(
+    names: list[str],
+    eta: float,
+    kind: str = "iid",
+    adjacency: Adjacency | None = None,
+    priors: dict[str, dict[str, PriorSpec]] | None = None,
+) -> Any:
     """Unit-variance area effects of several indicators, correlated across indicators.
 
-    Adds ``area_corr_chol`` (LKJ Cholesky factor), ``u_area`` (dims ``area, indicator``) and
-    ``area_correlation`` (dims ``indicator_pair``) to the model in context.
+    Adds ``area_corr_chol`` (LKJ Cholesky factor ``L``) and ``area_correlation`` (dims
+    ``indicator_pair``) to the model in context, and the standardised effects of the kind:
+
+    - ``iid``: ``z = u L'`` with ``u_area ~ Normal(0, 1)`` (dims ``area, indicator``);
+    - ``icar``: ``z = phi L'`` with ``phi[:, k]`` indicator ``k``'s own scaled ICAR field
+      (``<k>::u_area_spatial``..., as :func:`standard_area_effects` builds one);
+    - ``bym2``: ``z[:, k] = sqrt(1 - rho_k) (v L')[:, k] + sqrt(rho_k) (phi L')[:, k]`` with
+      ``v`` independent zero-sum normals over the areas (``u_area_independent``, dims
+      ``indicator, area``) and ``rho_k`` indicator ``k``'s ``rho_area``.
+
+    Each column of ``z`` keeps unit variance (the rows of ``L`` have unit length), so every
+    indicator's ``sigma_area`` keeps its meaning, and in BYM2 ``rho_k`` stays indicator
+    ``k``'s spatial share. Both parts are correlated across indicators by the same ``R = L
+    L'``; the correlation of two indicators' whole effects is ``R_kl (sqrt((1 - rho_k)(1 -
+    rho_l)) + sqrt(rho_k rho_l))``, equal to ``R_kl`` when their spatial shares are equal.
 
     Parameters
     ----------
@@ -268,6 +287,10 @@ def correlated_area_effects(names: list[str], eta: float) -> Any:
         The indicators, in order (the model's ``indicator`` coordinate).
     eta
         LKJ shape.
+    kind, adjacency
+        The indicators' (common) kind of area effect, and their neighbourhood.
+    priors
+        Each indicator's priors (``rho_area`` for ``bym2``).
 
     Returns
     -------
@@ -275,16 +298,35 @@ def correlated_area_effects(names: list[str], eta: float) -> Any:
         ``z_area`` of shape ``(areas, indicators)``; column ``k`` is indicator ``k``'s.
     """
     import pymc as pm
+    import pytensor.tensor as pt
 
     first, second = np.triu_indices(len(names), 1)  # the order of pair_labels()
     chol = pm.LKJCorr("area_corr_chol", n=len(names), eta=eta)
-    u_area = pm.Normal("u_area", 0.0, 1.0, dims=(AREA, INDICATOR))
-    # z = u @ chol.T written as a broadcast sum: K is small, and it keeps PyTensor's C backend
-    # (which computes the deterministics) away from an absent BLAS
-    z_area = (u_area[:, None, :] * chol[None, :, :]).sum(axis=-1)
     correlation = (chol[:, None, :] * chol[None, :, :]).sum(axis=-1)
     pm.Deterministic("area_correlation", correlation[first, second], dims=PAIR)
-    return z_area
+
+    def mixed(u: Any) -> Any:
+        # u @ chol.T as a broadcast sum: K is small, and it keeps PyTensor's C backend
+        # (which computes the deterministics) away from an absent BLAS
+        return (u[:, None, :] * chol[None, :, :]).sum(axis=-1)
+
+    if kind == "iid":
+        return mixed(pm.Normal("u_area", 0.0, 1.0, dims=(AREA, INDICATOR)))
+    if kind not in AREA_EFFECT_KINDS or adjacency is None:
+        raise ValueError(f"correlated {kind!r} area effects need a spatial kind and adjacency")
+    fields, rhos = [], []
+    for name in names:
+        with pm.Model(name=name):
+            fields.append(_scaled_icar(adjacency))
+            if kind == "bym2":
+                assert priors is not None
+                rhos.append(priors[name]["rho_area"].build("rho_area"))
+    spatial = mixed(pt.stack(fields, axis=1))
+    if kind == "icar":
+        return spatial
+    independent = pm.ZeroSumNormal("u_area_independent", sigma=1.0, dims=(INDICATOR, AREA))
+    rho = pt.stack(rhos)
+    return pt.sqrt(1.0 - rho) * mixed(independent.T) + pt.sqrt(rho) * spatial
 
 
 CENTRING_SCALE = 0.5

@@ -69,13 +69,23 @@ class JointModel(Model):
         self.spec = spec
         self.models = dict(zip(spec.names, models, strict=True))
         first_name, first = next(iter(self.models.items()))
-        spatial = [n for n, m in self.models.items() if m.spec.structure.area_effect != "iid"]
-        if spatial:
+        settings = {
+            n: (
+                m.spec.structure.area_effect,
+                m.spec.structure.adjacency,
+                m.spec.structure.contiguity,
+            )
+            for n, m in self.models.items()
+        }
+        if len(set(settings.values())) > 1:
+            described = [
+                f"{n}: {kind}" + (f" over {a}" if a else "") for n, (kind, a, _) in settings.items()
+            ]
             raise SpecError(
-                f"joint model '{spec.name}': indicator(s) {listed(spatial)} ask for spatial area "
-                f"effects, which joint models do not have yet (their area effects are "
-                f"correlated across indicators, independent across areas); fit them "
-                f"separately, or use area_effect = 'iid'"
+                f"joint model '{spec.name}': the indicators' area effects differ "
+                f"({'; '.join(described)}); an area's effects are drawn together across "
+                f"indicators, so give every indicator spec the same 'area_effect', "
+                f"'adjacency' and 'contiguity'"
             )
         areas = list(first.data.areas.index)
         for name, model in self.models.items():
@@ -178,7 +188,14 @@ class JointModel(Model):
         import pymc as pm
 
         with pm.Model(coords=self.coords()) as model:
-            z_area = correlated_area_effects(self.names, self.spec.correlation.eta)
+            first = next(iter(self.models.values()))
+            z_area = correlated_area_effects(
+                self.names,
+                self.spec.correlation.eta,
+                kind=first.spec.structure.area_effect,
+                adjacency=first.adjacency,
+                priors={name: model.priors() for name, model in self.models.items()},
+            )
             for index, (name, indicator) in enumerate(self.models.items()):
                 with pm.Model(name=name):
                     indicator.add_terms(
