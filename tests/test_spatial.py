@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -146,18 +147,58 @@ def test_fay_herriot_gets_spatial_effects_too(tmp_path: Path) -> None:
     assert fh.with_fit_settings(draws=10).adjacency is fh.adjacency
 
 
-def test_joint_models_refuse_spatial_effects_for_now() -> None:
+def _joint(kinds: list[str]) -> JointModel:
+    """The shipped social joint spec with its first indicators' area effects replaced."""
     spec = load_spec(MODELS / "social_joint.toml", "joint")
-    models = [UnitLevelModel.from_spec(s) for s in spec.indicator_specs()]
-    first = models[0]
-    structure = first.spec.structure.model_copy(
-        update={"area_effect": "bym2", "adjacency": Path("adjacency.csv")}
-    )
-    spatial = first.spec.model_copy(update={"structure": structure})
-    models[0] = UnitLevelModel.__new__(UnitLevelModel)
-    models[0].__dict__ |= first.__dict__ | {"spec": spatial}
-    with pytest.raises(SpecError, match="spatial area effects, which joint models do not have"):
-        JointModel(spec, models)
+    models = [UnitLevelModel.from_spec(s) for s in spec.indicator_specs()][: len(kinds)]
+    geometry = MODELS.parent / "data" / "areas.geojson"
+    for index, kind in enumerate(kinds):
+        if kind == "iid":
+            continue
+        model = models[index]
+        structure = model.spec.structure.model_copy(
+            update={"area_effect": kind, "adjacency": geometry}
+        )
+        spatial = model.spec.model_copy(update={"structure": structure})
+        models[index] = UnitLevelModel(spatial, model.data)
+    spec = spec.model_copy(update={"indicators": spec.indicators[: len(kinds)]})
+    return JointModel(spec, models)
+
+
+def test_joint_models_need_one_kind_of_area_effect() -> None:
+    with pytest.raises(SpecError, match=r"area effects differ \(speak_neighbours: bym2 over"):
+        _joint(["bym2", "iid"])
+
+
+def test_joint_bym2_keeps_each_indicators_spatial_share_and_unit_variance() -> None:
+    """z[:, k] = sqrt(1 - rho_k) (v L')[:, k] + sqrt(rho_k) (phi L')[:, k], per indicator."""
+    joint = _joint(["bym2", "bym2", "bym2"])
+    names = joint.names
+    built = joint.build()
+    free = {rv.name for rv in built.free_RVs}
+    assert {"area_corr_chol", "u_area_independent"} <= free
+    for name in names:
+        assert {f"{name}::rho_area", f"{name}::u_area_spatial"} <= free
+    assert "u_area" not in free
+    scaling = icar_scaling_factors(joint.models[names[0]].adjacency)
+    wanted = ["area_corr_chol", "u_area_independent"]
+    for name in names:
+        wanted += [f"{name}::{v}" for v in ("rho_area", "u_area_spatial", "z_area")]
+    for seed in (4, 5):
+        with warnings.catch_warnings():  # the LKJ factor's initial point: a dot without BLAS
+            warnings.filterwarnings("ignore", "PyTensor could not link to a BLAS")
+            point = _point(built, seed)
+        values = dict(zip(wanted, _evaluate(built, wanted, point), strict=True))
+        chol = values["area_corr_chol"]
+        np.testing.assert_allclose((chol**2).sum(axis=1), 1.0)  # unit-length rows
+        v = values["u_area_independent"].T  # (area, indicator), zero-sum over areas
+        np.testing.assert_allclose(v.sum(axis=0), 0.0, atol=1e-10)
+        phi = np.stack([values[f"{n}::u_area_spatial"] for n in names], axis=1)
+        phi = phi / np.sqrt(scaling)[:, None]
+        for k, name in enumerate(names):
+            rho = values[f"{name}::rho_area"]
+            expected = np.sqrt(1 - rho) * (v @ chol.T)[:, k] + np.sqrt(rho) * (phi @ chol.T)[:, k]
+            np.testing.assert_allclose(values[f"{name}::z_area"], expected, atol=1e-10)
 
 
 # ------------------------------------------------------------------ recovery
