@@ -32,11 +32,12 @@ file is read.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 import pandas as pd
@@ -48,13 +49,20 @@ from lcmodel.data.survey import numeric_column
 from lcmodel.errors import DataError, SpecError, did_you_mean, first_rows, listed, shown
 from lcmodel.io.tables import read_table
 
+if TYPE_CHECKING:
+    from geopandas import GeoDataFrame
+
 __all__ = [
     "BOUNDARY_SUFFIXES",
     "CONTIGUITY",
     "NEIGHBOUR",
     "WEIGHT",
     "Adjacency",
+    "boundary_file",
+    "boundary_record",
+    "file_hash",
     "load_adjacency",
+    "load_boundaries",
     "read_adjacency_table",
     "read_boundaries",
 ]
@@ -395,13 +403,158 @@ def read_boundaries(
             f"{did_you_mean(str(contiguity), CONTIGUITY)}"
         )
     order = _model_areas(areas)
+    _require_file(path, source)
+    geopandas, weights = _spatial(source)
+    assert weights is not None
+    frame, label = _boundary_frame(path, area_column, source, geopandas)
+    _check_known(label, order, source)
+    _check_covered(label, order, area_column, source)
+    rule = weights.Queen if contiguity == "queen" else weights.Rook
+    found = rule.from_dataframe(frame, use_index=False, silence_warnings=True)
+    feature1 = [i for i, near in found.neighbors.items() for _ in near]
+    feature2 = [j for near in found.neighbors.values() for j in near]
+    position = pd.Series(np.arange(len(order)), index=pd.Index(order))
+    of_feature = position[label].to_numpy()
+    first = of_feature[np.asarray(feature1, dtype=np.int64)]
+    second = of_feature[np.asarray(feature2, dtype=np.int64)]
+    distinct = first != second  # parts of one area are not its neighbours
+    pairs = np.unique(
+        np.stack([np.minimum(first, second), np.maximum(first, second)])[:, distinct], axis=1
+    )
+    return Adjacency.from_pairs(
+        order, pairs[0], pairs[1], source=source, contiguity=str(contiguity)
+    )
+
+
+def load_boundaries(
+    boundaries: str | Path | GeoDataFrame, areas: Sequence[str], area_column: str = AREA
+) -> GeoDataFrame:
+    """The areas' polygons for maps, checked against the areas that have estimates.
+
+    The same reader and checks as :func:`read_boundaries` (the area column, its labels, one
+    polygon or multipolygon per feature), except that areas the file has and ``areas`` does
+    not are kept: a map draws them as areas without an estimate.
+
+    Parameters
+    ----------
+    boundaries
+        A boundary file (suffix in :data:`BOUNDARY_SUFFIXES`) or a ``GeoDataFrame``.
+    areas
+        The areas that have estimates; each needs a polygon.
+    area_column
+        The column naming each feature's area (the spec's area column).
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        One row per feature (an area split into parts has several), in the file's order, with
+        columns ``area`` (the cleaned label) and ``geometry``.
+
+    Raises
+    ------
+    DataError
+        When the file cannot be read or fails a check, when an area of ``areas`` has no
+        polygon, or when the spatial packages are missing.
+    """
+    order = _model_areas(areas)
+    if isinstance(boundaries, str | Path):
+        source = str(boundaries)
+        if Path(boundaries).suffix.lower() not in BOUNDARY_SUFFIXES:
+            raise DataError(
+                f"{source}: not a boundary file (a map needs polygons: "
+                f"{', '.join(BOUNDARY_SUFFIXES)})"
+            )
+        _require_file(boundaries, source)
+        geopandas, _ = _spatial(source, neighbours=False)
+        frame, label = _boundary_frame(boundaries, area_column, source, geopandas)
+    else:
+        source = "the boundaries given (a GeoDataFrame)"
+        frame, label = _checked_frame(boundaries, area_column, source)
+    _check_covered(label, order, area_column, source, why="to be drawn on the map")
+    geometry = frame.geometry
+    return type(frame)({AREA: label.to_numpy()}, geometry=geometry.to_numpy(), crs=frame.crs)
+
+
+def boundary_file(boundaries: Path | None, adjacency: Path | None) -> Path | None:
+    """The boundary file maps use: ``boundaries``, else ``adjacency`` when it is a boundary file.
+
+    Parameters
+    ----------
+    boundaries, adjacency
+        A spec's ``boundaries`` and ``adjacency`` settings.
+    """
+    if boundaries is not None:
+        return boundaries
+    if adjacency is not None and adjacency.suffix.lower() in BOUNDARY_SUFFIXES:
+        return adjacency
+    return None
+
+
+def boundary_record(
+    boundaries: Path | None,
+    adjacency: Path | None,
+    areas: Sequence[str],
+    area_column: str,
+) -> dict[str, str] | None:
+    """What a result records of the boundary file its maps use: absolute path and SHA-256.
+
+    A ``boundaries`` file is read and checked here (every area has a polygon), so that a fit
+    fails before sampling, not when its map is drawn; an ``adjacency`` boundary file has been
+    checked as the neighbourhood already.
+
+    Parameters
+    ----------
+    boundaries, adjacency
+        A spec's ``boundaries`` and ``adjacency`` settings (resolved paths).
+    areas
+        The model's areas.
+    area_column
+        The boundary file's area column (the spec's area column).
+
+    Returns
+    -------
+    dict or None
+        ``{"file": <absolute path>, "sha256": <hash of its bytes>}``, or ``None`` when the spec
+        names no boundary file.
+    """
+    path = boundary_file(boundaries, adjacency)
+    if path is None:
+        return None
+    if boundaries is not None and boundaries != adjacency:
+        load_boundaries(boundaries, areas, area_column)
+    return {"file": str(Path(path).resolve()), "sha256": file_hash(path)}
+
+
+def file_hash(path: str | Path) -> str:
+    """SHA-256 of a file's bytes (a result records its boundary file's, to notice a change)."""
+    digest = hashlib.sha256()
+    with Path(path).open("rb") as stream:
+        for block in iter(lambda: stream.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _require_file(path: str | Path, source: str) -> None:
+    """A boundary file exists (checked before the spatial packages are imported)."""
     if not Path(path).is_file():
         raise DataError(f"{source}: boundary file not found; check the path")
-    geopandas, weights = _spatial(source)
+
+
+def _boundary_frame(
+    path: str | Path, area_column: str, source: str, geopandas: ModuleType
+) -> tuple[GeoDataFrame, pd.Series]:
+    """Read a boundary file and check it (see :func:`_checked_frame`)."""
     try:
         frame = geopandas.read_file(path, engine="pyogrio")
     except Exception as exc:  # pyogrio and GDAL raise many kinds; all mean "cannot read"
         raise DataError(f"{source}: cannot read boundary file: {exc}") from None
+    return _checked_frame(frame, area_column, source)
+
+
+def _checked_frame(
+    frame: GeoDataFrame, area_column: str, source: str
+) -> tuple[GeoDataFrame, pd.Series]:
+    """Features with the area column, a label each and a polygon each; and their labels."""
     if frame.empty:
         raise DataError(f"{source}: boundary file has no features; it needs one per area")
     if area_column not in frame.columns:
@@ -420,39 +573,49 @@ def read_boundaries(
             f"every polygon needs its area's label."
         )
     _check_polygons(frame, label, area_column, source)
-    _check_known(label, order, source)
+    return frame, label
+
+
+def _check_covered(
+    label: pd.Series,
+    order: list[str],
+    area_column: str,
+    source: str,
+    why: str = "",
+) -> None:
+    """Every area of ``order`` has a polygon."""
     labelled = set(label)
     absent = [a for a in order if a not in labelled]
-    if absent:
+    if not absent:
+        return
+    if why:
         raise DataError(
-            f"{source}: area(s) {listed(absent)} of the model ({len(absent)} of {len(order)}) "
-            f"have no polygon in the boundary file; every area needs one (an area whose "
-            f"polygon touches no other is an island), so add them or use a boundary file of "
-            f"all the model's areas."
+            f"{source}: area(s) {listed(absent)} ({len(absent)} of {len(order)} areas with "
+            f"estimates) have no polygon in column '{area_column}'; every area {why} needs "
+            f"one: use a "
+            f"boundary file of all the areas, or check that column '{area_column}' holds the "
+            f"same codes as the estimates' areas."
         )
-    rule = weights.Queen if contiguity == "queen" else weights.Rook
-    found = rule.from_dataframe(frame, use_index=False, silence_warnings=True)
-    feature1 = [i for i, near in found.neighbors.items() for _ in near]
-    feature2 = [j for near in found.neighbors.values() for j in near]
-    position = pd.Series(np.arange(len(order)), index=pd.Index(order))
-    of_feature = position[label].to_numpy()
-    first = of_feature[np.asarray(feature1, dtype=np.int64)]
-    second = of_feature[np.asarray(feature2, dtype=np.int64)]
-    distinct = first != second  # parts of one area are not its neighbours
-    pairs = np.unique(
-        np.stack([np.minimum(first, second), np.maximum(first, second)])[:, distinct], axis=1
-    )
-    return Adjacency.from_pairs(
-        order, pairs[0], pairs[1], source=source, contiguity=str(contiguity)
+    raise DataError(
+        f"{source}: area(s) {listed(absent)} of the model ({len(absent)} of {len(order)}) "
+        f"have no polygon in the boundary file; every area needs one (an area whose "
+        f"polygon touches no other is an island), so add them or use a boundary file of "
+        f"all the model's areas."
     )
 
 
-def _spatial(source: str) -> tuple[ModuleType, ModuleType]:
-    """The modules that read boundaries, imported on first use: ``import lcmodel`` stays light."""
+def _spatial(source: str, *, neighbours: bool = True) -> tuple[ModuleType, ModuleType | None]:
+    """The modules that read boundaries, imported on first use: ``import lcmodel`` stays light.
+
+    ``neighbours=False`` (maps): libpysal, which finds neighbours, is not needed.
+    """
     try:
         import geopandas
         import pyogrio  # noqa: F401  (geopandas reads with it: engine="pyogrio")
-        from libpysal import weights
+
+        weights = None
+        if neighbours:
+            from libpysal import weights
     except ImportError as exc:
         raise DataError(
             f"{source}: reading a boundary file needs the optional spatial packages "

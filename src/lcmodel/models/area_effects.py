@@ -36,6 +36,7 @@ __all__ = [
     "choose_centring",
     "correlated_area_effects",
     "model_neighbourhood",
+    "neighbourhood_metadata",
     "partially_centred",
     "sigma_area_term",
     "standard_area_effects",
@@ -98,6 +99,27 @@ def model_neighbourhood(
         return known
     labels = [str(a) for a in areas]
     return load_adjacency(path, labels, area_column=area_column, contiguity=contiguity)
+
+
+def neighbourhood_metadata(
+    adjacency: Adjacency | None, boundaries: dict[str, str] | None
+) -> dict[str, Any]:
+    """What a result records about the map: the neighbourhood and the boundary file of maps.
+
+    Parameters
+    ----------
+    adjacency
+        The model's neighbourhood (recorded as ``"adjacency"``: its summary).
+    boundaries
+        The boundary file's record (``"boundaries"``: absolute path and SHA-256), read by
+        :meth:`lcmodel.results.fit_result.FitResult.plot_map`.
+    """
+    record: dict[str, Any] = {}
+    if adjacency is not None:
+        record["adjacency"] = adjacency.summary()
+    if boundaries is not None:
+        record["boundaries"] = dict(boundaries)
+    return record
 
 
 def area_effect_terms(

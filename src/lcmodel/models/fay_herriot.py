@@ -53,7 +53,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from lcmodel.data.adjacency import Adjacency
+from lcmodel.data.adjacency import Adjacency, boundary_record
 from lcmodel.data.area_table import area_covariates, area_population_sizes, load_area_table
 from lcmodel.data.survey import AREA, frame_hash
 from lcmodel.design.adjacency import SAR_LIMIT
@@ -68,6 +68,7 @@ from lcmodel.models.area_effects import (
     area_effect_terms,
     choose_centring,
     model_neighbourhood,
+    neighbourhood_metadata,
     partially_centred,
 )
 from lcmodel.models.base import Model
@@ -127,6 +128,7 @@ class FayHerriotModel(Model):
         outcome: str,
         *,
         adjacency: Adjacency | None = None,
+        boundaries: dict[str, str] | None = None,
     ) -> None:
         self.spec = spec
         self.areas = areas
@@ -170,6 +172,10 @@ class FayHerriotModel(Model):
                     f"{section.adjacency} has {largest} areas (limit {SAR_LIMIT}). Use "
                     f"area_effect = 'bym2', which scales to large maps"
                 )
+        self.boundaries = boundaries or boundary_record(
+            section.boundaries, section.adjacency, areas.index, section.area
+        )
+        """The boundary file of maps, checked, as results record it (``None``: no maps)."""
         check_prior_overrides(self.prior_terms(), dict(spec.priors), spec.name)
 
     # ---------------------------------------------------------------- loading
@@ -544,6 +550,7 @@ class FayHerriotModel(Model):
         """The same direct estimates with another spec (new ``[fit]`` settings)."""
         old, new = self.spec.area_level, spec.area_level
         same = (old.adjacency, old.contiguity) == (new.adjacency, new.contiguity)
+        drawn = (old.adjacency, old.boundaries) == (new.adjacency, new.boundaries)
         return type(self)(
             spec,
             self.areas,
@@ -552,6 +559,7 @@ class FayHerriotModel(Model):
             self.quantity_kind,
             self.outcome,
             adjacency=self.adjacency if same else None,
+            boundaries=self.boundaries if drawn else None,
         )
 
     def report_inputs(self) -> pd.DataFrame:
@@ -571,7 +579,7 @@ class FayHerriotModel(Model):
             "outcome": self.outcome,
             "n_areas_with_estimates": int(self.areas["estimate"].notna().sum()),
             "data_hash": frame_hash(self.areas),
-        } | ({} if self.adjacency is None else {"adjacency": self.adjacency.summary()})
+        } | neighbourhood_metadata(self.adjacency, self.boundaries)
 
     def make_result(
         self,

@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from lcmodel.data.adjacency import Adjacency
+from lcmodel.data.adjacency import Adjacency, boundary_record
 from lcmodel.data.survey import AREA, SurveyData, load_survey_data
 from lcmodel.design.cells import UNIT, Cells, aggregate, as_rows
 from lcmodel.design.covariates import area_covariate_design, kinds_by_dtype
@@ -50,6 +50,7 @@ from lcmodel.models.area_effects import (
     area_effect_terms,
     choose_centring,
     model_neighbourhood,
+    neighbourhood_metadata,
 )
 from lcmodel.models.base import Model
 from lcmodel.models.terms import (
@@ -109,7 +110,12 @@ class UnitLevelModel(Model):
     kind = "unit_level"
 
     def __init__(
-        self, spec: ModelSpec, data: SurveyData, *, adjacency: Adjacency | None = None
+        self,
+        spec: ModelSpec,
+        data: SurveyData,
+        *,
+        adjacency: Adjacency | None = None,
+        boundaries: dict[str, str] | None = None,
     ) -> None:
         self.spec = spec
         self.data = data
@@ -144,6 +150,10 @@ class UnitLevelModel(Model):
             structure.adjacency, structure.contiguity, data.areas.index, structure.area, adjacency
         )
         """The areas' neighbourhood (``structure.adjacency``), in the model's area order."""
+        self.boundaries = boundaries or boundary_record(
+            structure.boundaries, structure.adjacency, data.areas.index, structure.area
+        )
+        """The boundary file of maps, checked, as results record it (``None``: no maps)."""
         self._check_prior_overrides()
 
     @classmethod
@@ -560,7 +570,13 @@ class UnitLevelModel(Model):
         """The same data with another spec (new ``[fit]`` settings)."""
         old, new = self.spec.structure, spec.structure
         same = (old.adjacency, old.contiguity) == (new.adjacency, new.contiguity)
-        return type(self)(spec, self.data, adjacency=self.adjacency if same else None)
+        drawn = (old.adjacency, old.boundaries) == (new.adjacency, new.boundaries)
+        return type(self)(
+            spec,
+            self.data,
+            adjacency=self.adjacency if same else None,
+            boundaries=self.boundaries if drawn else None,
+        )
 
     def report_inputs(self) -> tuple[pd.DataFrame, pd.DataFrame | None]:
         """Per-area inputs and, with area x wave effects, per-wave inputs."""
@@ -587,7 +603,7 @@ class UnitLevelModel(Model):
             "outcome": self.spec.outcome.column,
             "headline": self.family.headline(),
             "weighted_direct": self.data.weighted,
-        } | ({} if self.adjacency is None else {"adjacency": self.adjacency.summary()})
+        } | neighbourhood_metadata(self.adjacency, self.boundaries)
 
     def make_result(
         self,

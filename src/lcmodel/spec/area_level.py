@@ -10,6 +10,7 @@ from pydantic import Field, model_validator
 from lcmodel.spec.common import (
     ADJACENCY,
     AREA_LEVEL_EFFECT,
+    BOUNDARIES,
     CONTIGUITY,
     NAME_PATTERN,
     ZERO_SUM_AREAS,
@@ -62,6 +63,7 @@ class AreaLevelSection(Strict):
     area_effect: AreaEffectKind = AREA_LEVEL_EFFECT
     adjacency: Path | None = ADJACENCY
     contiguity: Literal["queen", "rook"] | None = CONTIGUITY
+    boundaries: Path | None = BOUNDARIES
     likelihood: Literal["normal", "binomial"] = Field(
         default="normal",
         description="'normal': the Fay-Herriot model; 'binomial': shares on the logit scale "
@@ -181,7 +183,7 @@ class AreaLevelSpec(Strict):
     def resolved(self, base: Path) -> AreaLevelSpec:
         """Return a copy whose relative paths are made absolute against ``base``."""
         data = self.model_dump()
-        for key in ("survey", "table", "adjacency"):
+        for key in ("survey", "table", "adjacency", "boundaries"):
             path = data["area_level"][key]
             if path is not None and not Path(path).is_absolute():
                 data["area_level"][key] = (base / path).resolve()

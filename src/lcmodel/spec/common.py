@@ -96,6 +96,14 @@ ADJACENCY = Field(
 )
 """The ``adjacency`` file setting, shared by the unit-level and area-level specs."""
 
+BOUNDARIES = Field(
+    default=None,
+    description="A boundary file of the areas' polygons (GeoJSON, GeoPackage or shapefile, "
+    "with the area column), relative to the spec, for maps of the estimates; any area effect, "
+    "'iid' too. Without it, maps use 'adjacency' when that is a boundary file.",
+)
+"""The ``boundaries`` file setting (maps), shared by the unit-level and area-level specs."""
+
 
 def spatial_settings(kind: str, adjacency: Path | None, contiguity: str | None) -> None:
     """Check that spatial area effects have their neighbours (a validator's ``ValueError``)."""

@@ -15,6 +15,7 @@ from lcmodel.errors import SpecError, did_you_mean, shown
 from lcmodel.spec.common import (
     ADJACENCY,
     AREA_EFFECT,
+    BOUNDARIES,
     CONTIGUITY,
     FAMILY_NAMES,
     NAME_PATTERN,
@@ -199,6 +200,7 @@ class StructureSpec(Strict):
     area_effect: AreaEffectKind = AREA_EFFECT
     adjacency: Path | None = ADJACENCY
     contiguity: Literal["queen", "rook"] | None = CONTIGUITY
+    boundaries: Path | None = BOUNDARIES
     area_wave: Literal["random_walk"] | None = Field(
         default=None,
         description="Area x wave effects: each area's own path over the waves (a random walk), "
@@ -417,6 +419,7 @@ class ModelSpec(Strict):
         data["data"] = fix(self.data)
         data["areas"] = fix(self.areas)
         data["structure"]["adjacency"] = fix(self.structure.adjacency)
+        data["structure"]["boundaries"] = fix(self.structure.boundaries)
         if self.benchmark is not None:
             data["benchmark"]["table"] = fix(self.benchmark.table)
         if self.population is not None:
