@@ -2,12 +2,15 @@
 
 A saved folder holds ``estimates.csv`` (the area table), ``posterior.nc`` (the full
 posterior, netCDF), ``diagnostics.json``, ``forest.png`` and ``result.json`` (the spec, the
-per-area inputs of the estimates, package versions, the seed and a hash of the input data).
+per-area inputs of the estimates, package versions, the seed and a hash of the input data),
+and ``map.png`` when the fit recorded a boundary file (see :meth:`FitResult.plot_map`).
 :func:`load` restores a result whose ``estimates()`` equal the original's exactly.
 """
 
 from __future__ import annotations
 
+import importlib.util
+import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -23,14 +26,18 @@ from lcmodel.results.export import Exportable
 from lcmodel.spec import AreaLevelSpec, ModelSpec, parse_any_spec
 
 if TYPE_CHECKING:
-    pass
+    from geopandas import GeoDataFrame
 
-__all__ = ["FILES", "RESULT_MARKER", "FitResult"]
+__all__ = ["FILES", "MAP_FILE", "RESULT_MARKER", "FitResult"]
 
 RESULT_MARKER = "result.json"
 """The file that marks a folder as a saved result (and so safe to replace)."""
 
 FILES = ("estimates.csv", "posterior.nc", "diagnostics.json", "result.json", "forest.png")
+"""The files every saved result has."""
+
+MAP_FILE = "map.png"
+"""The map of the headline estimates, written when the fit recorded a boundary file."""
 
 
 class FitResult(Exportable):
@@ -297,14 +304,141 @@ class FitResult(Exportable):
         from lcmodel.results.plots import forest_plot
 
         quantity = quantity or self.headline
-        table = self.estimates()
+        table = self._quantity_rows(self.estimates(), quantity)
+        kwargs.setdefault("title", f"{self.spec.name}: {quantity}")
+        return forest_plot(table, **kwargs)
+
+    def plot_map(
+        self,
+        statistic: str = "mean",
+        *,
+        quantity: str | None = None,
+        boundaries: str | Path | GeoDataFrame | None = None,
+        first: int | None = None,
+        last: int | None = None,
+        title: str | None = None,
+    ) -> tuple[Any, Any]:
+        """Map one statistic of the area estimates, beside a map of their interval widths.
+
+        Suppressed estimates are grey and hatched; areas of the boundary file without an
+        estimate are light grey (see :mod:`lcmodel.results.maps`).
+
+        Parameters
+        ----------
+        statistic
+            ``"mean"`` (the estimate; sequential colours), ``"p_above_benchmark"``
+            (diverging around 0.5), ``"diff_mean"`` (the difference from the benchmark;
+            diverging around 0), ``"cv"``, ``"reliability"``, or ``"change"`` between two
+            waves (diverging around 0; needs ``structure.area_wave``).
+        quantity
+            Which quantity (default: :attr:`headline`).
+        boundaries
+            A boundary file (GeoJSON, GeoPackage, shapefile) or a ``GeoDataFrame``, with the
+            spec's area column; by default the file the fit recorded (the spec's
+            ``boundaries``, or its ``adjacency`` when that is a boundary file).
+        first, last
+            For ``"change"``: the waves compared (the first and the last by default).
+        title
+            Figure title (default: the model's name and the quantity).
+
+        Returns
+        -------
+        tuple
+            ``(fig, axes)``: the statistic's map, then the widths' map.
+
+        Raises
+        ------
+        LcmodelError
+            For an unknown statistic or quantity, when no boundary file is recorded or the
+            recorded one is gone (pass ``boundaries=``), or (a ``DataError``) when an area
+            with an estimate has no polygon.
+        """
+        from lcmodel.data.adjacency import load_boundaries
+        from lcmodel.results.maps import area_map, map_scale, map_values
+
+        quantity = quantity or self.headline
+        table = self._quantity_rows(self.estimates(), quantity)
+        map_scale(statistic, quantity)  # an unknown statistic fails before any file is read
+        waves = None
+        flags = None
+        interval = str(table["interval"].iloc[0])
+        if statistic == "change":
+            change = self.changes(first=first, last=last)
+            table = change[change["quantity"] == quantity]
+            waves = (int(table["from_wave"].iloc[0]), int(table["to_wave"].iloc[0]))
+            flags = self.wave_estimates()
+            flags = flags[(flags["quantity"] == quantity) & flags["wave"].isin(waves)]
+            interval = str(table["interval"].iloc[0])
+        shapes = load_boundaries(
+            self._map_boundaries(boundaries), list(table["area"].astype(str)), self._area_column
+        )
+        fit = self.spec.fit
+        return area_map(
+            shapes,
+            map_values(table, statistic, flags=flags),
+            scale=map_scale(statistic, quantity, waves=waves),
+            interval=interval,
+            suppress_rule=f"CV above {fit.cv_suppress:g}",
+            title=title or f"{self.spec.name}: {quantity}",
+        )
+
+    @property
+    def _area_column(self) -> str:
+        """The spec's area column (a boundary file names its areas in it)."""
+        if isinstance(self.spec, AreaLevelSpec):
+            return self.spec.area_level.area
+        return self.spec.structure.area
+
+    def _map_boundaries(
+        self, boundaries: str | Path | GeoDataFrame | None
+    ) -> str | Path | GeoDataFrame:
+        """The boundaries a map uses: those given, or the file the fit recorded."""
+        from lcmodel.data.adjacency import file_hash
+
+        if boundaries is not None:
+            return boundaries
+        record = self.metadata.get("boundaries")
+        given = (
+            f"pass boundaries= (a boundary file or a GeoDataFrame with column "
+            f"'{self._area_column}')"
+        )
+        if record is None:
+            raise LcmodelError(
+                f"'{self.spec.name}' was fitted without a boundary file, so there is no map to "
+                f"draw it on; {given}, or set 'boundaries' in the spec and fit again"
+            )
+        path = Path(record["file"])
+        if not path.is_file():
+            raise LcmodelError(
+                f"the boundary file '{self.spec.name}' was fitted with, {path}, is gone; {given}"
+            )
+        if file_hash(path) != record["sha256"]:
+            warnings.warn(
+                f"{path} has changed since '{self.spec.name}' was fitted; the map draws the "
+                f"file as it is now",
+                UserWarning,
+                stacklevel=3,
+            )
+        return path
+
+    def can_map(self) -> bool:
+        """Whether :meth:`save` writes a map: a recorded boundary file, and geopandas."""
+        record = self.metadata.get("boundaries")
+        return (
+            record is not None
+            and Path(record["file"]).is_file()
+            and all(importlib.util.find_spec(m) is not None for m in ("geopandas", "pyogrio"))
+        )
+
+    @staticmethod
+    def _quantity_rows(table: pd.DataFrame, quantity: str) -> pd.DataFrame:
+        """The rows of one quantity; an unknown quantity is an error naming the others."""
         if quantity not in set(table["quantity"]):
             raise LcmodelError(
                 f"no quantity '{quantity}'; choose one of "
                 f"{listed(sorted(set(table['quantity'])), None)}"
             )
-        kwargs.setdefault("title", f"{self.spec.name}: {quantity}")
-        return forest_plot(table[table["quantity"] == quantity], **kwargs)
+        return table[table["quantity"] == quantity]
 
     def save(self, folder: str | Path) -> Path:
         """Write the result to ``folder`` atomically (all files, or none).
@@ -347,6 +481,12 @@ class FitResult(Exportable):
             fig.savefig(folder / "forest.png", dpi=120)
         finally:
             plt.close(fig)
+        if self.can_map():
+            fig, _ = self.plot_map()
+            try:
+                fig.savefig(folder / MAP_FILE, dpi=110)
+            finally:
+                plt.close(fig)
         if self.wave_inputs is not None:
             self.wave_estimates().to_csv(folder / "wave_estimates.csv", index=False)
             self.changes().to_csv(folder / "changes.csv", index=False)

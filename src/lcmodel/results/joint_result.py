@@ -4,7 +4,8 @@ A saved joint folder holds ``estimates.csv`` (every indicator's area table, with
 ``indicator`` column first), ``correlations.csv``, ``posterior.nc`` (the joint posterior),
 ``diagnostics.json``, ``result.json`` (``"kind": "joint"``, the joint spec and every indicator's
 inputs and metadata) and one ``forest-<indicator>.png`` per indicator (with area x wave
-effects also ``wave_estimates-``, ``changes-`` and ``trajectories-<indicator>``).
+effects also ``wave_estimates-``, ``changes-`` and ``trajectories-<indicator>``; with a boundary
+file, ``map-<indicator>.png``).
 """
 
 from __future__ import annotations
@@ -239,6 +240,18 @@ class JointFitResult(Exportable):
             f"{self._diagnostics.message()}"
         )
 
+    def plot_map(self, indicator: str, statistic: str = "mean", **kwargs: Any) -> tuple[Any, Any]:
+        """Map one indicator's estimates: ``result[indicator].plot_map(statistic, **kwargs)``.
+
+        Parameters
+        ----------
+        indicator
+            The indicator mapped.
+        statistic, **kwargs
+            As for :meth:`FitResult.plot_map`.
+        """
+        return self[indicator].plot_map(statistic, **kwargs)
+
     def save(self, folder: str | Path) -> Path:
         """Write the joint result to ``folder`` atomically (all files, or none).
 
@@ -273,6 +286,12 @@ class JointFitResult(Exportable):
                 fig.savefig(folder / f"forest-{name}.png", dpi=120)
             finally:
                 plt.close(fig)
+            if result.can_map():
+                fig, _ = result.plot_map()
+                try:
+                    fig.savefig(folder / f"map-{name}.png", dpi=110)
+                finally:
+                    plt.close(fig)
             if name in self.wave_inputs:
                 result.wave_estimates().to_csv(folder / f"wave_estimates-{name}.csv", index=False)
                 result.changes().to_csv(folder / f"changes-{name}.csv", index=False)
