@@ -409,8 +409,7 @@ class FayHerriotModel(Model):
             y = observed["estimate"].to_numpy(dtype=float)
             if self._binomial:
                 log_p, log_q = -pt.softplus(-mine), -pt.softplus(mine)
-                column = "n_eff_smoothed" if self._modelled else "n_eff"
-                n_eff = observed[column].to_numpy(dtype=float)
+                n_eff = self.observed_estimates()["n_eff"].to_numpy(dtype=float)
                 pm.Potential("y", (n_eff * (y * log_p + (1.0 - y) * log_q)).sum())
                 value = pm.math.invlogit(theta)
             else:
@@ -429,6 +428,23 @@ class FayHerriotModel(Model):
                 value = theta
             pm.Deterministic("area_value", value[:, None], dims=(AREA, "quantity"))
         return model
+
+    def observed_estimates(self) -> pd.DataFrame:
+        """The likelihood's observations: one row per area with a direct estimate.
+
+        Returns
+        -------
+        pandas.DataFrame
+            Index ``area`` (the ``sampled_area`` coordinate, in order); ``estimate``; with the
+            normal likelihood ``variance`` (the direct sampling variance, which is the known
+            one unless variances are modelled); with the binomial likelihood ``n_eff`` (the
+            effective respondents the likelihood uses: smoothed when variances are modelled).
+        """
+        observed = self.areas[self.areas["estimate"].notna()]
+        if self._binomial:
+            column = "n_eff_smoothed" if self._modelled else "n_eff"
+            return pd.DataFrame({"estimate": observed["estimate"], "n_eff": observed[column]})
+        return observed[["estimate", "variance"]].copy()
 
     def _log_pooled(self, priors: dict[str, Any], name: str, n: np.ndarray) -> Any:
         """One log unit variance per sampled area, ``Normal(<name>_mean, <name>_sd)``.
