@@ -42,6 +42,7 @@ if TYPE_CHECKING:
         load_spec,
     )
     from lcmodel.workflows.joint_comparison import JointComparison, compare_with_separate
+    from lcmodel.workflows.model_comparison import ModelComparison, compare_models
 
 __version__ = _version("lcmodel")
 
@@ -56,11 +57,13 @@ _PUBLIC = {
     "JointModel": "lcmodel.models.joint",
     "JointSpec": "lcmodel.spec",
     "LcmodelError": "lcmodel.errors",
+    "ModelComparison": "lcmodel.workflows.model_comparison",
     "ModelSpec": "lcmodel.spec",
     "PriorSpec": "lcmodel.spec",
     "SpecError": "lcmodel.errors",
     "SurveyData": "lcmodel.data.survey",
     "UnitLevelModel": "lcmodel.models.unit_level",
+    "compare_models": "lcmodel.workflows.model_comparison",
     "compare_with_separate": "lcmodel.workflows.joint_comparison",
     "load": "lcmodel.results.folder",
     "load_area_level_spec": "lcmodel.spec",
@@ -87,12 +90,14 @@ __all__ = [
     "JointModel",
     "JointSpec",
     "LcmodelError",
+    "ModelComparison",
     "ModelSpec",
     "PriorSpec",
     "SpecError",
     "SurveyData",
     "UnitLevelModel",
     "__version__",
+    "compare_models",
     "compare_with_separate",
     "load",
     "load_area_level_spec",
