@@ -157,16 +157,25 @@ def _fit(args: argparse.Namespace) -> int:
 
 
 def _compare(args: argparse.Namespace) -> int:
+    if len(args.specs) > 1:
+        return _compare_models(args)
     import pandas as pd
 
     from lcmodel.io.atomic import check_replaceable
     from lcmodel.workflows.joint_comparison import COMPARISON_MARKER, compare_with_separate
 
+    (args.spec,) = args.specs
+    if Path(args.spec).is_dir():
+        raise LcmodelError(
+            f"{args.spec}: 'compare' takes two or more specs or result folders to compare by "
+            f"PSIS-LOO, or one joint spec to compare with its indicators' separate fits"
+        )
     model = _load_model(args)
     if model.kind != "joint":
         raise LcmodelError(
-            f"{args.spec}: 'compare' takes a joint spec (one that lists 'indicators'); a single "
-            f"indicator has nothing to be compared with"
+            f"{args.spec}: 'compare' takes a joint spec (one that lists 'indicators') when "
+            f"given one spec; a single indicator has nothing to be compared with. Give two or "
+            f"more specs or result folders to compare them by PSIS-LOO"
         )
     out = Path(args.out) if args.out else Path("out") / f"{model.spec.name}-vs-separate"
     check_replaceable(out, COMPARISON_MARKER)
@@ -177,6 +186,39 @@ def _compare(args: argparse.Namespace) -> int:
         columns = ["indicator", "area", "name", "n", "width_joint", "width_separate", "ratio"]
         small = comparison.smallest_areas()[columns]
         print(small.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
+    print()
+    print(_paragraph(comparison.describe()))
+    problems = comparison.diagnostics_failures()
+    if problems and not args.allow_failed_diagnostics:
+        print(_paragraph(f"\nNothing was written: {'; '.join(problems)}"), file=sys.stderr)
+        return EXIT_DIAGNOSTICS
+    folder = comparison.save(out)
+    print(f"\nWrote {', '.join(sorted(p.name for p in folder.iterdir()))} to {folder}")
+    return 0
+
+
+def _compare_models(args: argparse.Namespace) -> int:
+    """``lcmodel compare A B [C ...]``: PSIS-LOO of two or more models on the same data."""
+    import pandas as pd
+
+    from lcmodel.io.atomic import check_replaceable
+    from lcmodel.workflows.joint_comparison import COMPARISON_MARKER
+    from lcmodel.workflows.model_comparison import compare_models
+
+    if args.out:
+        out = Path(args.out)
+    else:
+        stems = [
+            Path(item).stem if Path(item).is_file() else Path(item).name for item in args.specs
+        ]
+        out = Path("out") / f"compare-{'-'.join(stems)}"
+    check_replaceable(out, COMPARISON_MARKER)  # before sampling, not after
+    comparison = compare_models(
+        args.specs, data=args.data, progressbar=not args.quiet, **_sampling(args)
+    )
+    shown = comparison.table.drop(columns="source")
+    with pd.option_context("display.width", 200, "display.max_columns", 20):
+        print(shown.to_string(index=False, float_format=lambda v: f"{v:.2f}"))
     print()
     print(_paragraph(comparison.describe()))
     problems = comparison.diagnostics_failures()
@@ -343,11 +385,22 @@ def build_parser() -> argparse.ArgumentParser:
 
     compare = sub.add_parser(
         "compare",
-        help="fit a joint spec and its indicators separately; compare interval widths and LOO",
+        help="compare two or more models by PSIS-LOO on the same data; or a joint spec with "
+        "its indicators fitted separately (interval widths and LOO)",
     )
-    compare.add_argument("spec", help="joint model spec (TOML)")
-    compare.add_argument("--data", help="survey file replacing the indicators' 'data'")
-    compare.add_argument("--out", help="output folder (default: out/<spec name>-vs-separate)")
+    compare.add_argument(
+        "specs",
+        nargs="+",
+        metavar="spec",
+        help="two or more model specs (TOML) or result folders written by 'lcmodel fit', "
+        "mixed as you like; or one joint spec",
+    )
+    compare.add_argument("--data", help="survey file replacing the specs' 'data'")
+    compare.add_argument(
+        "--out",
+        help="output folder (default: out/compare-<name>-<name>, or out/<spec name>-vs-separate "
+        "for one joint spec)",
+    )
     _add_sampling_arguments(compare)
     compare.add_argument(
         "--allow-failed-diagnostics",
