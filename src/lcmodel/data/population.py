@@ -16,7 +16,7 @@ from lcmodel.data.common import AREA, clean_labels
 from lcmodel.errors import DataError, did_you_mean, first_rows, listed, shown
 from lcmodel.spec import FrameSpec
 
-__all__ = ["check_frame_holds_sample", "validate_frame"]
+__all__ = ["area_weights", "check_frame_holds_sample", "validate_frame"]
 
 COUNT = "count"
 """Column of the validated frame holding the population counts."""
@@ -182,3 +182,44 @@ def _text(values: pd.Series, column: str, source: str) -> pd.Series:
         rows = list(np.flatnonzero(blank.to_numpy()))
         raise DataError(f"{source}: column '{column}' is blank ({first_rows(rows)})")
     return text.astype(str)
+
+
+def area_weights(areas: pd.DataFrame, column: str, source: str, n: pd.Series) -> np.ndarray:
+    """Each area's weight for ``[calibrate]``: a column of the areas table, or ``n``.
+
+    Parameters
+    ----------
+    areas
+        One row per area (the model's order), with the column.
+    column
+        ``"n"`` (the sample sizes ``n``) or a column of ``areas``.
+    source
+        The areas table, for messages.
+    n
+        Each area's sample size, in the same order.
+
+    Raises
+    ------
+    DataError
+        When the column is missing, blank, negative or all zero.
+    """
+    if column == "n":
+        values = n.to_numpy(dtype=float)
+    else:
+        if column not in areas.columns:
+            raise DataError(
+                f"{source}: [calibrate] weights column '{column}' not found"
+                f"{did_you_mean(column, list(areas.columns))}; name a column of the areas "
+                f'table holding each area\'s population, or use weights = "n" (sample sizes)'
+            )
+        values = pd.to_numeric(areas[column], errors="coerce").to_numpy(dtype=float)
+        bad = ~np.isfinite(values) | (values < 0)
+        if bad.any():
+            raise DataError(
+                f"{source}: [calibrate] weights column '{column}' must hold non-negative "
+                f"numbers; area(s) {listed(areas.index[bad])} have "
+                f"{shown(areas[column].iloc[int(np.flatnonzero(bad)[0])])}"
+            )
+    if not values.sum() > 0:
+        raise DataError(f"{source}: [calibrate] weights '{column}' are zero in every area")
+    return values

@@ -3,8 +3,8 @@
 :meth:`Model.fit` is the only place a model is sampled::
 
     [fit] overrides -> seed -> sampler -> report inputs -> build -> sample
-        -> finish posterior -> diagnostics [-> longer sampling, if R-hat or ESS fall short]
-        -> run record -> result
+        -> finish posterior -> calibrate -> diagnostics [-> longer sampling, if R-hat or ESS
+        fall short] -> run record -> result
 
 A model kind (unit-level, Fay-Herriot, joint) says only what differs: how it is built, what
 its report needs besides the posterior, which variables the diagnostics gate checks, what it
@@ -18,6 +18,8 @@ from typing import TYPE_CHECKING, Any, ClassVar, Self
 
 import numpy as np
 
+from lcmodel.design.calibration import Calibration, calibrate
+from lcmodel.design.dims import SEPARATOR
 from lcmodel.errors import SpecError
 from lcmodel.inference.diagnostics import compute_diagnostics
 from lcmodel.inference.samplers import resolve_sampler
@@ -30,7 +32,7 @@ if TYPE_CHECKING:
 
     from lcmodel.inference.diagnostics import Diagnostics
 
-__all__ = ["FINISH_STREAM", "Model"]
+__all__ = ["FINISH_STREAM", "Model", "calibrated", "record_calibration"]
 
 FINISH_STREAM = 1
 """Predictive draws after sampling use ``numpy.random.default_rng([seed, FINISH_STREAM])``."""
@@ -84,6 +86,17 @@ class Model(HasPriors, ABC):
         """
         return posterior
 
+    def calibrations(self, inputs: Any) -> list[Calibration]:
+        """What ``[calibrate]`` asks of the area values (none by default).
+
+        Parameters
+        ----------
+        inputs
+            The model's report inputs (:meth:`report_inputs`), whose direct estimates give a
+            ``target = "direct"``.
+        """
+        return []
+
     @abstractmethod
     def make_result(
         self,
@@ -133,6 +146,7 @@ class Model(HasPriors, ABC):
         seed = settings.seed if settings.seed is not None else draw_seed()
         sampler = resolve_sampler(settings.sampler)
         inputs = model.report_inputs()  # benchmark matching warns before, not after, sampling
+        plans = model.calibrations(inputs)  # a bad [calibrate] fails before sampling too
         pymc_model = model.build()
         checked = model.checked_variables(pymc_model)
         attempts: list[dict[str, Any]] = []
@@ -140,7 +154,7 @@ class Model(HasPriors, ABC):
             idata, wall = sample(pymc_model, settings, seed, progressbar=progressbar)
             rng = np.random.default_rng([seed, FINISH_STREAM])
             posterior = idata["posterior"].to_dataset()
-            finished = model.finish_posterior(posterior, rng)
+            finished = calibrated(model.finish_posterior(posterior, rng), plans)
             if finished is not posterior:
                 idata["posterior"] = finished
             diagnostics = compute_diagnostics(idata, checked)
@@ -161,5 +175,41 @@ class Model(HasPriors, ABC):
         total = sum(attempt["wall_seconds"] for attempt in attempts)
         metadata = run_metadata(seed, sampler, total) | model.data_metadata()
         metadata["attempts"] = attempts
+        for plan in plans:
+            record_calibration(metadata, plan)
         spec = model.spec.with_overrides(seed=seed, draws=settings.draws, tune=settings.tune)
         return model.make_result(idata, spec, inputs, diagnostics, metadata)
+
+
+def calibrated(posterior: Any, plans: list[Calibration]) -> Any:
+    """The posterior with each plan's area values benchmarked draw by draw.
+
+    The unadjusted values are kept as ``<variable>_uncalibrated``, so that the estimates can
+    report each area's adjustment (:func:`lcmodel.design.calibration.calibrate`).
+    """
+    for plan in plans:
+        values = posterior[plan.variable]
+        if values.ndim != 4:
+            raise ValueError(f"{plan.variable} is not (chain, draw, area, quantity)")
+        data = values.to_numpy().copy()
+        data[..., plan.quantity] = calibrate(
+            data[..., plan.quantity], plan.weights, plan.target, plan.method
+        )
+        posterior = posterior.assign(
+            {
+                f"{plan.variable}_uncalibrated": values,
+                plan.variable: values.copy(data=data),
+            }
+        )
+    return posterior
+
+
+def record_calibration(metadata: dict[str, Any], plan: Calibration) -> None:
+    """Note a calibration in a result's metadata (a joint model's under its indicator)."""
+    record = {"label": plan.label, "method": plan.method, "target": plan.target}
+    record["quantity_index"] = plan.quantity
+    if SEPARATOR in plan.variable:
+        indicator = plan.variable.split(SEPARATOR)[0]
+        metadata["indicators"][indicator]["calibration"] = record
+    else:
+        metadata["calibration"] = record

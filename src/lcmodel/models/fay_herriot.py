@@ -55,8 +55,10 @@ import pandas as pd
 
 from lcmodel.data.adjacency import Adjacency, boundary_record
 from lcmodel.data.area_table import area_covariates, area_population_sizes, load_area_table
+from lcmodel.data.population import area_weights
 from lcmodel.data.survey import AREA, frame_hash
 from lcmodel.design.adjacency import SAR_LIMIT
+from lcmodel.design.calibration import Calibration, plan_calibration
 from lcmodel.design.covariates import area_covariate_design
 from lcmodel.design.direct import survey_direct_estimates
 from lcmodel.design.inputs import table_inputs
@@ -581,6 +583,27 @@ class FayHerriotModel(Model):
     def report_inputs(self) -> pd.DataFrame:
         """Per-area inputs: names, direct estimates, benchmark match."""
         return self.inputs
+
+    def calibrations(self, inputs: pd.DataFrame) -> list[Calibration]:
+        """The spec's ``[calibrate]``: weights ``n`` or the ``population`` column."""
+        settings = self.spec.calibrate
+        if settings is None:
+            return []
+        section = self.spec.area_level
+        if settings.weights not in ("n", section.population):
+            raise SpecError(
+                f"spec '{self.spec.name}': [calibrate] weights = '{settings.weights}'; an "
+                f"area-level model weighs its areas by 'n' (sample sizes) or by its "
+                f"[area_level] population column"
+                + (f" ('{section.population}')" if section.population else "")
+            )
+        column = "n" if settings.weights == "n" else "population"
+        source = str(section.table or section.survey)
+        weights = area_weights(self.areas, column, source, self.areas["n"].fillna(0.0))
+        plan = plan_calibration(
+            settings, inputs, list(self.areas.index), [self.quantity], self.quantity, weights
+        )
+        return [plan]
 
     def checked_variables(self, pymc_model: pm.Model) -> list[str]:
         """Free variables and area values."""

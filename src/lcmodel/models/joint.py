@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from lcmodel.data.survey import load_survey_data
+from lcmodel.design.calibration import Calibration
 from lcmodel.design.dims import INDICATOR, PAIR, SEPARATOR, pair_labels
 from lcmodel.errors import DataError, LcmodelError, SpecError, did_you_mean, listed
 from lcmodel.models.area_effects import correlated_area_effects
@@ -216,6 +217,16 @@ class JointModel(Model):
     def report_inputs(self) -> dict[str, tuple[pd.DataFrame, pd.DataFrame | None]]:
         """Each indicator's per-area and per-wave inputs."""
         return {name: model.report_inputs() for name, model in self.models.items()}
+
+    def calibrations(
+        self, inputs: dict[str, tuple[pd.DataFrame, pd.DataFrame | None]]
+    ) -> list[Calibration]:
+        """Each indicator's ``[calibrate]``, on its own area values."""
+        return [
+            plan
+            for name, model in self.models.items()
+            for plan in model.calibrations(inputs[name], prefix=f"{name}{SEPARATOR}")
+        ]
 
     def checked_variables(self, pymc_model: pm.Model) -> list[str]:
         """Free variables (but the LKJ factor), every area value, and the correlations."""

@@ -30,7 +30,9 @@ import numpy as np
 import pandas as pd
 
 from lcmodel.data.adjacency import Adjacency, boundary_record
+from lcmodel.data.population import area_weights
 from lcmodel.data.survey import AREA, SurveyData, load_survey_data
+from lcmodel.design.calibration import Calibration, plan_calibration
 from lcmodel.design.cells import UNIT, Cells, aggregate, as_rows
 from lcmodel.design.covariates import area_covariate_design, kinds_by_dtype
 from lcmodel.design.inputs import area_inputs, wave_inputs
@@ -584,6 +586,28 @@ class UnitLevelModel(Model):
         inputs = area_inputs(self.data, match)
         waves = wave_inputs(self.data, inputs) if self._area_wave else None
         return inputs, waves
+
+    def calibrations(
+        self, inputs: tuple[pd.DataFrame, pd.DataFrame | None], prefix: str = ""
+    ) -> list[Calibration]:
+        """The spec's ``[calibrate]`` of the area values (weights from the areas table)."""
+        settings = self.spec.calibrate
+        if settings is None:
+            return []
+        areas = self.data.areas
+        source = str(self.spec.areas or f"{self.spec.data} (its areas)")
+        weights = area_weights(areas, settings.weights, source, areas["n"])
+        quantities = [q.name for q in self.family.quantities()]
+        plan = plan_calibration(
+            settings,
+            inputs[0],
+            list(areas.index),
+            quantities,
+            self.family.headline(),
+            weights,
+            f"{prefix}area_value",
+        )
+        return [plan]
 
     def checked_variables(self, pymc_model: pm.Model) -> list[str]:
         """Free variables, area values and (with waves) area x wave values."""

@@ -51,8 +51,9 @@ def reliability(cv: np.ndarray, caution: float, suppress: float) -> np.ndarray:
     return flags
 
 
-OPTIONAL_COLUMNS = ("few_units",)
-"""Columns only some models give (``few_units``: area-level models with sample sizes)."""
+OPTIONAL_COLUMNS = ("few_units", "calibration", "adjustment")
+"""Columns only some results have (``few_units``: area-level models with sample sizes;
+``calibration`` and ``adjustment``: fits with ``[calibrate]``)."""
 
 ESTIMATE_COLUMNS = [
     "area",
@@ -74,6 +75,8 @@ ESTIMATE_COLUMNS = [
     "upper",
     "interval",
     "reliability",
+    "calibration",
+    "adjustment",
     "benchmark",
     "benchmark_n",
     "benchmark_source",
@@ -116,6 +119,7 @@ def area_estimates(
     seed: int,
     diagnostics_ok: bool,
     cv_thresholds: tuple[float, float] = (DEFAULT_CV_CAUTION, DEFAULT_CV_SUPPRESS),
+    calibration: dict | None = None,
 ) -> pd.DataFrame:
     """Per area and quantity: estimate, interval, benchmark comparison and diagnostics.
 
@@ -135,6 +139,11 @@ def area_estimates(
     cv_thresholds
         Coefficients of variation above which an estimate is flagged ``caution`` and
         ``suppress`` (column ``reliability``; ``cv`` = posterior sd / |posterior mean|).
+    calibration
+        The fit's ``[calibrate]`` record (``label``, ``quantity_index``), when the area values
+        were benchmarked: the calibrated quantity's rows then state the method
+        (``calibration``) and the area's ``adjustment``, the posterior mean of the calibrated
+        value minus that of the unadjusted one (``area_value_uncalibrated``).
 
     Returns
     -------
@@ -159,6 +168,12 @@ def area_estimates(
     table["rhat"] = rhat[position]
     table["ess_bulk"] = ess[position]
     table["diagnostics_ok"] = diagnostics_ok
+    if calibration is not None and "area_value_uncalibrated" in posterior:
+        raw, _ = row_draws(posterior["area_value_uncalibrated"], table)
+        quantity = str(values.coords["quantity"].values[calibration["quantity_index"]])
+        mine = (table["quantity"] == quantity).to_numpy()
+        table["calibration"] = np.where(mine, calibration["label"], "")
+        table["adjustment"] = np.where(mine, samples.mean(axis=1) - raw.mean(axis=1), np.nan)
     optional = [c for c in OPTIONAL_COLUMNS if c not in table.columns]
     return table.reindex(columns=[c for c in ESTIMATE_COLUMNS if c not in optional])
 

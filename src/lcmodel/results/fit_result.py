@@ -133,6 +133,7 @@ class FitResult(Exportable):
                 seed=int(self.metadata["seed"]),
                 diagnostics_ok=self._diagnostics.passed,
                 cv_thresholds=(self.spec.fit.cv_caution, self.spec.fit.cv_suppress),
+                calibration=self.metadata.get("calibration"),
             )
         return self._estimates[key].copy()
 
@@ -270,6 +271,12 @@ class FitResult(Exportable):
             text += (
                 f" Against their benchmarks, {above} of {len(compared)} areas are above with "
                 f"probability over 90% and {below} below with probability over 90%."
+            )
+        calibration = self.metadata.get("calibration")
+        if calibration is not None:
+            text += (
+                f" Calibrated: {calibration['label']} in every posterior draw (the "
+                f"'adjustment' column gives each area's change)."
             )
         others = everything["quantity"].nunique() - 1
         if others:

@@ -22,6 +22,7 @@ from lcmodel.spec.common import (
     DEFAULT_INTERVAL,
     FAMILY_NAMES,
     SAMPLERS,
+    CalibrateSpec,
     FitSpec,
     read_toml,
 )
@@ -49,6 +50,7 @@ __all__ = [
     "AreaLevelSection",
     "AreaLevelSpec",
     "BenchmarkSpec",
+    "CalibrateSpec",
     "CorrelationSpec",
     "FitSpec",
     "FrameSpec",

@@ -15,6 +15,7 @@ from lcmodel.spec.common import (
     NAME_PATTERN,
     ZERO_SUM_AREAS,
     AreaEffectKind,
+    CalibrateSpec,
     FitSpec,
     Strict,
     spatial_settings,
@@ -145,6 +146,7 @@ class AreaLevelSpec(Strict):
         "('finite_population', the default when [area_level] names 'population'), or the "
         "model's expected value of the area ('superpopulation', the default otherwise).",
     )
+    calibrate: CalibrateSpec | None = None
     fit: FitSpec = Field(default_factory=FitSpec)
     priors: dict[str, PriorSpec] = Field(default_factory=dict)
 

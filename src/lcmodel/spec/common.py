@@ -23,6 +23,7 @@ __all__ = [
     "NAME_PATTERN",
     "SAMPLERS",
     "ZERO_SUM_AREAS",
+    "CalibrateSpec",
     "FitSpec",
     "Strict",
     "read_toml",
@@ -124,6 +125,30 @@ class Strict(BaseModel):
 
     label: ClassVar[str] = "spec"
     """What the table is called in messages."""
+
+
+class CalibrateSpec(Strict):
+    """``[calibrate]``: area values made to add up to a trusted aggregate, draw by draw."""
+
+    label: ClassVar[str] = "[calibrate]"
+    target: float | Literal["direct"] = Field(
+        description="The weighted mean the area values must have in every draw: a number (a "
+        "published figure for all the areas) or 'direct' (the weighted mean of the areas' "
+        "direct estimates)."
+    )
+    weights: str = Field(
+        default="n",
+        description="Each area's weight in the mean: a column of the areas table (its "
+        "population) or 'n' (its sample size).",
+    )
+    method: Literal["ratio", "difference"] = Field(
+        default="ratio",
+        description="'ratio' scales every area's value by the same factor in a draw; "
+        "'difference' shifts them all by the same amount.",
+    )
+    quantity: str | None = Field(
+        default=None, description="The quantity calibrated (default: the headline)."
+    )
 
 
 class FitSpec(Strict):

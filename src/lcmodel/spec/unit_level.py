@@ -21,6 +21,7 @@ from lcmodel.spec.common import (
     NAME_PATTERN,
     ZERO_SUM_AREAS,
     AreaEffectKind,
+    CalibrateSpec,
     FitSpec,
     Strict,
     spatial_settings,
@@ -299,6 +300,7 @@ class ModelSpec(Strict):
     benchmark: BenchmarkSpec | None = None
     population: PopulationSpec | None = None
     frame: FrameSpec | None = None
+    calibrate: CalibrateSpec | None = None
     estimand: Literal["finite_population", "superpopulation", "sample"] | None = Field(
         default=None,
         description="What an area value estimates: the area's actual population "
