@@ -270,6 +270,8 @@ def test_printed_table_leaves_out_empty_columns() -> None:
     named = table.assign(name=["Aford", "Bton"], benchmark=[0.5, 0.5], diff_mean=[0.0, 0.1])
     header = format_estimates(named, "share").splitlines()[1].split()
     assert {"name", "benchmark", "diff"} <= set(header)
+    no_sizes = table.assign(n=np.nan)  # an area table without sample sizes
+    assert "n" not in format_estimates(no_sizes, "share").splitlines()[1].split()
 
 
 def test_cores_budget_from_the_command_line() -> None:

@@ -72,8 +72,9 @@ def format_estimates(table: pd.DataFrame, quantity: str) -> str:
         "rhat": lambda v: f"{v:.3f}",
         "ess": lambda v: f"{v:.0f}",
     }
-    # leave out what says nothing: no benchmark, or names that only repeat the codes
-    empty = [c for c in ("benchmark", "diff", "P(above)") if shown[c].isna().all()]
+    # leave out what says nothing: no sample sizes (an area table without them), no
+    # benchmark, or names that only repeat the codes
+    empty = [c for c in ("n", "benchmark", "diff", "P(above)") if shown[c].isna().all()]
     if (shown["name"].astype(str) == shown["area"].astype(str)).all():
         empty.append("name")
     shown = shown.drop(columns=empty)
