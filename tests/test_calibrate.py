@@ -79,7 +79,7 @@ def test_bad_calibrations_are_spec_errors() -> None:
         "structure": {"area": "area"},
         "calibrate": {"target": 0.5, "method": "rake"},
     }
-    with pytest.raises(SpecError, match="calibrate.method"):
+    with pytest.raises(SpecError, match=r"calibrate\.method"):
         parse_spec(raw, "x.toml")
 
 
