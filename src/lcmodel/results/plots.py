@@ -15,7 +15,9 @@ if TYPE_CHECKING:
 __all__ = ["forest_plot", "trajectory_plot"]
 
 
-def forest_plot(estimates: pd.DataFrame, *, title: str | None = None) -> tuple[Figure, Axes]:
+def forest_plot(
+    estimates: pd.DataFrame, *, title: str | None = None, hide_suppressed: bool = False
+) -> tuple[Figure, Axes]:
     """Areas ordered by estimate, with intervals, direct estimates and benchmarks.
 
     Intervals are coloured by the estimate's reliability flag: blue (publish), orange
@@ -28,6 +30,10 @@ def forest_plot(estimates: pd.DataFrame, *, title: str | None = None) -> tuple[F
         drawn as percentages.
     title
         Figure title.
+    hide_suppressed
+        Draw no value for estimates flagged ``suppress``: their rows (at the bottom) show the
+        benchmark only, and their labels say ``suppressed`` (the report for readers, where a
+        suppressed estimate is never shown).
 
     Returns
     -------
@@ -38,6 +44,13 @@ def forest_plot(estimates: pd.DataFrame, *, title: str | None = None) -> tuple[F
     from matplotlib.lines import Line2D
 
     table = estimates.sort_values("mean").reset_index(drop=True)
+    if hide_suppressed and "reliability" in table:
+        hidden = (table["reliability"] == "suppress").to_numpy()
+        table = pd.concat([table[hidden], table[~hidden]], ignore_index=True)
+        hidden = np.sort(hidden)[::-1]
+        table.loc[hidden, ["mean", "lower", "upper", "direct"]] = np.nan
+    else:
+        hidden = np.zeros(len(table), dtype=bool)
     quantity = str(table["quantity"].iloc[0]) if len(table) else "value"
     share = quantity.startswith("share")
     scale = 100.0 if share else 1.0
@@ -59,8 +72,11 @@ def forest_plot(estimates: pd.DataFrame, *, title: str | None = None) -> tuple[F
     ax.plot(table["direct"] * scale, y, "o", mfc="none", mec="0.45", ms=5)
     ax.plot(table["benchmark"] * scale, y, "|", color=colours(3), ms=14, mew=2)
     labels = [
-        f"{name} (n={n})" if in_sample else f"{name} (not surveyed)"
-        for name, n, in_sample in zip(table["name"], table["n"], table["in_sample"], strict=True)
+        (f"{name} (n={n})" if in_sample else f"{name} (not surveyed)")
+        + (", suppressed" if secret else "")
+        for name, n, in_sample, secret in zip(
+            table["name"], table["n"], table["in_sample"], hidden, strict=True
+        )
     ]
     ax.set_yticks(y, labels, fontsize=8)
     ax.set_ylim(-0.7, len(table) - 0.3)
@@ -69,7 +85,7 @@ def forest_plot(estimates: pd.DataFrame, *, title: str | None = None) -> tuple[F
     ax.grid(axis="x", color="0.9")
     ax.set_axisbelow(True)
     interval = table["interval"].iloc[0] if len(table) else ""
-    present = [flag for flag in styles if (flags == flag).any()]
+    present = [flag for flag in styles if (flags[~hidden] == flag).any()]
     handles = [
         Line2D(
             [],
@@ -94,7 +110,11 @@ def forest_plot(estimates: pd.DataFrame, *, title: str | None = None) -> tuple[F
 
 
 def trajectory_plot(
-    estimates: pd.DataFrame, *, title: str | None = None, columns: int = 5
+    estimates: pd.DataFrame,
+    *,
+    title: str | None = None,
+    columns: int = 5,
+    hide_suppressed: bool = False,
 ) -> tuple[Figure, np.ndarray]:
     """One small panel per area: estimates over the waves, direct estimates, benchmark line.
 
@@ -106,6 +126,9 @@ def trajectory_plot(
         Figure title.
     columns
         Panels per row.
+    hide_suppressed
+        Leave out the waves whose estimate is flagged ``suppress`` (a gap in the line and
+        band, no direct estimate), as the report for readers does.
 
     Returns
     -------
@@ -115,6 +138,10 @@ def trajectory_plot(
     import matplotlib.pyplot as plt
 
     quantity = str(estimates["quantity"].iloc[0]) if len(estimates) else "value"
+    if hide_suppressed and "reliability" in estimates:
+        estimates = estimates.copy()
+        hidden = estimates["reliability"] == "suppress"
+        estimates.loc[hidden, ["mean", "lower", "upper", "direct"]] = np.nan
     scale = 100.0 if quantity.startswith("share") else 1.0
     areas = list(dict.fromkeys(estimates["area"]))
     rows = max(1, -(-len(areas) // columns))
@@ -148,9 +175,10 @@ def trajectory_plot(
     fig.supxlabel("wave", fontsize=9)
     fig.supylabel(f"{label} (%)" if scale == 100.0 else label, fontsize=9)
     interval = estimates["interval"].iloc[0] if len(estimates) else ""
+    gaps = "; gaps: suppressed" if hide_suppressed else ""
     fig.suptitle(
         (f"{title}\n" if title else "")
-        + f"line and band: model, {interval} interval; circles: direct; dashed: benchmark",
+        + f"line and band: model, {interval} interval; circles: direct; dashed: benchmark{gaps}",
         fontsize=9,
     )
     return fig, axes
