@@ -28,6 +28,7 @@ LAYERS = [
     "results",
     "models",
     "workflows",
+    "reporting",
     "simulate",
     "cli",
     "__init__",
