@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from lcmodel.models.joint import JointModel
     from lcmodel.models.registry import model_from_spec
     from lcmodel.models.unit_level import UnitLevelModel
+    from lcmodel.reporting.render import report
     from lcmodel.results.fit_result import FitResult
     from lcmodel.results.folder import load
     from lcmodel.results.joint_result import JointFitResult
@@ -72,6 +73,7 @@ _PUBLIC = {
     "load_survey_data": "lcmodel.data.survey",
     "model_from_spec": "lcmodel.models.registry",
     "prepare_survey_data": "lcmodel.data.survey",
+    "report": "lcmodel.reporting.render",
 }
 """Every public name and the module that defines it."""
 
@@ -106,6 +108,7 @@ __all__ = [
     "load_survey_data",
     "model_from_spec",
     "prepare_survey_data",
+    "report",
 ]
 
 

@@ -1,4 +1,4 @@
-"""Command line: ``lcmodel fit|compare|check|simulate|priors|summarize|export``.
+"""Command line: ``lcmodel fit|compare|check|simulate|priors|summarize|export|report``.
 
 Exit codes: 0 success, 1 unexpected error, 2 bad input (spec, data, arguments),
 3 diagnostics failed (no output written unless ``--allow-failed-diagnostics``).
@@ -310,6 +310,16 @@ def _export(args: argparse.Namespace) -> int:
     return 0
 
 
+def _write_report(args: argparse.Namespace) -> int:
+    from lcmodel.reporting.render import report
+
+    written = report(args.folders, to=args.to, markdown=args.markdown, title=args.title)
+    files = [written.html] + ([written.markdown] if written.markdown else [])
+    sizes = ", ".join(f"{path} ({path.stat().st_size / 1024:,.0f} KiB)" for path in files)
+    print(f"Wrote {sizes} in {written.seconds:.1f} s")
+    return 0
+
+
 def _add_sampling_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--draws", type=int, help="posterior draws per chain")
     parser.add_argument("--tune", type=int, help="tuning steps per chain")
@@ -420,6 +430,23 @@ def build_parser() -> argparse.ArgumentParser:
     summarize = sub.add_parser("summarize", help="print the estimates of a saved result")
     summarize.add_argument("folder")
     summarize.set_defaults(handler=_summarize)
+
+    report = sub.add_parser(
+        "report",
+        help="write a report for readers of one or more saved results: one self-contained "
+        "HTML file (and a Quarto document)",
+    )
+    report.add_argument(
+        "folders", nargs="+", metavar="folder", help="folders written by 'lcmodel fit'"
+    )
+    report.add_argument(
+        "--to", default="report.html", help="the HTML file to write (default: report.html)"
+    )
+    report.add_argument(
+        "--markdown", help="also write the same report as a Quarto document (.qmd or .md)"
+    )
+    report.add_argument("--title", help="the report's title (default: the models' names)")
+    report.set_defaults(handler=_write_report)
     return parser
 
 
