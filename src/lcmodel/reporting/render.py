@@ -9,6 +9,7 @@ Both files are written atomically.
 
 from __future__ import annotations
 
+import json
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,7 +34,13 @@ def _environment(autoescape: bool) -> Any:
         keep_trailing_newline=True,
     )
     env.filters["md"] = _markdown_cell
+    env.filters["yaml_string"] = _yaml_string
     return env
+
+
+def _yaml_string(value: object) -> str:
+    """A double-quoted YAML scalar (a JSON string is one), for the Quarto front matter."""
+    return json.dumps(str(value), ensure_ascii=False)
 
 
 def _markdown_cell(value: object) -> str:
