@@ -547,3 +547,20 @@ def test_joint_report_with_waves_and_maps_from_the_command_line(tmp_path: Path, 
     assert "Correlation of area effects" in text and "trust_waves and belonging" in text
     if _chromium() is not None:
         browser_check(html, tmp_path, indicators, methods=1)
+
+
+def test_plots_for_readers_draw_no_suppressed_value(strict: FitResult) -> None:
+    import numpy as np
+
+    table = strict.estimates()
+    hidden = int((table["reliability"] == "suppress").sum())
+    _fig, ax = strict.plot_forest(hide_suppressed=True)
+    labels = [t.get_text() for t in ax.get_yticklabels()]
+    assert sum(label.endswith(", suppressed") for label in labels) == hidden > 0
+    assert all(label.endswith(", suppressed") for label in labels[:hidden])  # at the bottom
+    drawn = [
+        np.isfinite(line.get_xdata()).sum() for line in ax.get_lines() if line.get_marker() == "o"
+    ]
+    assert sum(drawn) == 2 * (len(table) - hidden)  # model and direct points of the others
+    _fig, ax = strict.plot_forest()
+    assert not any("suppressed" in t.get_text() for t in ax.get_yticklabels())
