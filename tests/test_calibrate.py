@@ -120,8 +120,11 @@ def test_calibrated_mrp_adds_up_and_still_covers_the_true_area_shares(tmp_path: 
     table = result.estimates().set_index("area")
     true = truth.reindex(table.index)
     coverage = float(((table["lower"] <= true) & (true <= table["upper"])).mean())
+    raw = result.posterior["area_value_uncalibrated"].sel(quantity="share")
+    low, high = (raw.quantile(q, dim=("chain", "draw")).to_series() for q in (0.05, 0.95))
+    before = float(((low[table.index] <= true) & (true <= high[table.index])).mean())
     print(
-        f"calibrated MRP, 40 areas: coverage 90% {coverage:.3f}, "
+        f"calibrated MRP, 40 areas: coverage 90% {coverage:.3f} (unadjusted {before:.3f}), "
         f"mean |adjustment| {table['adjustment'].abs().mean():.4f}"
     )
     assert (table["calibration"].str.startswith("ratio benchmarked")).all()
