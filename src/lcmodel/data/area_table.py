@@ -2,6 +2,8 @@
 
 The input of a Fay-Herriot model fitted to an area table (``[area_level] table``): validated
 here, like every other raw input, with errors that name the file, column, rows and the fix.
+With ``[area_level] wave`` the table has one row per area and wave instead (each pair at most
+once), and covariates may differ between an area's rows.
 """
 
 from __future__ import annotations
@@ -11,8 +13,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from lcmodel.data.common import AREA, clean_labels
-from lcmodel.data.survey import numeric_column
+from lcmodel.data.common import AREA, WAVE, clean_labels
+from lcmodel.data.survey import integer_column, numeric_column
 from lcmodel.errors import DataError, did_you_mean, first_rows, listed, shown
 from lcmodel.io.tables import read_table
 from lcmodel.spec import AreaLevelSection
@@ -33,10 +35,15 @@ def load_area_table(section: AreaLevelSection) -> tuple[pd.DataFrame, pd.Series 
     tuple
         The table (index ``area``: ``estimate``, ``variance``, ``n_eff`` and the covariates;
         blank estimates stay NaN) and the sample sizes (``None`` without an ``n`` column).
+        With ``wave``: one row per area and wave, every area at every wave of the table
+        (areas in the order they first appear, waves in increasing order), the wave in column
+        ``wave``; a pair the table lacks gets blank estimate and variance (it is predicted),
+        which needs the table to have no covariates (they would be unknown there).
     """
     source = str(section.table)
     frame = read_table(section.table, "area estimates")
-    columns = [section.area, section.estimate, section.variance]
+    columns = [section.area, *([section.wave] if section.wave else [])]
+    columns += [section.estimate, section.variance]
     columns += [section.n] if section.n else []
     columns += section.covariates + section.numeric_covariates
     columns += [section.population] if section.population else []
@@ -54,13 +61,15 @@ def load_area_table(section: AreaLevelSection) -> tuple[pd.DataFrame, pd.Series 
             f"{source}: column '{section.area}' is blank ({first_rows(rows)}); every row "
             f"needs its area"
         )
-    repeated = area.duplicated(keep=False)
-    if repeated.any():
-        rows = list(np.flatnonzero(repeated.to_numpy()))
-        raise DataError(
-            f"{source}: area '{area.iloc[rows[0]]}' appears more than once in column "
-            f"'{section.area}' ({first_rows(rows)}); give one row per area"
-        )
+    wave = _waves(frame, section.wave, area, section.area, source) if section.wave else None
+    if wave is None:
+        repeated = area.duplicated(keep=False)
+        if repeated.any():
+            rows = list(np.flatnonzero(repeated.to_numpy()))
+            raise DataError(
+                f"{source}: area '{area.iloc[rows[0]]}' appears more than once in column "
+                f"'{section.area}' ({first_rows(rows)}); give one row per area"
+            )
     table = pd.DataFrame(index=pd.Index(area.to_numpy(), name=AREA))
     for key, column in [("estimate", section.estimate), ("variance", section.variance)]:
         table[key] = _numbers(frame[column], column, source).to_numpy()
@@ -133,7 +142,66 @@ def load_area_table(section: AreaLevelSection) -> tuple[pd.DataFrame, pd.Series 
             source,
         )
         table["population"] = sizes
+    if wave is not None:
+        table.insert(0, WAVE, wave.to_numpy())
+        return _every_wave(table, n, section, source)
     return table, n
+
+
+def _waves(
+    frame: pd.DataFrame, column: str, area: pd.Series, area_column: str, source: str
+) -> pd.Series:
+    """The wave of every row: whole numbers, each area's at most once, two waves or more."""
+    values = frame[column].reset_index(drop=True)
+    blank = values.isna() | (values.astype(str).str.strip() == "")
+    if blank.any():
+        rows = list(np.flatnonzero(blank.to_numpy()))
+        raise DataError(
+            f"{source}: column '{column}' (the wave) is blank ({first_rows(rows)}); every row "
+            f"needs its wave"
+        )
+    wave = integer_column(values, column, source)
+    pairs = pd.DataFrame({AREA: area.to_numpy(), WAVE: wave.to_numpy()})
+    repeated = pairs.duplicated(keep=False)
+    if repeated.any():
+        rows = list(np.flatnonzero(repeated.to_numpy()))
+        first = pairs.iloc[rows[0]]
+        raise DataError(
+            f"{source}: area '{first[AREA]}' has wave {shown(first[WAVE])} more than once "
+            f"(columns '{area_column}' and '{column}', {first_rows(rows)}); give one row per "
+            f"area and wave"
+        )
+    if wave.nunique() < 2:
+        raise DataError(
+            f"{source}: column '{column}' holds a single wave ({shown(wave.iloc[0])}); "
+            f"area x wave effects need at least two. Drop 'wave' from [area_level]"
+        )
+    return wave
+
+
+def _every_wave(
+    table: pd.DataFrame, n: pd.Series | None, section: AreaLevelSection, source: str
+) -> tuple[pd.DataFrame, pd.Series | None]:
+    """Every area at every wave, areas in order of appearance and waves increasing."""
+    areas = pd.unique(table.index.to_numpy())
+    waves = np.sort(table[WAVE].unique())
+    grid = pd.MultiIndex.from_product([areas, waves], names=[AREA, WAVE])
+    given = pd.MultiIndex.from_arrays([table.index, table[WAVE]], names=[AREA, WAVE])
+    missing = grid.difference(given, sort=False)
+    covariates = section.covariates + section.numeric_covariates
+    if len(missing) and covariates:
+        pairs = [f"{a} at wave {w}" for a, w in missing]
+        raise DataError(
+            f"{source}: area(s) {listed(pairs)} have no row, so their covariates "
+            f"({listed(covariates, None)}) are unknown; add a row for every area and wave "
+            f"(leave estimate and variance blank where there is no direct estimate)"
+        )
+    out = table.drop(columns=WAVE).set_axis(given).reindex(grid)
+    if n is not None:
+        n = pd.Series(n.to_numpy(), index=given).reindex(grid)
+        n.index = out.index.get_level_values(AREA)
+    out = out.reset_index(WAVE)
+    return out, n
 
 
 def area_population_sizes(

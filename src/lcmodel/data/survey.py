@@ -27,6 +27,7 @@ __all__ = [
     "AREA",
     "SurveyData",
     "clean_labels",
+    "integer_column",
     "load_survey_data",
     "parse_deprivation",
     "prepare_survey_data",
@@ -105,7 +106,11 @@ def _require_columns(frame: pd.DataFrame, columns: list[str], source: str, fix: 
             )
 
 
-def _integer_column(series: pd.Series, column: str, source: str) -> pd.Series:
+def integer_column(series: pd.Series, column: str, source: str) -> pd.Series:
+    """Whole numbers of a column, or a :class:`DataError` naming the lines that are not.
+
+    ``series``' index labels are the file's data row positions (for the message).
+    """
     numbers = pd.to_numeric(series, errors="coerce")
     bad = numbers.isna() | (numbers.round() != numbers)
     if bad.any():
@@ -429,7 +434,7 @@ def validate_areas(
             f"({first_rows(rows)}); each area needs exactly one row."
         )
     if "deprivation_decile" in areas.columns and areas["deprivation_decile"].notna().all():
-        deciles = _integer_column(areas["deprivation_decile"], "deprivation_decile", source)
+        deciles = integer_column(areas["deprivation_decile"], "deprivation_decile", source)
         out = ~deciles.between(1, 10)
         if out.any():
             raise DataError(
@@ -711,7 +716,7 @@ def prepare_survey_data(
         wave = survey[structure.wave]
         frame["wave"] = pd.Series(pd.NA, index=survey.index, dtype="Int64")
         given = wave.notna() & (wave.astype(str).str.strip() != "")
-        frame.loc[given, "wave"] = _integer_column(wave[given], structure.wave, src).to_numpy()
+        frame.loc[given, "wave"] = integer_column(wave[given], structure.wave, src).to_numpy()
     for column in covariates:
         frame[column] = clean_labels(survey[column])
     for column in numeric:

@@ -42,6 +42,18 @@ its degrees of freedom (:func:`lcmodel.design.variances.smoothed_design_effects`
 ``n_eff_i = n_i / D_i``. (A design effect that is a parameter of the binomial likelihood
 would be informed by the share itself: a direct share of 0 from 5 respondents would pull
 ``n_eff`` towards 3 whatever the design.)
+
+Waves (``[area_level] wave``, an area table with one row per area and wave): the
+spatio-temporal Fay-Herriot model of ``sae::eblupSTFH`` (Marhuenda, Molina and Morales 2013)
+and its relatives. For area ``d`` at wave ``t``::
+
+    y_dt ~ Normal(theta_dt, sqrt(psi_dt))
+    theta_dt = intercept + gamma' x_dt + area_effect_d + area_wave_effect_dt
+
+with ``area_effect`` of any kind (``iid``, ``icar``, ``bym2``, ``sar``) and
+``area_wave_effect`` an AR(1), independent or random-walk deviation per area and wave
+(:mod:`lcmodel.models.area_waves`). Every area is estimated at every wave
+(``area_wave_value``); its ``area_value`` is the mean of its values over the waves.
 """
 
 from __future__ import annotations
@@ -55,17 +67,19 @@ import pandas as pd
 
 from lcmodel.data.adjacency import Adjacency, boundary_record
 from lcmodel.data.area_table import area_covariates, area_population_sizes, load_area_table
+from lcmodel.data.common import WAVE
 from lcmodel.data.population import area_weights
 from lcmodel.data.survey import AREA, frame_hash
 from lcmodel.design.adjacency import SAR_LIMIT
 from lcmodel.design.calibration import Calibration, plan_calibration
 from lcmodel.design.covariates import area_covariate_design
 from lcmodel.design.direct import survey_direct_estimates
-from lcmodel.design.inputs import table_inputs
+from lcmodel.design.inputs import table_inputs, table_wave_inputs
 from lcmodel.design.reference import FinitePopulation
 from lcmodel.design.variances import smoothed_design_effects
 from lcmodel.errors import DataError, SpecError, did_you_mean, listed
 from lcmodel.models.area_effects import (
+    CENTRING_SCALE,
     add_area_effect,
     area_effect_terms,
     choose_centring,
@@ -73,6 +87,7 @@ from lcmodel.models.area_effects import (
     neighbourhood_metadata,
     partially_centred,
 )
+from lcmodel.models.area_waves import add_area_wave_effect, area_wave_terms
 from lcmodel.models.base import Model
 from lcmodel.models.terms import (
     add_area_covariates,
@@ -96,6 +111,10 @@ __all__ = ["FayHerriotModel"]
 SAMPLED = "sampled_area"
 """Dimension of the areas with a direct estimate (the likelihood's observations)."""
 
+SAMPLED_WAVE = "sampled_area_wave"
+"""With waves, the dimension of the area x wave pairs with a direct estimate, labelled
+``<area>:<wave>``."""
+
 
 class FayHerriotModel(Model):
     """Area-level model of direct estimates (Fay-Herriot), normal or binomial on the logit scale.
@@ -106,7 +125,9 @@ class FayHerriotModel(Model):
         Validated area-level spec.
     areas
         One row per area (index ``area``): ``estimate``, ``variance`` and ``n_eff`` (NaN where
-        the area has no direct estimate) and the covariates.
+        the area has no direct estimate) and the covariates. With ``[area_level] wave``, one
+        row per area and wave instead, every area at every wave (areas in order, waves
+        increasing within each), the wave in column ``wave``.
     inputs
         The estimates' inputs per area (names, ``n``, direct estimate, benchmark match), as
         :func:`lcmodel.design.inputs.area_inputs` gives them.
@@ -116,6 +137,12 @@ class FayHerriotModel(Model):
         ``"share"`` or ``"mean"``.
     outcome
         What the estimates measure, for prose.
+    adjacency
+        The neighbourhood already read for this spec (a model rebuilt with other ``[fit]``
+        settings), else read here.
+    wave_inputs
+        With waves, the inputs per area and wave
+        (:func:`lcmodel.design.inputs.table_wave_inputs`).
     """
 
     kind = "area_level"
@@ -131,16 +158,22 @@ class FayHerriotModel(Model):
         *,
         adjacency: Adjacency | None = None,
         boundaries: dict[str, str] | None = None,
+        wave_inputs: pd.DataFrame | None = None,
     ) -> None:
         self.spec = spec
         self.areas = areas
         self.inputs = inputs
+        self.wave_inputs = wave_inputs
         self.quantity = quantity
         self.quantity_kind = kind
         self.outcome = outcome
         section = spec.area_level
         self._binomial = section.likelihood == "binomial"
         self._modelled = section.variance_model == "modelled"
+        self._area_wave = section.area_wave_kind
+        self._waves = self._area_wave is not None and WAVE in areas.columns
+        self.area_labels = pd.Index(pd.unique(areas.index.to_numpy()), name=AREA)
+        """The model's areas, in order (each once, also with waves)."""
         if self._binomial and kind != "share":
             raise SpecError(
                 f"spec '{spec.name}': likelihood 'binomial' models shares, but '{quantity}' is a "
@@ -162,7 +195,7 @@ class FayHerriotModel(Model):
             areas, kinds, "[area_level] covariates", centre=section.intercept
         )
         self.adjacency = model_neighbourhood(
-            section.adjacency, section.contiguity, areas.index, section.area, adjacency
+            section.adjacency, section.contiguity, self.area_labels, section.area, adjacency
         )
         """The areas' neighbourhood (``[area_level] adjacency``), in the model's area order."""
         if section.area_effect == "sar" and self.adjacency is not None:
@@ -273,10 +306,15 @@ class FayHerriotModel(Model):
                 )
         inputs = table_inputs(table, n, section.kind)
         inputs["estimand"] = _estimand(spec, str(inputs["estimand"].iloc[0]))
-        if n is not None:
+        waves = None
+        if section.wave is not None:
+            waves = table_wave_inputs(table, n, inputs)
+            if n is not None:  # an area's estimates over the waves rest on n units in all
+                inputs["few_units"] = inputs["in_sample"] & (inputs["n"] < section.min_units)
+        elif n is not None:
             inputs["few_units"] = _few_units(table, section.min_units, inputs[AREA])
         name = "share" if section.kind == "share" else "mean"
-        return cls(spec, table, inputs, name, section.kind, section.estimate)
+        return cls(spec, table, inputs, name, section.kind, section.estimate, wave_inputs=waves)
 
     # ----------------------------------------------------------------- priors
     def _scale(self) -> tuple[float, float]:
@@ -307,6 +345,7 @@ class FayHerriotModel(Model):
                 f"between-area sd beyond the covariates, scale 1 {unit}",
             ),
             *area_covariate_terms(self._design, s, unit),
+            *(area_wave_terms(self._area_wave, s, unit) if self._waves else []),
             *self._variance_terms(),
         ]
         return {t.name: t for t in terms}
@@ -343,8 +382,44 @@ class FayHerriotModel(Model):
         An area's information about its value is ``1 / variance`` (normal likelihood; with
         modelled variances ``n`` over the median unit variance) or ``n_eff * p (1 - p)`` on the
         logit scale (binomial); see
-        :func:`~lcmodel.models.area_effects.choose_centring`.
+        :func:`~lcmodel.models.area_effects.choose_centring`. With waves it is ``1 / (1 / I +
+        tau^2)``, ``I`` the sum of the area's waves' information: the waves tell about the
+        area effect through the area x wave effects, whose mean over the waves varies as much
+        as one of them when they are strongly correlated (an AR(1) with ``rho`` near 1), with
+        ``tau``, the default prior scale of ``sigma_area_wave``, taken as their sd. (Counting
+        each wave as independent information centred most areas of the ``spacetime`` data,
+        and their levels formed a funnel with ``sigma_area``: 3 to 43 divergences.)
         """
+        information = self._row_information()
+        if self._waves:
+            tau = self.default_priors()["sigma_area_wave"].params["sigma"]
+            by_area = pd.Series(information, index=self.areas.index).groupby(level=0).sum()
+            with np.errstate(divide="ignore"):
+                information = 1.0 / (1.0 / by_area.reindex(self.area_labels).to_numpy() + tau**2)
+            return choose_centring(
+                information[self._area_sampled()], self._scale()[1], self.spec.fit.centring
+            )
+        information = information[self.areas["estimate"].notna().to_numpy()]
+        return choose_centring(information, self._scale()[1], self.spec.fit.centring)
+
+    def area_wave_centred(self) -> np.ndarray:
+        """Per area (:attr:`area_labels`): whether its area x wave effects are centred.
+
+        An area's information about one wave's effect is the mean over its waves of each
+        estimate's information (0 at a wave without one), weighed by
+        :func:`~lcmodel.models.area_effects.choose_centring` against the default prior scale
+        of ``sigma_area_wave`` (an area is centred when its data carry over 4 times the
+        information of that prior): in the spatio-temporal ``spacetime`` data one area's
+        direct variances are a fifteenth of the others', and its non-centred innovations
+        traded against ``rho_area_wave`` (divergences near ``rho = 0.85``).
+        """
+        tau = self.default_priors()["sigma_area_wave"].params["sigma"]
+        by_area = pd.Series(self._row_information(), index=self.areas.index).groupby(level=0)
+        information = by_area.mean().reindex(self.area_labels).to_numpy()
+        return choose_centring(information, tau / CENTRING_SCALE, self.spec.fit.centring)
+
+    def _row_information(self) -> np.ndarray:
+        """Each row's information about its value (0 without a direct estimate)."""
         estimate = self.areas["estimate"].to_numpy(dtype=float)
         if self._binomial:
             p = np.clip(estimate, 0.01, 0.99)
@@ -356,17 +431,30 @@ class FayHerriotModel(Model):
         else:
             with np.errstate(divide="ignore"):
                 information = 1.0 / self.areas["variance"].to_numpy(dtype=float)
-        information = information[~np.isnan(estimate)]
         information = np.nan_to_num(information, nan=0.0, posinf=0.0)
-        return choose_centring(information, self._scale()[1], self.spec.fit.centring)
+        information[np.isnan(estimate)] = 0.0
+        return information
+
+    def _area_sampled(self) -> np.ndarray:
+        """Per area (in :attr:`area_labels` order): whether it has any direct estimate."""
+        has = self.areas["estimate"].notna().groupby(level=0).any()
+        return has.reindex(self.area_labels).to_numpy(dtype=bool)
+
+    @property
+    def _sampled_dim(self) -> str:
+        return SAMPLED_WAVE if self._waves else SAMPLED
 
     def coords(self) -> dict[str, list[Any]]:
-        """Areas, sampled areas, quantity and covariate levels."""
-        coords: dict[str, list[Any]] = {
-            AREA: list(self.areas.index),
-            SAMPLED: list(self.areas.index[self.areas["estimate"].notna()]),
-            "quantity": [self.quantity],
-        }
+        """Areas, sampled areas (or area x wave pairs), quantity, covariate levels and waves."""
+        sampled = self.areas[self.areas["estimate"].notna()]
+        coords: dict[str, list[Any]] = {AREA: list(self.area_labels)}
+        if self._waves:
+            coords[WAVE] = sorted(int(w) for w in self.areas[WAVE].unique())
+            pairs = zip(sampled.index, sampled[WAVE], strict=True)
+            coords[SAMPLED_WAVE] = [f"{a}:{w}" for a, w in pairs]
+        else:
+            coords[SAMPLED] = list(sampled.index)
+        coords["quantity"] = [self.quantity]
         return coords | area_covariate_coords(self._design)
 
     def build(self) -> pm.Model:
@@ -381,31 +469,53 @@ class FayHerriotModel(Model):
             modelled variances and the normal likelihood also ``log_variance_mean``,
             ``log_variance_sd``, ``log_variance_area`` and/or ``z_variance`` (centred or not
             per area), the observed ``direct_variance`` and the
-            deterministic ``sampling_variance`` (dims ``sampled_area``).
+            deterministic ``sampling_variance`` (dims ``sampled_area``). With waves, also
+            ``sigma_area_wave``, ``z_area_wave`` and (``ar1``) ``rho_area_wave``, the
+            deterministics ``area_wave_effect`` and ``area_wave_value`` (dims ``area, wave``
+            and ``area, wave, quantity``); the observations' dimension is then
+            ``sampled_area_wave``, and ``area_value`` is the mean of ``area_wave_value`` over
+            the waves.
         """
         import pymc as pm
         import pytensor.tensor as pt
 
         priors = self.priors()
         sampled = self.areas["estimate"].notna().to_numpy()
-        with pm.Model(coords=self.coords()) as model:
+        coords = self.coords()
+        n_areas = len(coords[AREA])
+        n_waves = len(coords[WAVE]) if self._waves else 1
+        with pm.Model(coords=coords) as model:
             intercept = (
                 priors["intercept"].build("intercept") if self.spec.area_level.intercept else 0.0
             )
             covariates = add_area_covariates(self._design, priors)
-            theta = intercept + covariates
-            theta = theta + add_area_effect(
+            # with waves the rows are every area at every wave, area by area: the area
+            # effect is centred (where it is) on each area's covariate term averaged over them
+            per_area = (
+                pt.reshape(pt.zeros(len(sampled)) + covariates, (n_areas, n_waves)).mean(axis=1)
+                if self._waves and self._design
+                else covariates
+            )
+            area_effect = add_area_effect(
                 priors,
-                surveyed=sampled,
+                surveyed=self._area_sampled(),
                 centred=self.centred(),
                 # without an intercept a zero-sum constraint would change the model (the
                 # effects' mean is no longer a shift the intercept absorbs): independent
                 zero_sum=self.spec.area_level.zero_sum_areas and self.spec.area_level.intercept,
                 intercept=intercept,
-                covariate_term=covariates if self._design else None,
+                covariate_term=per_area if self._design else None,
                 kind=self.spec.area_level.area_effect,
                 adjacency=self.adjacency,
+                sar_noncentred=self._waves,
             )
+            theta = intercept + covariates
+            if self._waves:
+                assert self._area_wave is not None
+                area_wave = add_area_wave_effect(self._area_wave, priors, self.area_wave_centred())
+                theta = theta + pt.reshape(area_effect[:, None] + area_wave, (-1,))
+            else:
+                theta = theta + area_effect
             observed = self.areas.loc[sampled]
             mine = theta[np.flatnonzero(sampled)]
             y = observed["estimate"].to_numpy(dtype=float)
@@ -423,11 +533,17 @@ class FayHerriotModel(Model):
                     self._add_variance_estimates(
                         observed["n"], observed["variance"], psi, "direct_variance"
                     )
-                    pm.Deterministic("sampling_variance", psi, dims=SAMPLED)
+                    pm.Deterministic("sampling_variance", psi, dims=self._sampled_dim)
                 else:
                     sd = np.sqrt(observed["variance"].to_numpy(dtype=float))
-                pm.Normal("y", mu=mine, sigma=sd, observed=y, dims=SAMPLED)
+                pm.Normal("y", mu=mine, sigma=sd, observed=y, dims=self._sampled_dim)
                 value = theta
+            if self._waves:
+                per_wave = pt.reshape(value, (n_areas, n_waves))
+                pm.Deterministic(
+                    "area_wave_value", per_wave[:, :, None], dims=(AREA, WAVE, "quantity")
+                )
+                value = per_wave.mean(axis=1)
             pm.Deterministic("area_value", value[:, None], dims=(AREA, "quantity"))
         return model
 
@@ -461,7 +577,9 @@ class FayHerriotModel(Model):
         mean = priors[f"{name}_mean"].build(f"{name}_mean")
         sd = priors[f"{name}_sd"].build(f"{name}_sd")
         centred = choose_centring(np.maximum(n - 1.0, 0.0) / 2.0, 1.0, self.spec.fit.centring)
-        return partially_centred((f"{name}_area", "z_variance"), mean, sd, centred, SAMPLED)
+        return partially_centred(
+            (f"{name}_area", "z_variance"), mean, sd, centred, self._sampled_dim
+        )
 
     @staticmethod
     def _add_variance_estimates(n: pd.Series, estimate: pd.Series, truth: Any, name: str) -> None:
@@ -578,18 +696,24 @@ class FayHerriotModel(Model):
             self.outcome,
             adjacency=self.adjacency if same else None,
             boundaries=self.boundaries if drawn else None,
+            wave_inputs=self.wave_inputs,
         )
 
-    def report_inputs(self) -> pd.DataFrame:
-        """Per-area inputs: names, direct estimates, benchmark match."""
-        return self.inputs
+    def report_inputs(self) -> tuple[pd.DataFrame, pd.DataFrame | None]:
+        """Per-area inputs (names, direct estimates, benchmark match) and, with waves, per wave."""
+        return self.inputs, self.wave_inputs
 
-    def calibrations(self, inputs: pd.DataFrame) -> list[Calibration]:
+    def calibrations(self, inputs: tuple[pd.DataFrame, pd.DataFrame | None]) -> list[Calibration]:
         """The spec's ``[calibrate]``: weights ``n`` or the ``population`` column."""
         settings = self.spec.calibrate
         if settings is None:
             return []
         section = self.spec.area_level
+        if section.wave is not None:
+            raise SpecError(
+                f"spec '{self.spec.name}': [calibrate] is not available with [area_level] "
+                f"wave yet (an area's value is then its mean over the waves); remove one"
+            )
         if settings.weights not in ("n", section.population):
             raise SpecError(
                 f"spec '{self.spec.name}': [calibrate] weights = '{settings.weights}'; an "
@@ -601,13 +725,16 @@ class FayHerriotModel(Model):
         source = str(section.table or section.survey)
         weights = area_weights(self.areas, column, source, self.areas["n"].fillna(0.0))
         plan = plan_calibration(
-            settings, inputs, list(self.areas.index), [self.quantity], self.quantity, weights
+            settings, inputs[0], list(self.areas.index), [self.quantity], self.quantity, weights
         )
         return [plan]
 
     def checked_variables(self, pymc_model: pm.Model) -> list[str]:
-        """Free variables and area values."""
-        return [rv.name for rv in pymc_model.free_RVs] + ["area_value"]
+        """Free variables, area values and (with waves) area x wave values."""
+        checked = [rv.name for rv in pymc_model.free_RVs] + ["area_value"]
+        if "area_wave_value" in pymc_model.named_vars:
+            checked.append("area_wave_value")
+        return checked
 
     def data_metadata(self) -> dict[str, Any]:
         """What a result records about the direct estimates and the likelihood."""
@@ -616,7 +743,8 @@ class FayHerriotModel(Model):
             "family": f"fay_herriot ({self.spec.area_level.likelihood})",
             "headline": self.quantity,
             "outcome": self.outcome,
-            "n_areas_with_estimates": int(self.areas["estimate"].notna().sum()),
+            "n_areas_with_estimates": int(self._area_sampled().sum()),
+            **({"n_estimates": int(self.areas["estimate"].notna().sum())} if self._waves else {}),
             "data_hash": frame_hash(self.areas),
         } | neighbourhood_metadata(self.adjacency, self.boundaries)
 
@@ -624,15 +752,21 @@ class FayHerriotModel(Model):
         self,
         idata: Any,
         spec: AreaLevelSpec,
-        inputs: pd.DataFrame,
+        inputs: tuple[pd.DataFrame, pd.DataFrame | None],
         diagnostics: Diagnostics,
         metadata: dict[str, Any],
     ) -> FitResult:
         """Wrap the posterior in a :class:`~lcmodel.results.fit_result.FitResult`."""
         from lcmodel.results.fit_result import FitResult
 
+        area, waves = inputs
         return FitResult(
-            idata=idata, spec=spec, inputs=inputs, diagnostics=diagnostics, metadata=metadata
+            idata=idata,
+            spec=spec,
+            inputs=area,
+            diagnostics=diagnostics,
+            metadata=metadata,
+            wave_inputs=waves,
         )
 
 

@@ -140,7 +140,8 @@ class FitResult(Exportable):
     def wave_estimates(self, prob: float | None = None, kind: str | None = None) -> pd.DataFrame:
         """Per area, wave and quantity: estimate, interval and benchmark comparison.
 
-        Needs ``structure.area_wave`` in the spec. See :func:`lcmodel.results.waves.wave_estimates`.
+        Needs ``structure.area_wave`` in the spec (``[area_level] wave`` in an area-level
+        one). See :func:`lcmodel.results.waves.wave_estimates`.
         """
         from lcmodel.results.waves import wave_estimates
 
@@ -182,7 +183,7 @@ class FitResult(Exportable):
             last=waves[-1] if last is None else last,
             prob=fit.interval if prob is None else prob,
             kind=fit.interval_kind if kind is None else kind,
-            higher_is_better=self.spec.outcome.higher_is_better,
+            higher_is_better=self._higher_is_better(),
             headline=self.headline,
         )
 
@@ -203,11 +204,18 @@ class FitResult(Exportable):
         kwargs.setdefault("title", f"{self.spec.name}: {quantity} by wave")
         return trajectory_plot(table[table["quantity"] == quantity], **kwargs)
 
+    def _higher_is_better(self) -> bool:
+        """Whether a rise of the headline quantity is an improvement (the spec says)."""
+        if isinstance(self.spec, AreaLevelSpec):
+            return self.spec.area_level.higher_is_better
+        return self.spec.outcome.higher_is_better
+
     def _require_waves(self) -> pd.DataFrame:
         if self.wave_inputs is None:
             raise LcmodelError(
                 f"'{self.spec.name}' has no area x wave estimates; set structure.area_wave = "
-                f'"random_walk" in the spec (it needs a wave column)'
+                f'"random_walk" in the spec (it needs a wave column), or for an area-level '
+                f"spec name its table's wave column in [area_level] wave"
             )
         return self.wave_inputs
 

@@ -5,7 +5,9 @@ With ``structure.area_wave = "random_walk"`` every area has its own path over th
 quantity``): each area's reference population (its respondents' covariate mix, or its frame
 cells) evaluated at every wave. A change between two waves is the difference of those draws, so
 its interval and the probability of an improvement carry the full posterior uncertainty,
-including the correlation between the two waves' estimates of the same area.
+including the correlation between the two waves' estimates of the same area. An area-level
+(Fay-Herriot) spec with ``[area_level] wave`` has the same variable
+(:mod:`lcmodel.models.fay_herriot`).
 """
 
 from __future__ import annotations
@@ -64,7 +66,7 @@ def _draws(posterior: xr.Dataset, table: pd.DataFrame) -> np.ndarray:
     if "area_wave_value" not in posterior:
         raise LcmodelError(
             'this fit has no area x wave estimates; set structure.area_wave = "random_walk" '
-            "in the spec (it needs a wave column)"
+            "in the spec (it needs a wave column), or [area_level] wave in an area-level spec"
         )
     return row_draws(posterior["area_wave_value"], table)[0]
 

@@ -10,11 +10,13 @@ from pydantic import Field, model_validator
 from lcmodel.spec.common import (
     ADJACENCY,
     AREA_LEVEL_EFFECT,
+    AREA_WAVE_DEFAULT,
     BOUNDARIES,
     CONTIGUITY,
     NAME_PATTERN,
     ZERO_SUM_AREAS,
     AreaEffectKind,
+    AreaWaveKind,
     CalibrateSpec,
     FitSpec,
     Strict,
@@ -41,6 +43,13 @@ class AreaLevelSection(Strict):
         default=None, description="An area table of direct estimates and sampling variances."
     )
     area: str = Field(default="area", description="With 'table': the area column.")
+    wave: str | None = Field(
+        default=None,
+        description="With 'table': the wave (period) column, whole numbers. The table then has "
+        "one row per area and wave (each pair at most once), the model has area x wave "
+        "effects ('area_wave') and reports every area at every wave; covariates may vary "
+        "between an area's rows.",
+    )
     estimate: str | None = Field(default=None, description="With 'table': direct estimates.")
     variance: str | None = Field(default=None, description="With 'table': sampling variances.")
     n: str | None = Field(default=None, description="With 'table': sample sizes (optional).")
@@ -62,6 +71,20 @@ class AreaLevelSection(Strict):
         "effects are independent ('zero_sum_areas' needs an intercept to absorb their mean).",
     )
     area_effect: AreaEffectKind = AREA_LEVEL_EFFECT
+    area_wave: AreaWaveKind | None = Field(
+        default=None,
+        description="With 'wave': each area's own effect per wave, on top of 'area_effect'. "
+        "'ar1' (the default): a stationary AR(1) over the waves with autocorrelation "
+        "'rho_area_wave' and innovation sd 'sigma_area_wave' (the spatio-temporal "
+        "Fay-Herriot model of sae::eblupSTFH with area_effect = 'sar'); 'iid': independent "
+        "per area and wave (eblupSTFH's model 'S'); 'random_walk': a random walk over the "
+        "waves, centred within each area, as in a unit-level spec.",
+    )
+    higher_is_better: bool = Field(
+        default=True,
+        description="With 'wave': whether a rise is an improvement (sets 'p_improved' in the "
+        "changes between waves).",
+    )
     adjacency: Path | None = ADJACENCY
     contiguity: Literal["queen", "rook"] | None = CONTIGUITY
     boundaries: Path | None = BOUNDARIES
@@ -89,6 +112,13 @@ class AreaLevelSection(Strict):
         description="Areas whose direct estimate rests on fewer units are flagged "
         "('few_units' in the estimates).",
     )
+
+    @property
+    def area_wave_kind(self) -> str | None:
+        """The area x wave effect in force: ``area_wave``, its default with a wave, or ``None``."""
+        if self.wave is None:
+            return None
+        return self.area_wave or AREA_WAVE_DEFAULT
 
     @property
     def variance_model(self) -> str:
@@ -126,7 +156,29 @@ class AreaLevelSection(Strict):
         repeated = set(self.covariates) & set(self.numeric_covariates)
         if repeated:
             raise ValueError(f"covariate(s) {sorted(repeated)} listed as categorical and numeric")
+        self._check_waves()
         return self
+
+    def _check_waves(self) -> None:
+        """``wave`` and ``area_wave``: a table's column, and what it combines with."""
+        if self.area_wave is not None and self.wave is None:
+            raise ValueError("'area_wave' needs the table's 'wave' column: set 'wave'")
+        if self.wave is None:
+            return
+        if self.table is None:
+            raise ValueError(
+                "'wave' names a column of an area 'table'; a survey spec's direct estimates "
+                "are per area (model its waves with a unit-level spec's structure.area_wave)"
+            )
+        if self.population is not None:
+            raise ValueError(
+                "'population' with 'wave' is not supported: finite-population values per area "
+                "and wave need population sizes per wave; drop 'population' (or 'wave')"
+            )
+        named = [self.area, self.estimate, self.variance, self.n, self.population]
+        named += self.covariates + self.numeric_covariates
+        if self.wave in named:
+            raise ValueError(f"column '{self.wave}' is named as 'wave' and in another role")
 
 
 class AreaLevelSpec(Strict):

@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from lcmodel.errors import SpecError, did_you_mean
 
 __all__ = [
+    "AREA_WAVE_DEFAULT",
     "DEFAULT_CV_CAUTION",
     "DEFAULT_CV_SUPPRESS",
     "DEFAULT_INTERVAL",
@@ -62,6 +63,13 @@ ZERO_SUM_AREAS = Field(
 
 AreaEffectKind = Literal["iid", "icar", "bym2", "sar"]
 """Kinds of area effect a spec may name (``sar``: area-level specs only)."""
+
+AreaWaveKind = Literal["ar1", "iid", "random_walk"]
+"""Kinds of area x wave effect: unit-level specs take ``random_walk``, area-level specs all."""
+
+AREA_WAVE_DEFAULT = "ar1"
+"""The area x wave effect of an area table with a ``wave`` column when ``area_wave`` is not set:
+a stationary AR(1) per area, as ``sae::eblupSTFH`` (Marhuenda, Molina and Morales 2013)."""
 
 AREA_EFFECT = Field(
     default="iid",
