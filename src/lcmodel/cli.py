@@ -14,7 +14,7 @@ import sys
 import textwrap
 import warnings
 from pathlib import Path
-from typing import TYPE_CHECKING, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from lcmodel.errors import LcmodelError
 from lcmodel.spec.common import SAMPLERS
@@ -187,6 +187,11 @@ def _compare(args: argparse.Namespace) -> int:
         columns = ["indicator", "area", "name", "n", "width_joint", "width_separate", "ratio"]
         small = comparison.smallest_areas()[columns]
         print(small.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
+    return _finish_comparison(comparison, out, args)
+
+
+def _finish_comparison(comparison: Any, out: Path, args: argparse.Namespace) -> int:
+    """Say what a comparison found and write it, unless a fit failed its diagnostics."""
     print()
     print(_paragraph(comparison.describe()))
     problems = comparison.diagnostics_failures()
@@ -220,15 +225,7 @@ def _compare_models(args: argparse.Namespace) -> int:
     shown = comparison.table.drop(columns="source")
     with pd.option_context("display.width", 200, "display.max_columns", 20):
         print(shown.to_string(index=False, float_format=lambda v: f"{v:.2f}"))
-    print()
-    print(_paragraph(comparison.describe()))
-    problems = comparison.diagnostics_failures()
-    if problems and not args.allow_failed_diagnostics:
-        print(_paragraph(f"\nNothing was written: {'; '.join(problems)}"), file=sys.stderr)
-        return EXIT_DIAGNOSTICS
-    folder = comparison.save(out)
-    print(f"\nWrote {', '.join(sorted(p.name for p in folder.iterdir()))} to {folder}")
-    return 0
+    return _finish_comparison(comparison, out, args)
 
 
 def _simulate(args: argparse.Namespace) -> int:

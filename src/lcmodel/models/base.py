@@ -97,7 +97,6 @@ class Model(HasPriors, ABC):
         """
         return []
 
-    @abstractmethod
     def make_result(
         self,
         idata: Any,
@@ -106,7 +105,22 @@ class Model(HasPriors, ABC):
         diagnostics: Diagnostics,
         metadata: dict[str, Any],
     ) -> Any:
-        """Wrap a posterior of this model; ``spec`` is the spec with the seed actually used."""
+        """Wrap a posterior of this model; ``spec`` is the spec with the seed actually used.
+
+        By default a :class:`~lcmodel.results.fit_result.FitResult`, with ``inputs`` the
+        (per-area, per-wave) pair of :meth:`report_inputs`; a joint model wraps its own.
+        """
+        from lcmodel.results.fit_result import FitResult
+
+        area, waves = inputs
+        return FitResult(
+            idata=idata,
+            spec=spec,
+            inputs=area,
+            diagnostics=diagnostics,
+            metadata=metadata,
+            wave_inputs=waves,
+        )
 
     def with_fit_settings(self, **overrides: Any) -> Self:
         """Return this model with ``[fit]`` settings replaced (``None`` values are ignored).

@@ -103,8 +103,6 @@ if TYPE_CHECKING:
     import pymc as pm
     import xarray as xr
 
-    from lcmodel.inference.diagnostics import Diagnostics
-    from lcmodel.results.fit_result import FitResult
 
 __all__ = ["FayHerriotModel"]
 
@@ -747,27 +745,6 @@ class FayHerriotModel(Model):
             **({"n_estimates": int(self.areas["estimate"].notna().sum())} if self._waves else {}),
             "data_hash": frame_hash(self.areas),
         } | neighbourhood_metadata(self.adjacency, self.boundaries)
-
-    def make_result(
-        self,
-        idata: Any,
-        spec: AreaLevelSpec,
-        inputs: tuple[pd.DataFrame, pd.DataFrame | None],
-        diagnostics: Diagnostics,
-        metadata: dict[str, Any],
-    ) -> FitResult:
-        """Wrap the posterior in a :class:`~lcmodel.results.fit_result.FitResult`."""
-        from lcmodel.results.fit_result import FitResult
-
-        area, waves = inputs
-        return FitResult(
-            idata=idata,
-            spec=spec,
-            inputs=area,
-            diagnostics=diagnostics,
-            metadata=metadata,
-            wave_inputs=waves,
-        )
 
 
 def _smoothed_effective_sizes(areas: pd.DataFrame) -> pd.Series:

@@ -68,8 +68,6 @@ if TYPE_CHECKING:
     import pymc as pm
     import xarray as xr
 
-    from lcmodel.inference.diagnostics import Diagnostics
-    from lcmodel.results.fit_result import FitResult
 
 __all__ = ["AreaModel", "UnitLevelModel"]
 
@@ -628,27 +626,6 @@ class UnitLevelModel(Model):
             "headline": self.family.headline(),
             "weighted_direct": self.data.weighted,
         } | neighbourhood_metadata(self.adjacency, self.boundaries)
-
-    def make_result(
-        self,
-        idata: Any,
-        spec: ModelSpec,
-        inputs: tuple[pd.DataFrame, pd.DataFrame | None],
-        diagnostics: Diagnostics,
-        metadata: dict[str, Any],
-    ) -> FitResult:
-        """Wrap the posterior in a :class:`~lcmodel.results.fit_result.FitResult`."""
-        from lcmodel.results.fit_result import FitResult
-
-        area, waves = inputs
-        return FitResult(
-            idata=idata,
-            spec=spec,
-            inputs=area,
-            diagnostics=diagnostics,
-            metadata=metadata,
-            wave_inputs=waves,
-        )
 
 
 AreaModel = UnitLevelModel
