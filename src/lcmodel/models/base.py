@@ -4,7 +4,8 @@
 
     [fit] overrides -> seed -> sampler -> report inputs -> build -> sample
         -> finish posterior -> calibrate -> diagnostics [-> longer sampling, if R-hat or ESS
-        fall short] -> run record -> result
+        fall short] [-> pointwise scores for the model checks ([fit] pointwise)]
+        -> run record -> result
 
 A model kind (unit-level, Fay-Herriot, joint) says only what differs: how it is built, what
 its report needs besides the posterior, which variables the diagnostics gate checks, what it
@@ -186,6 +187,11 @@ class Model(HasPriors, ABC):
             settings = settings.model_copy(
                 update={"draws": 2 * settings.draws, "tune": 2 * settings.tune}
             )
+        if settings.pointwise:
+            from lcmodel.models.scoring import add_check_groups, check_groups
+
+            posterior = idata["posterior"].to_dataset()
+            add_check_groups(idata, check_groups(model, posterior, seed))
         total = sum(attempt["wall_seconds"] for attempt in attempts)
         metadata = run_metadata(seed, sampler, total) | model.data_metadata()
         metadata["attempts"] = attempts

@@ -200,6 +200,12 @@ class FitSpec(Strict):
         default=True,
         description="Collapse respondents into sufficient-statistic cells (same posterior).",
     )
+    pointwise: bool = Field(
+        default=True,
+        description="Store each answer's (or area estimate's) log-likelihood and a predictive "
+        "draw, and the log prior, with the posterior, for the model checks (PSIS-LOO, "
+        "LOO-PIT, score distribution, prior sensitivity); false saves space at large scale.",
+    )
     cv_caution: float = Field(
         default=DEFAULT_CV_CAUTION,
         gt=0,

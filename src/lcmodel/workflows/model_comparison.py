@@ -18,11 +18,12 @@ data files, other coding of the answers, other respondents dropped for missing c
 Saved results are checked against the data files their spec names: a result whose recorded
 data hash differs from what the files give now is refused.
 
-Fits do not store a ``log_likelihood`` group in ``posterior.nc``; it is computed here from the
-saved posterior's free variables with :func:`pymc.compute_log_likelihood` on the rebuilt model
-(unit level), or directly from ``area_value`` (and the modelled ``sampling_variance``) for
-Fay-Herriot models. ELPD, its standard error, the differences and stacking weights come from
-:func:`arviz.loo` and :func:`arviz.compare`.
+The pointwise log-likelihood is computed here from the saved posterior's free variables by
+:func:`lcmodel.models.scoring.pointwise_log_likelihood` (the model checks' too): with
+:func:`pymc.compute_log_likelihood` on the rebuilt model (unit level), or directly from
+``area_value`` (and the modelled ``sampling_variance``) for Fay-Herriot models. ELPD, its
+standard error, the differences and stacking weights come from :func:`arviz.loo` and
+:func:`arviz.compare`.
 """
 
 from __future__ import annotations
@@ -34,24 +35,30 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import xarray as xr
 
 from lcmodel.data.survey import AREA, frame_hash
 from lcmodel.errors import LcmodelError, listed
 from lcmodel.inference.diagnostics import Diagnostics
-from lcmodel.inference.sampling import reproducible_numerics
 from lcmodel.io.atomic import atomic_folder
 from lcmodel.models.base import Model
 from lcmodel.models.fay_herriot import FayHerriotModel
 from lcmodel.models.joint import JointModel
 from lcmodel.models.registry import model_from_spec
+from lcmodel.models.scoring import OBSERVATION, pointwise_log_likelihood
 from lcmodel.models.unit_level import UnitLevelModel
 from lcmodel.results.fit_result import FitResult
 from lcmodel.results.folder import load
 from lcmodel.results.joint_result import JointFitResult
 from lcmodel.workflows.joint_comparison import COMPARISON_MARKER, PARETO_K_LIMIT
 
-__all__ = ["LOO_COLUMNS", "ModelComparison", "Observations", "compare_models"]
+__all__ = [
+    "LOO_COLUMNS",
+    "OBSERVATION",
+    "ModelComparison",
+    "Observations",
+    "compare_models",
+    "pointwise_log_likelihood",
+]
 
 LOO_COLUMNS = [
     "model",
@@ -67,9 +74,6 @@ LOO_COLUMNS = [
     "source",
 ]
 """The columns of :attr:`ModelComparison.table` (``loo.csv``), best model first."""
-
-OBSERVATION = "observation"
-"""Dimension of the pointwise log-likelihood: one answer, or one area's direct estimate."""
 
 LEVELS = {
     "unit_level": "a unit-level model (scored per answer)",
@@ -325,93 +329,6 @@ def _unique_names(candidates: list[_Candidate]) -> list[str]:
         name if names.count(name) == 1 else f"{name} ({c.source})"
         for name, c in zip(names, candidates, strict=True)
     ]
-
-
-def pointwise_log_likelihood(model: Model, result: FitResult) -> xr.DataTree:
-    """The log-likelihood of every observation at every draw, with the free variables' draws.
-
-    Parameters
-    ----------
-    model
-        The model the result is a fit of (unit-level or Fay-Herriot).
-    result
-        Its fit.
-
-    Returns
-    -------
-    xarray.DataTree
-        Groups ``posterior`` (the free variables) and ``log_likelihood`` (one variable
-        ``y``, dims ``chain, draw, observation``), ready for :func:`arviz.loo`.
-    """
-    import pymc as pm
-
-    if isinstance(model, UnitLevelModel):
-        scoring = model.build(aggregate_cells=False)  # one observation per answer
-    else:
-        scoring = model.build()
-    for rv in scoring.free_RVs:  # start values play no part in scoring, and PyMC refuses them
-        scoring.set_initval(rv, None)
-    posterior = result.posterior
-    free = [rv.name for rv in scoring.free_RVs]
-    missing = [name for name in free if name not in posterior]
-    if missing:
-        raise LcmodelError(
-            f"'{result.spec.name}': the posterior lacks {listed(missing)}, which its spec's model "
-            f"has; was it fitted with another version of lcmodel? Refit it with `lcmodel fit`"
-        )
-    if isinstance(model, UnitLevelModel):
-        with reproducible_numerics():
-            log_lik = pm.compute_log_likelihood(
-                xr.DataTree.from_dict({"posterior": posterior[free]}),
-                model=scoring,
-                var_names=["y"],
-                extend_inferencedata=False,
-                progressbar=False,
-            )
-        values = log_lik["y"].to_numpy()
-    else:
-        # the model's own area values and variances, computed afresh from the free variables:
-        # a finite-population fit's saved area_value is not the likelihood's
-        assert isinstance(model, FayHerriotModel)
-        wanted = [n for n in ("area_value", "sampling_variance") if n in scoring.named_vars]
-        with reproducible_numerics():
-            computed = pm.compute_deterministics(
-                posterior[free], var_names=wanted, model=scoring, progressbar=False
-            )
-        values = _fay_herriot_log_likelihood(model, computed)
-    chains, draws = values.shape[:2]
-    values = values.reshape(chains, draws, -1)
-    log_likelihood = xr.Dataset(
-        {"y": (("chain", "draw", OBSERVATION), values)},
-        coords={OBSERVATION: np.arange(values.shape[2])},
-    )
-    return xr.DataTree.from_dict({"posterior": posterior[free], "log_likelihood": log_likelihood})
-
-
-def _fay_herriot_log_likelihood(model: FayHerriotModel, values: xr.Dataset) -> np.ndarray:
-    """Per draw and area with a direct estimate: the log-likelihood of that estimate.
-
-    ``values`` holds the model's ``area_value`` and, with modelled variances and the normal
-    likelihood, ``sampling_variance``.
-    """
-    from scipy.special import gammaln, xlog1py, xlogy
-    from scipy.stats import norm
-
-    observed = model.observed_estimates()
-    value = values["area_value"].sel({AREA: list(observed.index)}).isel(quantity=0)
-    value = value.transpose("chain", "draw", AREA).to_numpy()
-    y = observed["estimate"].to_numpy(dtype=float)
-    if "n_eff" in observed:
-        # the binomial of n_eff * y successes in n_eff trials (real-valued counts)
-        n = observed["n_eff"].to_numpy(dtype=float)
-        k = n * y
-        constant = gammaln(n + 1.0) - gammaln(k + 1.0) - gammaln(n - k + 1.0)
-        return constant + xlogy(k, value) + xlog1py(n - k, -value)
-    if "sampling_variance" in values:
-        variance = values["sampling_variance"].transpose("chain", "draw", ...).to_numpy()
-    else:
-        variance = observed["variance"].to_numpy(dtype=float)
-    return norm.logpdf(y, loc=value, scale=np.sqrt(variance))
 
 
 def compare_models(
