@@ -13,9 +13,9 @@ every observation per posterior draw) with the ``observed_data`` they score, and
 distribution and power-scaling sensitivity. :meth:`lcmodel.models.base.Model.fit` stores
 them with the posterior (``[fit] pointwise``), so that ``result.checks()`` needs no model.
 
-The observations are named :data:`OBSERVATION` (variable and dimension), with a coordinate
-:data:`OBSERVATION_AREA` naming each observation's area; a joint model prefixes each
-indicator's with ``<indicator>::``.
+The observations are the variable :data:`POINTWISE` (``y_i``) along the dimension
+:data:`OBSERVATION`, with a coordinate :data:`OBSERVATION_AREA` naming each observation's
+area; a joint model prefixes each indicator's names with ``<indicator>::``.
 """
 
 from __future__ import annotations
@@ -43,6 +43,7 @@ __all__ = [
     "CHECK_GROUPS",
     "OBSERVATION",
     "OBSERVATION_AREA",
+    "POINTWISE",
     "add_check_groups",
     "check_groups",
     "pointwise_log_likelihood",
@@ -50,6 +51,9 @@ __all__ = [
 
 OBSERVATION = "observation"
 """Variable and dimension of the pointwise groups: one answer, or one area's direct estimate."""
+
+POINTWISE = "y_i"
+"""Variable of the pointwise groups, along :data:`OBSERVATION`."""
 
 OBSERVATION_AREA = "observation_area"
 """Coordinate along :data:`OBSERVATION`: the area of each observation."""
@@ -215,7 +219,7 @@ def _pointwise(
         values = values.astype(dtype)
     dim = f"{prefix}{OBSERVATION}"
     return xr.Dataset(
-        {dim: (("chain", "draw", dim), values)},
+        {f"{prefix}{POINTWISE}": (("chain", "draw", dim), values)},
         coords={dim: np.arange(values.shape[2]), f"{prefix}{OBSERVATION_AREA}": (dim, areas)},
     )
 
@@ -223,7 +227,7 @@ def _pointwise(
 def _observed(values: np.ndarray, prefix: str, areas: np.ndarray) -> xr.Dataset:
     dim = f"{prefix}{OBSERVATION}"
     return xr.Dataset(
-        {dim: ((dim,), values)},
+        {f"{prefix}{POINTWISE}": ((dim,), values)},
         coords={dim: np.arange(len(values)), f"{prefix}{OBSERVATION_AREA}": (dim, areas)},
     )
 

@@ -28,6 +28,8 @@ from lcmodel.spec import AreaLevelSpec, ModelSpec, parse_any_spec
 if TYPE_CHECKING:
     from geopandas import GeoDataFrame
 
+    from lcmodel.results.checks import ModelChecks
+
 __all__ = ["FILES", "MAP_FILE", "RESULT_MARKER", "FitResult"]
 
 RESULT_MARKER = "result.json"
@@ -233,6 +235,23 @@ class FitResult(Exportable):
         return summary_table(
             self.idata, var_names, self.spec.fit.interval, self.spec.fit.interval_kind
         )
+
+    def checks(self) -> ModelChecks:
+        """Model checks computed from the saved posterior (no refit).
+
+        Per-area posterior predictive check, LOO-PIT, PSIS-LOO with Pareto k, direct against
+        model estimates, area effects against their prior, prior sensitivity and (for scores)
+        the score distribution; see :mod:`lcmodel.results.checks`.
+
+        Returns
+        -------
+        ModelChecks
+            Iterable of :class:`~lcmodel.results.checks.Check`, indexable by name;
+            ``.save(folder)`` writes ``checks/<name>.csv`` and ``checks/<name>.png``.
+        """
+        from lcmodel.results.checks import model_checks
+
+        return model_checks(self)
 
     def diagnostics(self) -> Diagnostics:
         """Convergence diagnostics and whether the fit passed its gates."""

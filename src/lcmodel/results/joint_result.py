@@ -11,7 +11,7 @@ file, ``map-<indicator>.png``).
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -26,6 +26,9 @@ from lcmodel.results.estimates import bounds, interval_label
 from lcmodel.results.export import Exportable
 from lcmodel.results.fit_result import RESULT_MARKER, FitResult
 from lcmodel.spec import JointSpec, parse_joint_spec
+
+if TYPE_CHECKING:
+    from lcmodel.results.checks import ModelChecks
 
 __all__ = ["CORRELATION_COLUMNS", "JointFitResult"]
 
@@ -137,6 +140,10 @@ class JointFitResult(Exportable):
     def posterior(self) -> xr.Dataset:
         """The joint posterior group as an xarray Dataset."""
         return self.idata["posterior"].to_dataset()
+
+    def checks(self) -> dict[str, ModelChecks]:
+        """Each indicator's model checks (see :meth:`FitResult.checks`), by indicator."""
+        return {name: result.checks() for name, result in self.indicators.items()}
 
     def diagnostics(self) -> Diagnostics:
         """Convergence diagnostics of the joint fit."""
@@ -327,5 +334,10 @@ def indicator_tree(idata: xr.DataTree, name: str) -> xr.DataTree:
             continue
         part = dataset[mine].rename({v: str(v)[len(prefix) :] for v in mine})
         dims = {d: str(d)[len(prefix) :] for d in part.dims if str(d).startswith(prefix)}
-        groups[group] = part.rename(dims)
+        coords = {
+            c: str(c)[len(prefix) :]
+            for c in part.coords
+            if str(c).startswith(prefix) and c not in dims
+        }
+        groups[group] = part.rename(dims).rename(coords)
     return xr.DataTree.from_dict(groups)
