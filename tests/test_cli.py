@@ -213,22 +213,36 @@ def test_console_script_is_installed() -> None:
 
 
 @pytest.mark.sampling
-def test_check_command_prints_the_score_table(capsys) -> None:
+def test_check_command_prints_and_writes_every_check(capsys, tmp_path: Path) -> None:
     spec = ROOT / "models" / "anxiety_gaussian.toml"
-    code = main(["check", str(spec), "--draws", "200", "--tune", "200", "--chains", "2", "--quiet"])
-    out = " ".join(capsys.readouterr().out.split())
+    out = tmp_path / "checks"
+    small = ["--draws", "200", "--tune", "200", "--chains", "2", "--quiet"]
+    code = main(["check", str(spec), "--out", str(out), *small])
+    printed = " ".join(capsys.readouterr().out.split())
     assert code == 0
-    assert "score observed mean lower upper" in out
-    assert "posterior predictive p-value" in out
+    assert "Distribution of scores" in printed
+    assert "posterior predictive p-value" in printed
+    names = {"area_ppc", "loo_pit", "loo", "direct_vs_model", "area_effects_qq"}
+    names |= {"prior_sensitivity", "score_distribution"}
+    assert {p.name for p in out.iterdir()} == (
+        {f"{n}.csv" for n in names} | {f"{n}.png" for n in names} | {"summary.txt"}
+    )
+    scores = pd.read_csv(out / "score_distribution.csv")
+    assert list(scores.columns) == ["score", "observed", "mean", "lower", "upper", "outside"]
 
 
-def test_check_command_rejects_specs_without_scores(capsys) -> None:
-    code = main(["check", str(SPEC), "--quiet"])
-    assert code == EXIT_BAD_INPUT
-    assert "no score check for the bernoulli family" in _err(capsys)
-    code = main(["check", str(ROOT / "models" / "health.toml"), "--quiet"])
-    assert code == EXIT_BAD_INPUT
-    assert "needs numeric categories" in _err(capsys)
+def test_check_command_checks_a_saved_folder_without_refitting(capsys, tmp_path: Path) -> None:
+    """A result saved by lcmodel 0.1.0 whose data files are gone: the checks that need no
+    model run, and the others say why they did not."""
+    folder = tmp_path / "trust"
+    shutil.copytree(ROOT / "tests" / "fixtures" / "saved-0.1.0" / "trust", folder)
+    assert main(["check", str(folder)]) == 0
+    printed = " ".join(capsys.readouterr().out.split())
+    assert "Posterior predictive check per area" in printed
+    assert "Not run, loo:" in printed and "could not be rebuilt" in printed
+    written = {p.name for p in (folder / "checks").iterdir()}
+    assert {"area_ppc.csv", "area_ppc.png", "direct_vs_model.csv", "summary.txt"} <= written
+    assert main(["check", str(folder)]) == 0  # earlier checks are replaced
 
 
 # ------------------------------------------------------------ what a new user hit

@@ -295,7 +295,11 @@ def test_cli_fits_and_compares_a_joint_spec(models_copy: Path, tmp_path: Path, c
 
     assert main(["compare", str(models_copy / "trust.toml")]) == EXIT_BAD_INPUT
     assert "takes a joint spec" in capsys.readouterr().err
-    assert main(["check", str(spec)]) == EXIT_BAD_INPUT
+    assert main(["check", str(out)]) == 0  # the saved joint fit: each indicator's checks
+    checked = out / "checks"
+    assert sorted(p.name for p in checked.iterdir()) == ["health", "trust"]
+    assert (checked / "health" / "score_distribution.csv").is_file() is False  # labels
+    assert (checked / "trust" / "loo.csv").is_file()
 
 
 @pytest.mark.sampling

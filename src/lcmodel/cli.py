@@ -256,30 +256,57 @@ def _simulate(args: argparse.Namespace) -> int:
 
 
 def _check(args: argparse.Namespace) -> int:
-    import pandas as pd
+    """``lcmodel check SPEC_OR_RESULT_DIR``: every model check, printed and written."""
+    from lcmodel.results.checks import CHECKS_MARKER
+    from lcmodel.results.folder import load
+    from lcmodel.results.joint_result import JointFitResult
+    from lcmodel.workflows.checks import model_checks
 
-    from lcmodel.workflows.checks import require_scores, score_distribution_check
+    source = Path(args.spec)
+    if source.is_dir():
+        if args.data is not None:
+            raise LcmodelError(
+                f"{source}: --data replaces a spec's survey; a saved result keeps its own"
+            )
+        result = load(source)
+        folder = source
+    else:
+        from lcmodel.io.atomic import check_replaceable
+        from lcmodel.results.fit_result import RESULT_MARKER
+        from lcmodel.spec import load_spec
 
-    model = _load_model(args)
-    if model.kind != "unit_level":
-        raise LcmodelError(
-            f"{args.spec}: 'check' takes a single-indicator unit-level spec (it checks the "
-            f"distribution of respondents' scores); check a joint spec's indicators one by one"
+        spec = load_spec(source)
+        folder = Path("out") / spec.name
+        if args.out is None:
+            check_replaceable(folder, RESULT_MARKER)  # before sampling, not after
+        model = _load_model(args, spec)
+        result = model.fit(progressbar=not args.quiet, **_sampling(args))
+        if args.out is None:
+            folder = result.save(folder)
+            print(f"Wrote the fit to {folder}")
+    out = Path(args.out) if args.out else folder / "checks"
+    from lcmodel.io.atomic import check_replaceable
+
+    if isinstance(result, JointFitResult):  # one folder of checks per indicator
+        for name in result.names:
+            check_replaceable(out / name, CHECKS_MARKER)
+    else:
+        check_replaceable(out, CHECKS_MARKER)
+    checks = model_checks(result)
+    per_indicator = checks if isinstance(checks, dict) else {"": checks}
+    for name, found in per_indicator.items():
+        heading = f"{result.spec.name}: {name}" if name else result.spec.name
+        print(f"\n{heading}")
+        print(_paragraph(found.describe()))
+    if isinstance(result, JointFitResult):
+        written = [found.save(out, subfolder=name) for name, found in per_indicator.items()]
+        print(f"\nWrote the checks to {', '.join(str(p) for p in written)}")
+    else:
+        written_one = per_indicator[""].save(out, subfolder=None)
+        print(
+            f"\nWrote {', '.join(sorted(p.name for p in written_one.iterdir()))} to {written_one}"
         )
-    require_scores(model)
-    result = model.fit(progressbar=not args.quiet, **_sampling(args))
-    check = score_distribution_check(model, result)
-    with pd.option_context("display.float_format", "{:.3f}".format):
-        print(check.table.to_string(index=False))
-    print(
-        _paragraph(
-            f"\n{model.spec.name}: observed against predicted share of each score "
-            f"(lower/upper: 90% equal-tailed). Mean total variation distance "
-            f"{check.total_variation:.3f}; posterior predictive p-value of the chi-square "
-            f"discrepancy {check.p_value:.2f} (near 0: the model does not reproduce the "
-            f"distribution of answers). {result.diagnostics().message()}"
-        )
-    )
+    print(_paragraph(result.diagnostics().message()))
     return 0
 
 
@@ -384,10 +411,19 @@ def build_parser() -> argparse.ArgumentParser:
     priors.set_defaults(handler=_priors)
 
     check = sub.add_parser(
-        "check", help="fit a spec and check the distribution of its scores (ordinal, gaussian)"
+        "check",
+        help="model checks (predictive per area, LOO-PIT, PSIS-LOO, direct vs model, area "
+        "effects, prior sensitivity, scores) of a result folder, or of a spec fitted first",
     )
-    check.add_argument("spec", help="model spec (TOML)")
+    check.add_argument(
+        "spec", help="a result folder written by 'lcmodel fit', or a model spec (TOML) to fit"
+    )
     check.add_argument("--data", help="survey file replacing the spec's 'data'")
+    check.add_argument(
+        "--out",
+        help="folder for the checks' tables and figures (default: <result folder>/checks; a "
+        "spec's fit is saved to out/<spec name> first)",
+    )
     _add_sampling_arguments(check)
     check.set_defaults(handler=_check)
 

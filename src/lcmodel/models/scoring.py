@@ -29,15 +29,16 @@ from lcmodel.data.survey import AREA
 from lcmodel.design.dims import SEPARATOR
 from lcmodel.errors import LcmodelError, listed
 from lcmodel.inference.sampling import reproducible_numerics
-from lcmodel.models.fay_herriot import FayHerriotModel
-from lcmodel.models.joint import JointModel
-from lcmodel.models.unit_level import UnitLevelModel
 from lcmodel.results.fit_result import FitResult
 
 if TYPE_CHECKING:
     import pymc as pm
 
     from lcmodel.models.base import Model
+    from lcmodel.models.fay_herriot import FayHerriotModel
+
+# the model kinds are told apart by ``kind``, not by class: models/base.py imports this module
+UNIT_LEVEL, AREA_LEVEL, JOINT = "unit_level", "area_level", "joint"
 
 __all__ = [
     "CHECK_GROUPS",
@@ -64,7 +65,7 @@ CHECK_GROUPS = ("log_likelihood", "posterior_predictive", "log_prior")
 
 def _scoring_model(model: Model) -> pm.Model:
     """The model whose likelihood has one term per observation, without start values."""
-    if isinstance(model, UnitLevelModel | JointModel):
+    if model.kind in (UNIT_LEVEL, JOINT):
         scoring = model.build(aggregate_cells=False)  # one observation per answer
     else:
         scoring = model.build()
@@ -86,16 +87,16 @@ def _free_posterior(scoring: pm.Model, posterior: xr.Dataset, name: str) -> xr.D
 
 def _prefixes(model: Model) -> list[str]:
     """The name prefix of each indicator's observations (``""`` for a single indicator)."""
-    if isinstance(model, JointModel):
+    if model.kind == JOINT:
         return [f"{name}{SEPARATOR}" for name in model.names]
     return [""]
 
 
 def _answer_areas(model: Model) -> dict[str, np.ndarray]:
     """Per prefix, the area of each answer (unit-level and joint) or estimate (Fay-Herriot)."""
-    if isinstance(model, FayHerriotModel):
+    if model.kind == AREA_LEVEL:
         return {"": model.observed_estimates().index.astype(str).to_numpy()}
-    models = [model] if isinstance(model, UnitLevelModel) else list(model.models.values())
+    models = [model] if model.kind == UNIT_LEVEL else list(model.models.values())
     return {
         prefix: m.units(False).keys[AREA].astype(str).to_numpy()
         for prefix, m in zip(_prefixes(model), models, strict=True)
@@ -148,9 +149,9 @@ def pointwise_log_likelihood(model: Model, result: FitResult | xr.Dataset) -> xr
     name = str(model.spec.name)
     scoring = _scoring_model(model)
     free = _free_posterior(scoring, posterior, name)
-    if isinstance(model, UnitLevelModel):
+    if model.kind == UNIT_LEVEL:
         values = _unit_log_likelihood(scoring, free, ["y"])["y"].to_numpy()
-    elif isinstance(model, FayHerriotModel):
+    elif model.kind == AREA_LEVEL:
         values = _fay_herriot_log_likelihood(model, _fay_herriot_values(model, scoring, free))
     else:
         raise LcmodelError(f"'{name}': pointwise_log_likelihood takes one indicator's model")
@@ -268,7 +269,7 @@ def check_groups(model: Model, posterior: xr.Dataset, seed: int) -> dict[str, xr
     areas = _answer_areas(model)
     rng = np.random.default_rng([seed, 2])
     log_lik, predictive, observed = xr.Dataset(), xr.Dataset(), xr.Dataset()
-    if isinstance(model, FayHerriotModel):
+    if model.kind == AREA_LEVEL:
         values = _fay_herriot_values(model, scoring, free)
         log_lik = _pointwise(_fay_herriot_log_likelihood(model, values), "", areas[""])
         predictive = _pointwise(_fay_herriot_predictive(model, values, rng), "", areas[""])

@@ -1,5 +1,10 @@
 """Posterior predictive checks of a fitted model against the observed answers.
 
+:func:`model_checks` gives the model checks of any result (``result.checks()``), adding first,
+from the rebuilt model and without refitting, the pointwise groups a result saved without them
+lacks (:func:`with_check_groups`): results fitted with ``[fit] pointwise = false`` or by an
+older lcmodel.
+
 :func:`score_distribution_check` asks whether a model reproduces the distribution of answers
 over the whole sample: for an ordinal outcome, or a Gaussian model of whole-number scores such
 as the 0-10 ONS wellbeing scales, it compares the observed share of each score with the
@@ -20,10 +25,111 @@ import pandas as pd
 
 from lcmodel.data.survey import AREA
 from lcmodel.errors import LcmodelError
+from lcmodel.models.registry import model_from_spec
+from lcmodel.models.scoring import CHECK_GROUPS, POINTWISE, add_check_groups, check_groups
 from lcmodel.models.unit_level import UnitLevelModel
+from lcmodel.results.checks import ModelChecks
 from lcmodel.results.fit_result import FitResult
+from lcmodel.results.joint_result import JointFitResult
 
-__all__ = ["SCORE_FAMILIES", "ScoreCheck", "require_scores", "score_distribution_check"]
+__all__ = [
+    "SCORE_FAMILIES",
+    "ScoreCheck",
+    "model_checks",
+    "require_scores",
+    "score_distribution_check",
+    "with_check_groups",
+]
+
+
+def _has_groups(result: FitResult | JointFitResult) -> bool:
+    children = result.idata.children
+    return all(group in children for group in CHECK_GROUPS) and any(
+        str(v).endswith(POINTWISE) for v in result.idata["log_likelihood"].data_vars
+    )
+
+
+def with_check_groups(result: FitResult | JointFitResult) -> FitResult | JointFitResult:
+    """The result with the pointwise groups the checks need (itself when it has them).
+
+    The model is rebuilt from the result's spec and data files (no sampling) and scores the
+    saved posterior (:func:`lcmodel.models.scoring.check_groups`).
+
+    Raises
+    ------
+    LcmodelError
+        When the data files have changed since the result was fitted.
+    """
+    if _has_groups(result):
+        return result
+    model = model_from_spec(result.spec)
+    recorded = result.metadata.get("data_hash")
+    if isinstance(result, JointFitResult):
+        recorded = {k: v.get("data_hash") for k, v in result.metadata["indicators"].items()}
+        current = {k: v.get("data_hash") for k, v in model.data_metadata()["indicators"].items()}
+    else:
+        current = model.data_metadata().get("data_hash")
+    if recorded != current:
+        raise LcmodelError(
+            f"'{result.spec.name}': the data files have changed since this result was fitted "
+            f"(its data hash differs from the files' now), so the checks cannot score its "
+            f"answers; refit it with `lcmodel fit`"
+        )
+    idata = result.idata.copy()
+    posterior = idata["posterior"].to_dataset()
+    add_check_groups(idata, check_groups(model, posterior, int(result.metadata["seed"])))
+    if isinstance(result, JointFitResult):
+        return JointFitResult(
+            idata,
+            result.spec,
+            result.inputs,
+            result.diagnostics(),
+            result.metadata,
+            result.wave_inputs,
+        )
+    return FitResult(
+        idata,
+        result.spec,
+        result.inputs,
+        result.diagnostics(),
+        result.metadata,
+        result.wave_inputs,
+    )
+
+
+def model_checks(
+    result: FitResult | JointFitResult,
+) -> ModelChecks | dict[str, ModelChecks]:
+    """Every model check of a result, adding the pointwise groups it lacks first.
+
+    Parameters
+    ----------
+    result
+        A unit-level, Fay-Herriot or joint result (fitted, or loaded from a folder).
+
+    Returns
+    -------
+    ModelChecks or dict
+        ``result.checks()`` of the result with its groups: for a joint result, one
+        :class:`~lcmodel.results.checks.ModelChecks` per indicator. When the model cannot be
+        rebuilt (its data files are gone or changed), the checks that need no model, with
+        the reason in ``missing`` for the others.
+    """
+    try:
+        scored = with_check_groups(result)
+    except LcmodelError as exc:
+        # the model cannot be rebuilt (data files moved or changed): the checks that need
+        # no model still run, and the others say why they did not
+        checks = result.checks()
+        why = f"the model could not be rebuilt to score the answers: {exc}"
+        found = checks if isinstance(checks, dict) else {"": checks}
+        for one in found.values():
+            for name in list(one.missing):
+                if "pointwise" in one.missing[name]:
+                    one.missing[name] = why
+        return checks
+    return scored.checks()
+
 
 SCORE_FAMILIES = ("ordinal", "gaussian")
 """Families whose answers are scores the check can compare."""
