@@ -411,17 +411,18 @@ def loo(result: FitResult, tree: xr.DataTree | None = None) -> tuple[Check, Any]
         }
     )
     names = _headline(result).set_index("area")["name"]
-    by_area = pointwise.groupby("area", sort=False)
-    out = pd.DataFrame(
-        {
-            "area": list(by_area.groups),
-            "observations": by_area.size().to_numpy(),
-            "elpd_loo": by_area["elpd"].sum().to_numpy(),
-            "pareto_k_max": by_area["k"].max().to_numpy(),
-            "pareto_k_over_0_7": by_area["k"]
-            .apply(lambda k: int((k > PARETO_K_LIMIT).sum()))
-            .to_numpy(),
-        }
+    by_area = pointwise.assign(bad=pointwise["k"] > PARETO_K_LIMIT).groupby("area")
+    out = (
+        pd.DataFrame(
+            {
+                "observations": by_area.size(),
+                "elpd_loo": by_area["elpd"].sum(),
+                "pareto_k_max": by_area["k"].max(),
+                "pareto_k_over_0_7": by_area["bad"].sum().astype(int),
+            }
+        )
+        .rename_axis("area")
+        .reset_index()
     )
     out["name"] = out["area"].map(names).fillna(out["area"])
     # p_loo per area: lppd minus elpd (the total's definition, area by area)
@@ -498,21 +499,23 @@ def loo_pit(result: FitResult, tree: xr.DataTree | None = None) -> Check:
     values = np.asarray(pit[POINTWISE]).ravel()
     pointwise = pd.DataFrame({"area": _observation_areas(result), "pit": values})
     names = _headline(result).set_index("area")["name"]
-    by_area = pointwise.groupby("area", sort=False)["pit"]
-    count = by_area.size().to_numpy()
-    mean = by_area.mean().to_numpy()
+    pointwise["extreme"] = (pointwise["pit"] < 0.05) | (pointwise["pit"] > 0.95)
+    by_area = pointwise.groupby("area")
+    count = by_area.size()
+    mean = by_area["pit"].mean()
     z = (mean - 0.5) / (np.sqrt(1.0 / 12.0) / np.sqrt(count))
-    out = pd.DataFrame(
-        {
-            "area": list(by_area.groups),
-            "observations": count,
-            "pit_mean": mean,
-            "pit_z": z,
-            "share_extreme": by_area.apply(
-                lambda p: float(((p < 0.05) | (p > 0.95)).mean())
-            ).to_numpy(),
-            "flagged": np.abs(z) > PIT_Z_LIMIT,
-        }
+    out = (
+        pd.DataFrame(
+            {
+                "observations": count,
+                "pit_mean": mean,
+                "pit_z": z,
+                "share_extreme": by_area["extreme"].mean(),
+                "flagged": z.abs() > PIT_Z_LIMIT,
+            }
+        )
+        .rename_axis("area")
+        .reset_index()
     )
     out["name"] = out["area"].map(names).fillna(out["area"])
     ks = kstest(values, "uniform")
