@@ -156,10 +156,8 @@ def test_fay_herriot_checks_and_a_tight_prior_flagged_by_prior_sensitivity() -> 
     assert "loo" in checks.names and "prior_sensitivity" in checks.names
     assert checks["loo"].table["observations"].iloc[-1] == 20  # one per area estimate
     assert "intercept" not in checks["prior_sensitivity"].flagged
-    tight = spec.model_copy(
-        update={"priors": {"intercept": {"dist": "Normal", "mu": -1.0, "sigma": 0.02}}}
-    )
-    tight = type(spec).model_validate(tight.model_dump())
+    prior = {"dist": "Normal", "mu": -1.0, "sigma": 0.02}
+    tight = type(spec).model_validate(spec.model_dump() | {"priors": {"intercept": prior}})
     tightened = FayHerriotModel.from_spec(tight).fit(progressbar=False, **SMALL_CHECKS)
     sensitivity = tightened.checks()["prior_sensitivity"]
     assert "intercept" in sensitivity.flagged

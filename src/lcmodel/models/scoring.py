@@ -302,7 +302,7 @@ def check_groups(model: Model, posterior: xr.Dataset, seed: int) -> dict[str, xr
         predictive = xr.merge(parts["rep"])
         observed = xr.merge(parts["obs"])
     with reproducible_numerics():
-        log_prior = pm.compute_log_prior(
+        log_prior = pm.stats.compute_log_prior(
             xr.DataTree.from_dict({"posterior": free}),
             model=scoring,
             extend_inferencedata=False,

@@ -92,6 +92,9 @@ OBSERVATION_AREA = "observation_area"
 CV_TOLERANCE = 1.1
 """``direct_vs_model`` flags an area whose model CV exceeds its direct CV by more than this."""
 
+SCORED = ("ordinal", "gaussian")
+"""Families whose answers may be scores (checked by ``score_distribution``)."""
+
 QQ_LIMIT = 2.0
 """A standardised area effect beyond this (posterior mean) is flagged as outlying."""
 
@@ -986,7 +989,7 @@ def model_checks(result: FitResult) -> ModelChecks:
             missing["prior_sensitivity"] = "the result has no log_prior group"
         scores = score_distribution(result)
         if isinstance(scores, str):
-            if getattr(getattr(result.spec, "outcome", None), "family", None) != "bernoulli":
+            if getattr(getattr(result.spec, "outcome", None), "family", None) in SCORED:
                 missing["score_distribution"] = scores
         else:
             found["score_distribution"] = scores
