@@ -210,9 +210,7 @@ def _fay_herriot_predictive(
     return value + scale * rng.standard_normal(value.shape)
 
 
-def _pointwise(
-    values: np.ndarray, prefix: str, areas: np.ndarray, dtype: Any = None
-) -> xr.Dataset:
+def _pointwise(values: np.ndarray, prefix: str, areas: np.ndarray, dtype: Any = None) -> xr.Dataset:
     """A pointwise array as the named variable of a group, with its areas."""
     chains, draws = values.shape[:2]
     values = values.reshape(chains, draws, -1)
