@@ -47,6 +47,7 @@ __all__ = [
     "POINTWISE",
     "add_check_groups",
     "check_groups",
+    "independent_indicator",
     "pointwise_log_likelihood",
 ]
 
@@ -259,6 +260,54 @@ def check_groups(model: Model, posterior: xr.Dataset, seed: int) -> dict[str, xr
         ``log_prior`` (each free variable's log prior density), each keyed by group name;
         see the module docstring for the names.
     """
+    if model.kind == JOINT:
+        return _joint_groups(model, posterior, seed)
+    return _single_groups(model, posterior, seed)
+
+
+def independent_indicator(indicator: Any) -> Any:
+    """A joint model's indicator as a model with independent, non-centred ``z_area``.
+
+    It scores the indicator's slice of a joint posterior (which holds the correlated
+    ``z_area``): the likelihood of the answers is the joint model's.
+    """
+    structure = indicator.spec.structure.model_copy(update={"zero_sum_areas": False})
+    fit = indicator.spec.fit.model_copy(update={"centring": "non-centred"})
+    return indicator.with_spec(
+        indicator.spec.model_copy(update={"structure": structure, "fit": fit})
+    )
+
+
+def _joint_groups(model: Any, posterior: xr.Dataset, seed: int) -> dict[str, xr.Dataset]:
+    """Each indicator's groups, from its slice of the joint posterior, prefixed."""
+    from lcmodel.results.joint_result import indicator_tree
+
+    tree = xr.DataTree.from_dict({"posterior": posterior})
+    parts: dict[str, list[xr.Dataset]] = {}
+    for i, name in enumerate(model.names):
+        prefix = f"{name}{SEPARATOR}"
+        part = indicator_tree(tree, name)["posterior"].to_dataset()
+        groups = _single_groups(independent_indicator(model[name]), part, seed + i)
+        for group, dataset in groups.items():
+            renamed = dataset.rename(
+                {
+                    v: f"{prefix}{v}"
+                    for v in [*dataset.data_vars, *dataset.coords]
+                    if v not in ("chain", "draw") and v in dataset.variables
+                }
+            )
+            dims = {
+                d: f"{prefix}{d}"
+                for d in renamed.dims
+                if d not in ("chain", "draw") and not str(d).startswith(prefix)
+            }
+            parts.setdefault(group, []).append(renamed.rename_dims(dims))
+    return {
+        group: xr.merge(datasets, combine_attrs="override") for group, datasets in parts.items()
+    }
+
+
+def _single_groups(model: Any, posterior: xr.Dataset, seed: int) -> dict[str, xr.Dataset]:
     import pymc as pm
 
     name = str(model.spec.name)

@@ -37,7 +37,9 @@ lcmodel) lists those checks in :attr:`ModelChecks.missing` with the reason
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -273,6 +275,16 @@ def _pointwise_tree(result: FitResult) -> xr.DataTree:
     return xr.DataTree.from_dict(groups)
 
 
+@contextmanager
+def _own_pareto_warnings() -> Iterator[None]:
+    """ArviZ's warning about Pareto k is left out: the checks report every k themselves."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings(
+            "ignore", message="Estimated shape parameter of Pareto", category=UserWarning
+        )
+        yield
+
+
 def _rng(result: FitResult, stream: int) -> np.random.Generator:
     return np.random.default_rng([int(result.metadata.get("seed", 0)), 7, stream])
 
@@ -404,7 +416,8 @@ def loo(result: FitResult, tree: xr.DataTree | None = None) -> tuple[Check, Any]
     import arviz as az
 
     tree = _pointwise_tree(result) if tree is None else tree
-    computed = az.loo(tree, pointwise=True, var_name=POINTWISE)
+    with _own_pareto_warnings():
+        computed = az.loo(tree, pointwise=True, var_name=POINTWISE)
     areas = _observation_areas(result)
     pointwise = pd.DataFrame(
         {
@@ -498,7 +511,8 @@ def loo_pit(result: FitResult, tree: xr.DataTree | None = None) -> Check:
     from scipy.stats import kstest
 
     tree = _pointwise_tree(result) if tree is None else tree
-    pit = az.loo_pit(tree, var_names=POINTWISE, random_state=_rng(result, 2))
+    with _own_pareto_warnings():
+        pit = az.loo_pit(tree, var_names=POINTWISE, random_state=_rng(result, 2))
     values = np.asarray(pit[POINTWISE]).ravel()
     pointwise = pd.DataFrame({"area": _observation_areas(result), "pit": values})
     names = _headline(result).set_index("area")["name"]
@@ -793,8 +807,9 @@ def prior_sensitivity(result: FitResult) -> Check:
     )
     # only the parameters' own priors are power-scaled, not the standard-normal offsets of the
     # hierarchical effects (which act as part of the likelihood for sigma_area)
-    prior = az.psense(tree, group="prior", group_var_names=parameters)
-    likelihood = az.psense(tree, group="likelihood")
+    with _own_pareto_warnings():
+        prior = az.psense(tree, group="prior", group_var_names=parameters)
+        likelihood = az.psense(tree, group="likelihood")
     rows = []
     for name in parameters:
         p, lik = prior[name], likelihood[name]

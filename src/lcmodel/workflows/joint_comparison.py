@@ -27,6 +27,7 @@ from lcmodel.inference.diagnostics import Diagnostics
 from lcmodel.inference.sampling import reproducible_numerics
 from lcmodel.io.atomic import atomic_folder
 from lcmodel.models.joint import JointModel
+from lcmodel.models.scoring import independent_indicator
 from lcmodel.models.unit_level import UnitLevelModel
 from lcmodel.results.estimates import interval_label
 from lcmodel.results.fit_result import FitResult
@@ -194,12 +195,7 @@ def compare_with_separate(
         separate_loo[name] = loo_by_answer(
             joint[name].build(aggregate_cells=False), separate[name].idata
         )
-        indicator = joint[name]
-        structure = indicator.spec.structure.model_copy(update={"zero_sum_areas": False})
-        fit = indicator.spec.fit.model_copy(update={"centring": "non-centred"})
-        independent = indicator.with_spec(
-            indicator.spec.model_copy(update={"structure": structure, "fit": fit})
-        )
+        independent = independent_indicator(joint[name])
         joint_loo[name] = loo_by_answer(
             independent.build(aggregate_cells=False), joint_result[name].idata
         )
