@@ -15,6 +15,7 @@ records about its data, and which result type wraps its posterior.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from functools import partial
 from typing import TYPE_CHECKING, Any, ClassVar, Self
 
 import numpy as np
@@ -198,7 +199,18 @@ class Model(HasPriors, ABC):
         for plan in plans:
             record_calibration(metadata, plan)
         spec = model.spec.with_overrides(seed=seed, draws=settings.draws, tune=settings.tune)
-        return model.make_result(idata, spec, inputs, diagnostics, metadata)
+        result = model.make_result(idata, spec, inputs, diagnostics, metadata)
+        if not settings.pointwise:
+            # computed when the checks first ask: the fit keeps its model for that
+            result.pointwise_source = partial(_add_check_groups, model, seed)
+        return result
+
+
+def _add_check_groups(model: Model, seed: int, idata: Any) -> None:
+    """Add the model checks' pointwise groups to a fit's ``idata`` (``[fit] pointwise``)."""
+    from lcmodel.models.scoring import add_check_groups, check_groups
+
+    add_check_groups(idata, check_groups(model, idata["posterior"].to_dataset(), seed))
 
 
 def calibrated(posterior: Any, plans: list[Calibration]) -> Any:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import importlib.util
 import warnings
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -80,6 +81,9 @@ class FitResult(Exportable):
         self.metadata = metadata
         self.wave_inputs = wave_inputs
         self._estimates: dict[tuple[float, str], pd.DataFrame] = {}
+        self.pointwise_source: Callable[[xr.DataTree], None] | None = None
+        """Adds the checks' pointwise groups to ``idata`` when they first need them (a fit
+        sets it: its model computes them; ``None`` for a saved result)."""
 
     @classmethod
     def from_saved(
@@ -249,8 +253,14 @@ class FitResult(Exportable):
             Iterable of :class:`~lcmodel.results.checks.Check`, indexable by name;
             ``.save(folder)`` writes ``checks/<name>.csv`` and ``checks/<name>.png``.
         """
-        from lcmodel.results.checks import model_checks
+        from lcmodel.results.checks import POINTWISE, model_checks
 
+        if self.pointwise_source is not None:
+            if "log_likelihood" not in self.idata.children or (
+                POINTWISE not in self.idata["log_likelihood"].data_vars
+            ):
+                self.pointwise_source(self.idata)
+            self.pointwise_source = None
         return model_checks(self)
 
     def diagnostics(self) -> Diagnostics:

@@ -10,6 +10,7 @@ file, ``map-<indicator>.png``).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -98,6 +99,8 @@ class JointFitResult(Exportable):
             )
             for name, indicator in zip(spec.names, spec.indicator_specs(), strict=True)
         }
+        self.pointwise_source: Callable[[xr.DataTree], None] | None = None
+        """As :attr:`FitResult.pointwise_source`, for the joint posterior."""
 
     @classmethod
     def from_saved(
@@ -143,6 +146,11 @@ class JointFitResult(Exportable):
 
     def checks(self) -> dict[str, ModelChecks]:
         """Each indicator's model checks (see :meth:`FitResult.checks`), by indicator."""
+        if self.pointwise_source is not None:
+            self.pointwise_source(self.idata)
+            self.pointwise_source = None
+            for name, result in self.indicators.items():
+                result.idata = indicator_tree(self.idata, name)
         return {name: result.checks() for name, result in self.indicators.items()}
 
     def diagnostics(self) -> Diagnostics:
