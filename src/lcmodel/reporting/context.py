@@ -550,16 +550,15 @@ def _check_views(checks: Any) -> list[CheckView]:
         if callable(getattr(check, "figure", None)):
             fig, _ = check.figure()
             figure = Figure(figure_uri(fig, dpi=80), alt=f"Model check: {check.title}")
-        table = getattr(check, "table", None)
+        # no check tables: they hold model estimates, suppressed ones too (checks/*.csv
+        # has them for analysts); the summary, the flagged areas and the figure stay
         views.append(
             CheckView(
                 name=str(check.name),
                 title=str(check.title),
                 summary=str(check.summary),
                 flagged=[str(f) for f in check.flagged],
-                table=plain_table(table, check.title, kind="check")
-                if isinstance(table, pd.DataFrame) and len(table)
-                else None,
+                table=None,
                 figure=figure,
             )
         )
@@ -567,16 +566,19 @@ def _check_views(checks: Any) -> list[CheckView]:
 
 
 def _checks(result: FitResult | JointFitResult) -> tuple[list[CheckGroup], str]:
-    """The result's model checks, when this lcmodel has them (``result.checks()``)."""
-    if not hasattr(result, "checks"):
-        return [], "Model checks were not run: this version of lcmodel has no model checks."
+    """The result's model checks (``result.checks()``), and a note of those not run."""
     try:
         checks = result.checks()
     except LcmodelError as exc:
         return [], f"Model checks could not be run: {exc}"
-    if isinstance(checks, dict):
-        return [CheckGroup(str(name), _check_views(c)) for name, c in checks.items()], ""
-    return [CheckGroup("", _check_views(checks))], ""
+    groups = checks if isinstance(checks, dict) else {"": checks}
+    missing = [
+        f"{f'{label}: ' if label else ''}{name} ({why})"
+        for label, group in groups.items()
+        for name, why in getattr(group, "missing", {}).items()
+    ]
+    note = f"Not run here: {'; '.join(missing)}." if missing else ""
+    return [CheckGroup(str(name), _check_views(c)) for name, c in groups.items()], note
 
 
 def _software(result: FitResult | JointFitResult) -> Table:
