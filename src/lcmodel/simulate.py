@@ -49,15 +49,18 @@ Outcomes
     (0.4-0.6 among the four social indicators, weaker elsewhere, negative between anxiety and
     the other wellbeing scores), applied to both parts. ``v[a]`` is iid standard normal;
     ``s[., k]`` are ten independent Gaussian fields over the areas' seed points with
-    exponential covariance ``exp(-d / l)``, ``l`` a quarter of the map's width, each
-    standardised over the areas (mean 0, variance 1) and decorrelated from one another over
-    them (``simulate_map.smooth_field``). So the effects have standard deviations ``sd`` and
-    correlations ``R`` (the smooth part's exactly over the map's areas, the independent part's
-    in expectation), a share ``rho`` of their variance is smooth over the map, and with
-    ``rho = 0`` they are the independent multivariate normal effects of lcmodel 0.1.0 (the
-    same numbers for the same seed: the map and the fields use random streams of their own).
-    The two parts are the ``spatial`` and ``independent`` columns of ``area_effects``. Wave
-    effects are Normal(0, 0.1).
+    exponential covariance ``exp(-d / l)``, ``l`` a quarter of the map's width but at least
+    three area spacings, each standardised over the areas (mean 0, variance 1) and, on maps of
+    100 areas or more, decorrelated from one another over them (``simulate_map.smooth_field``;
+    its module docstring says why small maps differ), and after mixing each indicator's smooth
+    part is scaled to variance 1 over the areas. So the effects have standard deviations
+    ``sd`` (the smooth part's ``sqrt(rho) * sd`` exactly, the independent part's in
+    expectation) and correlations ``R`` (the smooth part's exactly over maps of 100 areas or
+    more, else in expectation, the independent part's in expectation), a share ``rho`` of their
+    variance is smooth over the map, and with ``rho = 0`` they are the independent
+    multivariate normal effects of lcmodel 0.1.0 (the same numbers for the same seed: the map
+    and the fields use random streams of their own). The two parts are the ``spatial`` and
+    ``independent`` columns of ``area_effects``. Wave effects are Normal(0, 0.1).
 
     Binary questions: ``P(success) = logistic(eta)``, then the answer label is drawn among the
     success (or failure) labels with fixed within-group probabilities; ``mu_k`` is calibrated
@@ -912,7 +915,10 @@ def simulate_survey(
     spatial = np.zeros_like(independent)
     if spatial_share > 0:
         smooth = smooth_field(layout.points, n_outcomes, field_length_scale(layout), rng_field)
-        spatial = (smooth @ _AREA_CHOLESKY.T) * (sd * math.sqrt(spatial_share))[None, :]
+        mixed = smooth @ _AREA_CHOLESKY.T
+        # unit variance over the areas also where the fields were not decorrelated (small maps)
+        mixed /= mixed.std(axis=0)
+        spatial = mixed * (sd * math.sqrt(spatial_share))[None, :]
         independent = independent * math.sqrt(1.0 - spatial_share)
     u = independent + spatial  # with spatial_share = 0, exactly lcmodel 0.1.0's effects
     wave_effect = rng_effects.normal(0.0, _WAVE_SD, size=(n_waves, n_outcomes))

@@ -39,20 +39,35 @@ Boundaries (why Voronoi)
     and pyogrio (the ``spatial`` extra).
 Smooth field
     :func:`smooth_field` draws independent Gaussian random fields with exponential covariance
-    ``exp(-d / l)``, ``l`` a quarter of the map's width, at the areas' seed points, by random
-    Fourier features: ``f(x) = M^-1/2 sum_m (a_m cos(w_m . x) + b_m sin(w_m . x))`` with
-    ``M = 1000`` frequencies ``w_m`` drawn from the covariance's spectral density (a bivariate
-    t with one degree of freedom, scaled by ``1 / l``), shared by the fields, and coefficients
+    ``exp(-d / l)`` at the areas' seed points, ``l`` a quarter of the map's width but at least
+    three area spacings (4.5 km; :func:`field_length_scale`), by random Fourier features:
+    ``f(x) = M^-1/2 sum_m (a_m cos(w_m . x) + b_m sin(w_m . x))`` with ``M = 1000``
+    frequencies ``w_m`` drawn from the covariance's spectral density (a bivariate t with one
+    degree of freedom, scaled by ``1 / l``), shared by the fields, and coefficients
     ``a_m, b_m ~ N(0, 1)`` of each field's own. Given the frequencies, each value has variance
     exactly 1 and the covariance between two points is the exponential one up to a Monte
     Carlo error of sd at most ``(2M)^-1/2 = 0.022``; the cost is linear in the number of areas
     (no areas x areas matrix: 30,000 areas and ten fields take about 3 seconds) and needs only
     numpy. Each field is then standardised over the areas (mean 0, variance 1), as BYM2's
-    scaled, sum-to-zero ICAR field roughly is, and, when there are more areas than fields, the
-    fields are decorrelated over the areas (symmetric whitening): independent smooth fields are
-    correlated on one map by chance (ten fields on 2,000 areas: typically by 0.1, the most
-    correlated pair of the 45 by about 0.4), which would blur the correlations the simulator
-    gives the area effects of different indicators.
+    scaled, sum-to-zero ICAR field roughly is, and, on maps of at least ten areas per field
+    (100 areas for the simulator's ten indicators), the fields are decorrelated over the areas
+    (symmetric whitening): independent smooth fields are correlated on one map by chance (ten
+    fields on 2,000 areas: typically by 0.1, the most correlated pair of the 45 by about 0.4),
+    which would blur the correlations the simulator gives the area effects of different
+    indicators.
+Small maps
+    Both limits keep the fields smooth at the scale of neighbouring areas on small maps.
+    Neighbouring seed points are about 1.5-1.7 km apart whatever the map's size; a quarter of
+    the width is about three spacings on a map of 200 areas (neighbours' field values
+    correlated by about 0.7) but one spacing on the 20 areas of the example data, where the
+    fields were barely smoother than noise. And smooth fields vary mostly along the map's few
+    large-scale patterns: forcing ten of them apart on 20 areas filled them with area-to-area
+    noise (mean Moran's I over the queen neighbours, in 100 draws on the example map: 0.13
+    before whitening, 0.03 after). With both limits, the fields of that map have a mean
+    Moran's I of about 0.3; the chance correlations between fields that whitening would
+    remove are then of the same size as those of the independent part of the effects. On
+    maps of 192 areas or more (a quarter of the width is then at least 4.5 km) neither limit
+    applies.
 """
 
 from __future__ import annotations
@@ -97,7 +112,9 @@ AREA_SPACING = 1500.0
 _ORIGIN = (350_000, 350_000)  # the map's south-west corner: easting, northing
 _ASPECT = 0.75  # width / height
 _JITTER = 0.3  # largest move of a seed point from its grid cell's centre, in cell widths
-_LENGTH_SCALE_SHARE = 0.25  # the field's length scale, as a share of the map's width
+_LENGTH_SCALE_SHARE = 0.25  # the field's length scale, as a share of the map's width,
+_LENGTH_SCALE_SPACINGS = 3.0  # but at least this many area spacings
+_WHITEN_POINTS_PER_FIELD = 10  # decorrelate the fields only with this many points per field
 _N_FREQUENCIES = 1000
 _ROW_BLOCK = 4096  # areas per block when evaluating the fields (bounds memory)
 _NATION_ORDER = ("Scotland", "Wales", "England")  # the order regions are filled in
@@ -326,7 +343,9 @@ def smooth_field(
     -------
     numpy.ndarray
         Shape ``(n, n_fields)``; each column has mean 0 and variance 1 over the points (for
-        ``n >= 2``), and the columns are uncorrelated over them (for ``n > n_fields``).
+        ``n >= 2``), and the columns are uncorrelated over them when there are at least ten
+        points per field (``n >= 10 * n_fields``; on fewer, forcing smooth fields apart would
+        make them rough, see the module docstring).
     """
     # the exponential covariance's spectral density in two dimensions, (1 + l^2 |w|^2)^(-3/2),
     # is that of a bivariate t with one degree of freedom, scaled by 1 / l: z / (l |g|)
@@ -342,7 +361,7 @@ def smooth_field(
     field -= field.mean(axis=0)
     spread = field.std(axis=0)
     field /= np.where(spread > 0, spread, 1.0)
-    if len(points) > n_fields:
+    if len(points) >= _WHITEN_POINTS_PER_FIELD * n_fields:
         # decorrelate the fields over the points (symmetric whitening, which moves each field
         # least): independent smooth fields are correlated on one map by chance, by up to
         # about 0.4 among ten fields on 2,000 areas
@@ -353,8 +372,18 @@ def smooth_field(
 
 
 def field_length_scale(layout: MapLayout) -> float:
-    """The smooth field's length scale on ``layout``: a quarter of the map's width."""
-    return _LENGTH_SCALE_SHARE * layout.width
+    """The smooth field's length scale on ``layout``, in metres.
+
+    A quarter of the map's width, but at least three area spacings (``3 * AREA_SPACING``,
+    4.5 km), so that neighbouring areas' fields are correlated on small maps too (see the
+    module docstring); the limit applies to maps of under 192 areas.
+
+    Parameters
+    ----------
+    layout
+        Where the areas lie (:func:`layout_areas`).
+    """
+    return max(_LENGTH_SCALE_SHARE * layout.width, _LENGTH_SCALE_SPACINGS * AREA_SPACING)
 
 
 def spatial_available() -> bool:
