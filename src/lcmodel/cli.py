@@ -399,9 +399,9 @@ def build_parser() -> argparse.ArgumentParser:
     simulate.add_argument(
         "--spatial-share",
         type=float,
-        default=0.0,
+        default=0.7,
         help="share of the area effects' variance that is smooth over the map, 0-1 (default "
-        "0: independent area effects, as the shipped data; 0.7 gives a clearly spatial map)",
+        "0.7, as the shipped data; 0: independent area effects)",
     )
     simulate.set_defaults(handler=_simulate)
 
