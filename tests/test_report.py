@@ -374,7 +374,7 @@ def test_cli_writes_html_and_quarto(tmp_path: Path, capsys) -> None:
 
 def test_cli_errors_are_bad_input(tmp_path: Path, capsys) -> None:
     assert main(["report", str(tmp_path), "--to", str(tmp_path / "r.html")]) == EXIT_BAD_INPUT
-    assert "not a saved lcmodel result" in capsys.readouterr().err
+    assert "not a saved lcmodel result" in " ".join(capsys.readouterr().err.split())
     missing = tmp_path / "no" / "r.html"
     assert main(["report", str(SAVED / "trust"), "--to", str(missing)]) == EXIT_BAD_INPUT
     assert "does not exist" in capsys.readouterr().err

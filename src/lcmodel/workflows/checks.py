@@ -18,12 +18,9 @@ A p-value near 0 says the model's answer distribution does not fit.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
-import numpy as np
 import pandas as pd
 
-from lcmodel.data.survey import AREA
 from lcmodel.errors import LcmodelError
 from lcmodel.models.registry import model_from_spec
 from lcmodel.models.scoring import CHECK_GROUPS, POINTWISE, add_check_groups, check_groups
@@ -171,78 +168,26 @@ class ScoreCheck:
     p_value: float
 
 
-def _score_probabilities(model: UnitLevelModel, result: FitResult) -> tuple[np.ndarray, np.ndarray]:
-    """Scores and, per posterior draw, the expected share of answers with each score."""
-    require_scores(model)
-    outcome = model.spec.outcome
-    if model.family.name == "ordinal":
-        scores = np.array([float(c) for c in outcome.category_labels])
-        quantities = [f"share:{c}" for c in outcome.category_labels]
-        values = result.posterior["area_value"].sel(quantity=quantities)
-    else:  # gaussian
-        y = model.data.respondents["y"].to_numpy()
-        if not np.all(y == np.round(y)):
-            raise LcmodelError("the score check needs whole-number answers")
-        scores = np.arange(y.min(), y.max() + 1.0)
-        bands = [[float(s), float(s)] for s in scores]
-        family = model.family
+def score_distribution_check(model: UnitLevelModel, result: FitResult) -> ScoreCheck:
+    """Compare the observed distribution of scores with the model's replicated answers.
 
-        def shares(eta: Any, params: dict[str, Any]) -> Any:
-            return family.band_probabilities(eta, params, bands)  # type: ignore[attr-defined]
-
-        values = model.area_quantities(result.posterior, shares, [f"{s:g}" for s in scores])
-        values = values.rename(extra="quantity")
-    n = model.data.areas["n"].reindex(values[AREA].to_numpy()).to_numpy(dtype=float)
-    weights = n / n.sum()
-    stacked = values.stack(sample=("chain", "draw")).transpose("sample", AREA, "quantity")
-    probabilities = np.einsum("a,saq->sq", weights, stacked.to_numpy())
-    return scores, probabilities
-
-
-def score_distribution_check(
-    model: UnitLevelModel, result: FitResult, *, seed: int = 0
-) -> ScoreCheck:
-    """Compare the observed distribution of scores with the model's prediction.
+    The ``score_distribution`` model check (:func:`lcmodel.results.checks.score_distribution`)
+    in the older form notebooks use: its table, mean total variation distance and posterior
+    predictive p-value of the chi-square discrepancy.
 
     Parameters
     ----------
     model
-        The model that was fitted (its data are the observed answers).
+        The model that was fitted (checked for a score outcome).
     result
         The fit.
-    seed
-        Seed for the replicated answers of the p-value.
 
     Returns
     -------
     ScoreCheck
         Per-score table, mean total variation distance and posterior predictive p-value.
     """
-    scores, probabilities = _score_probabilities(model, result)
-    values = model.family.respondent_values(model.data.respondents[model.data.count_columns])
-    if model.family.name == "ordinal":
-        counts = values[:, : len(scores)].sum(axis=0)
-    else:
-        answers = values[:, 0]
-        counts = np.array([(answers == s).sum() for s in scores], dtype=float)
-    total = counts.sum()
-    observed = counts / total
-    probabilities = np.clip(probabilities, 1e-12, None)
-    probabilities /= probabilities.sum(axis=1, keepdims=True)
-    expected = total * probabilities
-    rng = np.random.default_rng(seed)
-    replicated = np.array([rng.multinomial(int(total), p) for p in probabilities])
-    d_observed = ((counts - expected) ** 2 / expected).sum(axis=1)
-    d_replicated = ((replicated - expected) ** 2 / expected).sum(axis=1)
-    lower, upper = np.quantile(probabilities, [0.05, 0.95], axis=0)
-    table = pd.DataFrame(
-        {
-            "score": scores,
-            "observed": observed,
-            "mean": probabilities.mean(axis=0),
-            "lower": lower,
-            "upper": upper,
-        }
-    )
-    total_variation = float(0.5 * np.abs(probabilities - observed).sum(axis=1).mean())
-    return ScoreCheck(table, total_variation, float(np.mean(d_replicated >= d_observed)))
+    require_scores(model)
+    check = result.checks()["score_distribution"]
+    table = check.table[["score", "observed", "mean", "lower", "upper"]]
+    return ScoreCheck(table, check.statistics["total_variation"], check.statistics["p_value"])
