@@ -566,9 +566,24 @@ def _check_views(checks: Any) -> list[CheckView]:
 
 
 def _checks(result: FitResult | JointFitResult) -> tuple[list[CheckGroup], str]:
-    """The result's model checks (``result.checks()``), and a note of those not run."""
+    """The result's model checks, and a note of those not run.
+
+    As ``lcmodel check`` runs them (:func:`lcmodel.workflows.checks.model_checks`): a saved
+    result without the pointwise groups gets them from its model, rebuilt from its spec and
+    data files (no refit), so the report has every check whenever the data are at hand.
+    """
+    from lcmodel.workflows.checks import model_checks
+
     try:
         checks = result.checks()
+        groups = checks if isinstance(checks, dict) else {"": checks}
+        unscored = any(
+            "pointwise" in why
+            for group in groups.values()
+            for why in getattr(group, "missing", {}).values()
+        )
+        if unscored:  # a saved result: score it with its rebuilt model, as lcmodel check does
+            checks = model_checks(result)
     except LcmodelError as exc:
         return [], f"Model checks could not be run: {exc}"
     groups = checks if isinstance(checks, dict) else {"": checks}
