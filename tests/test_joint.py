@@ -318,6 +318,10 @@ def test_joint_fit_with_area_wave_effects_gives_changes(models_copy: Path, tmp_p
         p.name for p in folder.iterdir()
     }
     pd.testing.assert_frame_equal(load(folder)["trust_waves"].changes(1, 6), changes)
+    # one indicator's checks from a fresh joint fit score the joint posterior (all checks)
+    checks = result["belonging"].checks()
+    assert {"loo", "loo_pit", "prior_sensitivity"} <= set(checks.names)
+    assert "log_likelihood" in result["trust_waves"].idata.children  # scored once, for both
 
 
 def test_indicator_without_areas_table_is_named_plainly(models_copy: Path) -> None:

@@ -99,8 +99,7 @@ class JointFitResult(Exportable):
             )
             for name, indicator in zip(spec.names, spec.indicator_specs(), strict=True)
         }
-        self.pointwise_source: Callable[[xr.DataTree], None] | None = None
-        """As :attr:`FitResult.pointwise_source`, for the joint posterior."""
+        self._pointwise_source: Callable[[xr.DataTree], None] | None = None
 
     @classmethod
     def from_saved(
@@ -144,13 +143,34 @@ class JointFitResult(Exportable):
         """The joint posterior group as an xarray Dataset."""
         return self.idata["posterior"].to_dataset()
 
+    @property
+    def pointwise_source(self) -> Callable[[xr.DataTree], None] | None:
+        """As :attr:`FitResult.pointwise_source`, for the joint posterior.
+
+        Set by a fit; each indicator's result then gets a source that scores the whole joint
+        posterior once and hands every indicator its slice, so ``result[name].checks()`` has
+        every check too.
+        """
+        return self._pointwise_source
+
+    @pointwise_source.setter
+    def pointwise_source(self, source: Callable[[xr.DataTree], None] | None) -> None:
+        self._pointwise_source = source
+        for result in self.indicators.values():
+            result.pointwise_source = None if source is None else self._score_indicators
+
+    def _score_indicators(self, _indicator_idata: xr.DataTree | None = None) -> None:
+        """Add the checks' pointwise groups to the joint posterior and re-slice indicators."""
+        if self._pointwise_source is not None:
+            self._pointwise_source(self.idata)
+            self.pointwise_source = None
+        for name, result in self.indicators.items():
+            result.idata = indicator_tree(self.idata, name)
+
     def checks(self) -> dict[str, ModelChecks]:
         """Each indicator's model checks (see :meth:`FitResult.checks`), by indicator."""
-        if self.pointwise_source is not None:
-            self.pointwise_source(self.idata)
-            self.pointwise_source = None
-            for name, result in self.indicators.items():
-                result.idata = indicator_tree(self.idata, name)
+        if self._pointwise_source is not None:
+            self._score_indicators()
         return {name: result.checks() for name, result in self.indicators.items()}
 
     def diagnostics(self) -> Diagnostics:
