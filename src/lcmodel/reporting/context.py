@@ -105,7 +105,6 @@ class CheckView:
     title: str
     summary: str
     flagged: list[str]
-    table: Table | None
     figure: Figure | None
 
 
@@ -558,7 +557,6 @@ def _check_views(checks: Any) -> list[CheckView]:
                 title=str(check.title),
                 summary=str(check.summary),
                 flagged=[str(f) for f in check.flagged],
-                table=None,
                 figure=figure,
             )
         )
