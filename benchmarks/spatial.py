@@ -41,7 +41,7 @@ ROOT = Path(__file__).resolve().parents[1]
 SPECS = {"independent (trust)": "trust.toml", "BYM2 (trust_bym2)": "trust_bym2.toml"}
 
 
-def _model(spec: str, data: Path | None, waves: bool) -> UnitLevelModel:
+def spec_over(spec: str, data: Path | None, waves: bool) -> UnitLevelModel:
     """The shipped spec, or the same spec over the files of a simulated folder."""
     if data is None and waves:
         return UnitLevelModel.from_spec(ROOT / "models" / spec)
@@ -97,7 +97,7 @@ def main() -> None:
     ]
     for label, spec in SPECS.items():
         start = time.perf_counter()
-        model = _model(spec, args.data, waves=not args.no_waves)
+        model = spec_over(spec, args.data, waves=not args.no_waves)
         print(f"{label}: data read and checked in {time.perf_counter() - start:.1f} s", flush=True)
         for seed in range(1, args.seeds + 1):
             row = _fit(model, seed, sampling)

@@ -97,7 +97,12 @@ def area_wave_terms(kind: str, scale: float, unit: str) -> list[PriorTerm]:
 
 
 def add_area_wave_effect(
-    kind: str, priors: dict[str, PriorSpec], centred: np.ndarray | bool = False
+    kind: str,
+    priors: dict[str, PriorSpec],
+    centred: np.ndarray | bool = False,
+    *,
+    wave_dim: str = WAVE,
+    step_dim: str = WAVE_STEP,
 ) -> Any:
     """``area_wave_effect`` (dims ``area, wave``) in the model in context.
 
@@ -113,6 +118,9 @@ def add_area_wave_effect(
         follow from standard normal innovations (``z_area_wave``). When both kinds occur the
         two sit over the areas ``area_wave_centred`` and ``area_wave_noncentred``. A random
         walk is always non-centred.
+    wave_dim, step_dim
+        Names of the model's wave dimension and of a random walk's steps (an indicator of a
+        joint model prefixes them with its name).
 
     Returns
     -------
@@ -125,14 +133,14 @@ def add_area_wave_effect(
     if kind not in AREA_WAVE_KINDS:
         raise ValueError(f"unknown area x wave effect {kind!r}; choose one of {AREA_WAVE_KINDS}")
     model = pm.modelcontext(None)
-    areas, waves = np.asarray(model.coords[AREA]), list(model.coords[WAVE])
+    areas, waves = np.asarray(model.coords[AREA]), list(model.coords[wave_dim])
     sigma = priors["sigma_area_wave"].build("sigma_area_wave")
     if kind == "random_walk":
-        model.add_coord(WAVE_STEP, waves[1:])
-        steps = pm.Normal("z_area_wave", 0.0, 1.0, dims=(AREA, WAVE_STEP))
+        model.add_coord(step_dim, waves[1:])
+        steps = pm.Normal("z_area_wave", 0.0, 1.0, dims=(AREA, step_dim))
         walk = pt.concatenate([pt.zeros((len(areas), 1)), pt.cumsum(steps, axis=1)], axis=1)
         effect = (walk - walk.mean(axis=1, keepdims=True)) * sigma
-        return pm.Deterministic("area_wave_effect", effect, dims=(AREA, WAVE))
+        return pm.Deterministic("area_wave_effect", effect, dims=(AREA, wave_dim))
     rho = priors["rho_area_wave"].build("rho_area_wave") if kind == "ar1" else None
     centred = np.broadcast_to(np.asarray(centred, bool), (len(areas),))
     mixed = centred.any() and not centred.all()
@@ -141,7 +149,7 @@ def add_area_wave_effect(
         model.add_coord("area_wave_noncentred", areas[~centred])
     effect = pt.zeros((len(areas), len(waves)))
     if centred.any():
-        dims = ("area_wave_centred" if mixed else AREA, WAVE)
+        dims = ("area_wave_centred" if mixed else AREA, wave_dim)
         if rho is None:
             level = pm.Normal("area_wave_effect_centred", 0.0, sigma, dims=dims)
         else:
@@ -158,11 +166,11 @@ def add_area_wave_effect(
         effect = pt.set_subtensor(effect[np.flatnonzero(centred)], level)
     if not centred.all():
         z = pm.Normal(
-            "z_area_wave", 0.0, 1.0, dims=("area_wave_noncentred" if mixed else AREA, WAVE)
+            "z_area_wave", 0.0, 1.0, dims=("area_wave_noncentred" if mixed else AREA, wave_dim)
         )
         values = sigma * z if rho is None else ar1_from_innovations(z, sigma, rho, len(waves))
         effect = pt.set_subtensor(effect[np.flatnonzero(~centred)], values)
-    return pm.Deterministic("area_wave_effect", effect, dims=(AREA, WAVE))
+    return pm.Deterministic("area_wave_effect", effect, dims=(AREA, wave_dim))
 
 
 def ar1_logp(value: Any, sigma: Any, rho: Any, _length: Any = None) -> Any:

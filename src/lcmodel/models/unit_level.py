@@ -54,6 +54,7 @@ from lcmodel.models.area_effects import (
     model_neighbourhood,
     neighbourhood_metadata,
 )
+from lcmodel.models.area_waves import WAVE_STEP, add_area_wave_effect, area_wave_terms
 from lcmodel.models.base import Model
 from lcmodel.models.terms import (
     add_area_covariates,
@@ -73,9 +74,6 @@ __all__ = ["AreaModel", "UnitLevelModel"]
 
 QUANTITY = "quantity"
 """Dimension name of the area quantities (share, category shares, mean)."""
-
-WAVE_STEP = "wave_step"
-"""Dimension of the steps of the area x wave random walk (every wave but the first)."""
 
 REFERENCE = "reference"
 """Dimension of the reference rows (frame cells), for the finite-population estimand."""
@@ -214,15 +212,7 @@ class UnitLevelModel(Model):
                 )
             )
         if self.data.wave and self.spec.structure.area_wave is not None:
-            terms.append(
-                PriorTerm(
-                    "sigma_area_wave",
-                    prior("HalfNormal", sigma=0.25 * s),
-                    "positive",
-                    f"sd of an area's own step from one wave to the next, scale 0.25 {unit}: "
-                    "areas change slowly, and the data of one area and wave are few",
-                )
-            )
+            terms += area_wave_terms("random_walk", s, unit)
         terms += [t for t in family_terms if t.name != "intercept"]
         return {t.name: t for t in terms}
 
@@ -394,14 +384,11 @@ class UnitLevelModel(Model):
             wave_effect = pm.Deterministic("wave_effect", z_wave * sigma_wave, dims=dim("wave"))
         area_wave = None
         if self._area_wave:
-            # non-centred random walk per area over the waves, centred on the area's mean so
-            # that area_effect stays the area's average level
-            sigma_step = priors["sigma_area_wave"].build("sigma_area_wave")
-            steps = pm.Normal("z_area_wave", 0.0, 1.0, dims=(AREA, dim(WAVE_STEP)))
-            start = pt.zeros((len(coords[AREA]), 1))
-            walk = pt.concatenate([start, pt.cumsum(steps, axis=1)], axis=1) * sigma_step
-            walk = walk - walk.mean(axis=1, keepdims=True)
-            area_wave = pm.Deterministic("area_wave_effect", walk, dims=(AREA, dim("wave")))
+            # each area's own random walk over the waves, centred on the area's mean so that
+            # area_effect stays the area's average level
+            area_wave = add_area_wave_effect(
+                "random_walk", priors, wave_dim=dim("wave"), step_dim=dim(WAVE_STEP)
+            )
         params = self.family.add_parameters(priors)
 
         def predictor(keys: pd.DataFrame) -> Any:
