@@ -531,5 +531,7 @@ def test_estimates_carry_cv_and_export_to_csv_and_excel(tmp_path: Path) -> None:
     csv, companion = result.export(tmp_path / "fh.csv")
     assert pd.read_csv(csv)["area"].tolist() == list(table["area"])
     assert companion.name == "fh-metadata.csv"
-    with pytest.raises(LcmodelError, match=r"writes \.csv or \.xlsx"):
+    parquet, _ = result.export(tmp_path / "fh.parquet")
+    pd.testing.assert_frame_equal(pd.read_parquet(parquet), table)  # types kept
+    with pytest.raises(LcmodelError, match=r"writes \.csv or \.parquet or \.xlsx"):
         result.export(tmp_path / "fh.json")

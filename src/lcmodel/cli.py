@@ -454,10 +454,10 @@ def build_parser() -> argparse.ArgumentParser:
     compare.set_defaults(handler=_compare)
 
     export = sub.add_parser(
-        "export", help="write a saved result's estimates and metadata to .csv or .xlsx"
+        "export", help="write a saved result's estimates and metadata to .csv, .parquet or .xlsx"
     )
     export.add_argument("folder", help="a folder written by 'lcmodel fit'")
-    export.add_argument("file", help="output file, .csv or .xlsx")
+    export.add_argument("file", help="output file, .csv, .parquet or .xlsx")
     export.set_defaults(handler=_export)
 
     summarize = sub.add_parser("summarize", help="print the estimates of a saved result")

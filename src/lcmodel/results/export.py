@@ -1,8 +1,8 @@
-"""Publishable output: estimates as CSV or Excel, with the metadata a reader needs.
+"""Publishable output: estimates as CSV, Parquet or Excel, with the metadata a reader needs.
 
 An ``.xlsx`` file holds the sheets ``estimates``, ``metadata`` (and ``correlations`` for a joint
-fit); a ``.csv`` export writes the estimates and, beside them, ``<name>-metadata.csv`` (and
-``<name>-correlations.csv`` for a joint fit). The
+fit); a ``.csv`` (or ``.parquet``) export writes the estimates and, beside them,
+``<name>-metadata.csv`` (and ``<name>-correlations.csv`` for a joint fit). The
 metadata say what produced the numbers: model name and kind, lcmodel version, when it was fitted
 and exported, the interval definition, the reliability thresholds, sampler, seed, data hash,
 whether diagnostics passed, and the spec itself (JSON).
@@ -79,15 +79,27 @@ def _write_csv(path: Path, tables: dict[str, pd.DataFrame]) -> list[Path]:
     return written
 
 
+def _write_parquet(path: Path, tables: dict[str, pd.DataFrame]) -> list[Path]:
+    """As :func:`_write_csv`, in Parquet: typed columns, compact at tens of thousands of areas."""
+    written = []
+    for name, table in tables.items():
+        file = path if name == "estimates" else path.with_name(f"{path.stem}-{name}.parquet")
+        with atomic_file(file) as staging:
+            table.to_parquet(staging, index=False)
+        written.append(file)
+    return written
+
+
 WRITERS: dict[str, Callable[[Path, dict[str, pd.DataFrame]], list[Path]]] = {
     ".csv": _write_csv,
+    ".parquet": _write_parquet,
     ".xlsx": _write_xlsx,
 }
 """Export writers by file suffix: each writes named tables to one path (and its siblings)."""
 
 
 def export_estimates(result: FitResult | JointFitResult, path: str | Path) -> list[Path]:
-    """Write ``result``'s estimates and metadata to ``path`` (``.csv`` or ``.xlsx``), atomically.
+    """Write ``result``'s estimates and metadata to ``path`` (:data:`WRITERS`), atomically.
 
     Parameters
     ----------
@@ -120,7 +132,7 @@ class Exportable:
     """Gives a result class ``export(path)``: its estimates and metadata to a file."""
 
     def export(self, path: str | Path) -> list[Path]:
-        """Write the estimates with a metadata sheet to ``.csv`` or ``.xlsx``.
+        """Write the estimates with a metadata table to ``.csv``, ``.parquet`` or ``.xlsx``.
 
         Parameters
         ----------

@@ -31,7 +31,7 @@ if TYPE_CHECKING:
 
     from lcmodel.results.checks import ModelChecks
 
-__all__ = ["FILES", "MAP_FILE", "RESULT_MARKER", "FitResult"]
+__all__ = ["BENCHMARKS_FILE", "FILES", "MAP_FILE", "RESULT_MARKER", "FitResult"]
 
 RESULT_MARKER = "result.json"
 """The file that marks a folder as a saved result (and so safe to replace)."""
@@ -40,6 +40,9 @@ FILES = ("estimates.csv", "posterior.nc", "diagnostics.json", "result.json", "fo
 """The files every saved result has."""
 
 MAP_FILE = "map.png"
+
+BENCHMARKS_FILE = "benchmarks.png"
+"""Histograms of P(above) and differences, written when the forest plot cannot draw every area."""
 """The map of the headline estimates, written when the fit recorded a boundary file."""
 
 
@@ -352,6 +355,36 @@ class FitResult(Exportable):
         kwargs.setdefault("title", f"{self.spec.name}: {quantity}")
         return forest_plot(table, **kwargs)
 
+    def has_benchmarks(self, quantity: str | None = None) -> bool:
+        """Whether any area's ``quantity`` (default: :attr:`headline`) has a benchmark."""
+        table = self._quantity_rows(self.estimates(), quantity or self.headline)
+        return bool(table["p_above_benchmark"].notna().any())
+
+    def plot_benchmarks(self, quantity: str | None = None, **kwargs: Any) -> tuple[Any, Any]:
+        """Histograms of every area's P(above its benchmark) and difference from it.
+
+        For maps of many areas, where the forest plot draws only the extremes (the fit writes it
+        as ``benchmarks.png`` when there are more areas than the forest plot draws).
+
+        Parameters
+        ----------
+        quantity
+            Which quantity (default: :attr:`headline`).
+        **kwargs
+            Passed to :func:`lcmodel.results.plots.benchmark_histogram`.
+
+        Returns
+        -------
+        tuple
+            ``(fig, axes)``.
+        """
+        from lcmodel.results.plots import benchmark_histogram
+
+        quantity = quantity or self.headline
+        table = self._quantity_rows(self.estimates(), quantity)
+        kwargs.setdefault("title", f"{self.spec.name}: {quantity}")
+        return benchmark_histogram(table, **kwargs)
+
     def plot_map(
         self,
         statistic: str = "mean",
@@ -525,6 +558,14 @@ class FitResult(Exportable):
             fig.savefig(folder / "forest.png", dpi=120)
         finally:
             plt.close(fig)
+        from lcmodel.results.plots import FOREST_AREAS
+
+        if self.estimates()["area"].nunique() > FOREST_AREAS and self.has_benchmarks():
+            fig, _ = self.plot_benchmarks()
+            try:
+                fig.savefig(folder / BENCHMARKS_FILE, dpi=110)
+            finally:
+                plt.close(fig)
         if self.can_map():
             fig, _ = self.plot_map()
             try:

@@ -315,12 +315,20 @@ class JointFitResult(Exportable):
             "interval": interval_label(self.spec.fit.interval, self.spec.fit.interval_kind),
         }
         write_json(folder / "result.json", payload)
+        from lcmodel.results.plots import FOREST_AREAS
+
         for name, result in self.indicators.items():
             fig, _ = result.plot_forest()
             try:
                 fig.savefig(folder / f"forest-{name}.png", dpi=120)
             finally:
                 plt.close(fig)
+            if result.estimates()["area"].nunique() > FOREST_AREAS and result.has_benchmarks():
+                fig, _ = result.plot_benchmarks()
+                try:
+                    fig.savefig(folder / f"benchmarks-{name}.png", dpi=110)
+                finally:
+                    plt.close(fig)
             if result.can_map():
                 fig, _ = result.plot_map()
                 try:

@@ -2,26 +2,69 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 import matplotlib as mpl
 import numpy as np
 import pandas as pd
 
+from lcmodel.errors import LcmodelError
+
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
 
-__all__ = ["forest_plot", "trajectory_plot"]
+__all__ = ["FOREST_AREAS", "benchmark_histogram", "forest_plot", "trajectory_plot"]
+
+FOREST_AREAS = 60
+"""Most areas a forest plot draws: beyond it, the lowest and highest estimates and named areas."""
+
+
+def _shown_areas(
+    table: pd.DataFrame, max_areas: int | None, areas: Sequence[str] | None
+) -> np.ndarray:
+    """Which rows of ``table`` (sorted by estimate) a forest plot draws.
+
+    Every row when there are at most ``max_areas``; otherwise the ``max_areas // 2`` lowest
+    and highest estimates, and the rows of the areas named in ``areas`` (codes or names).
+    """
+    keep = np.zeros(len(table), dtype=bool)
+    if areas:
+        named = table["area"].astype(str).isin([str(a) for a in areas])
+        if "name" in table:
+            named |= table["name"].astype(str).isin([str(a) for a in areas])
+        known = set(table["area"].astype(str)) | set(table.get("name", pd.Series()).astype(str))
+        unknown = [str(a) for a in areas if str(a) not in known]
+        if unknown:
+            raise LcmodelError(
+                f"forest plot: no estimate for the areas {unknown}; name areas by their code "
+                f"(column 'area') or their name"
+            )
+        keep |= named.to_numpy()
+    if max_areas is None or len(table) <= max_areas:
+        return np.ones(len(table), dtype=bool)
+    half = max(1, max_areas // 2)
+    keep[:half] = True
+    keep[-half:] = True
+    return keep
 
 
 def forest_plot(
-    estimates: pd.DataFrame, *, title: str | None = None, hide_suppressed: bool = False
+    estimates: pd.DataFrame,
+    *,
+    title: str | None = None,
+    hide_suppressed: bool = False,
+    max_areas: int | None = FOREST_AREAS,
+    areas: Sequence[str] | None = None,
 ) -> tuple[Figure, Axes]:
     """Areas ordered by estimate, with intervals, direct estimates and benchmarks.
 
     Intervals are coloured by the estimate's reliability flag: blue (publish), orange
-    (caution), grey dotted (suppress).
+    (caution), grey dotted (suppress). With more than ``max_areas`` areas (a national map of
+    hundreds or thousands), the plot draws the ``max_areas // 2`` lowest and highest
+    estimates and any areas named in ``areas``; a dashed line marks each run of areas left
+    out, with their number, and the title says how many are drawn.
 
     Parameters
     ----------
@@ -34,16 +77,31 @@ def forest_plot(
         Draw no value for estimates flagged ``suppress``: their rows (at the bottom) show the
         benchmark only, and their labels say ``suppressed`` (the report for readers, where a
         suppressed estimate is never shown).
+    max_areas
+        Most areas drawn (``None``: every area, however many).
+    areas
+        Areas always drawn (codes or names), for example the ones a reader asked about.
 
     Returns
     -------
     tuple
         The matplotlib figure and axes.
+
+    Raises
+    ------
+    LcmodelError
+        When an area in ``areas`` has no estimate.
     """
     import matplotlib.pyplot as plt
     from matplotlib.lines import Line2D
 
-    table = estimates.sort_values("mean").reset_index(drop=True)
+    table = estimates.sort_values("mean", kind="stable").reset_index(drop=True)
+    shown = _shown_areas(table, max_areas, areas)
+    total = len(table)
+    rank = np.flatnonzero(shown)
+    table = table[shown].reset_index(drop=True)
+    # rows left out below each drawn row (by estimate), where a run of them was skipped
+    skipped = np.diff(np.append(rank, total)) - 1
     if hide_suppressed and "reliability" in table:
         hidden = (table["reliability"] == "suppress").to_numpy()
         table = pd.concat([table[hidden], table[~hidden]], ignore_index=True)
@@ -80,6 +138,18 @@ def forest_plot(
     ]
     ax.set_yticks(y, labels, fontsize=8)
     ax.set_ylim(-0.7, len(table) - 0.3)
+    if not hidden.any():  # rows stay in order of the estimate: mark the runs left out
+        for row in np.flatnonzero(skipped[:-1] > 0):
+            ax.axhline(row + 0.5, color="0.5", ls="--", lw=0.8)
+            ax.annotate(
+                f"{skipped[row]:,} areas not shown",
+                (0.01, row + 0.5),
+                xycoords=("axes fraction", "data"),
+                va="center",
+                fontsize=7,
+                color="0.35",
+                backgroundcolor="white",
+            )
     label = quantity.replace("share:", "share ").capitalize()
     ax.set_xlabel(f"{label} (%)" if share else label)
     ax.grid(axis="x", color="0.9")
@@ -104,9 +174,74 @@ def forest_plot(
         Line2D([], [], color=colours(3), marker="|", ms=12, mew=2, ls="none", label="benchmark"),
     ]
     ax.legend(handles=handles, loc="lower right", fontsize=8, frameon=True)
+    if len(table) < total:
+        drawn = f"{len(table)} of {total:,} areas: the lowest and highest estimates"
+        drawn += " and the areas named" if areas else ""
+        title = f"{title}\n{drawn}" if title else drawn
     if title:
-        ax.set_title(title)
+        ax.set_title(title, fontsize=10)
     return fig, ax
+
+
+def benchmark_histogram(
+    estimates: pd.DataFrame, *, title: str | None = None
+) -> tuple[Figure, np.ndarray]:
+    """How the areas compare with their benchmarks, as two histograms over the areas.
+
+    The left panel counts areas by their probability of being above the benchmark (the
+    areas above 0.9 and below 0.1 are the ones a report would call above or below); the right
+    panel counts them by their difference from it (posterior mean, percentage points for a
+    share). For maps of hundreds or thousands of areas, where a table or forest plot of every
+    area cannot be read.
+
+    Parameters
+    ----------
+    estimates
+        Rows of one quantity from :meth:`lcmodel.results.fit_result.FitResult.estimates`, with
+        benchmarks (``p_above_benchmark``, ``diff_mean``).
+    title
+        Figure title.
+
+    Returns
+    -------
+    tuple
+        The figure and its two axes.
+    """
+    import matplotlib.pyplot as plt
+
+    table = estimates.dropna(subset=["p_above_benchmark"])
+    quantity = str(estimates["quantity"].iloc[0]) if len(estimates) else "value"
+    scale = 100.0 if quantity.startswith("share") else 1.0
+    fig, axes = plt.subplots(1, 2, figsize=(9.5, 3.6), layout="constrained")
+    colours = mpl.colormaps["tab10"]
+    p = table["p_above_benchmark"].to_numpy(dtype=float)
+    bins = np.linspace(0.0, 1.0, 21)
+    _, _, patches = axes[0].hist(p, bins=bins, color=colours(0), edgecolor="white")
+    for patch, left in zip(patches, bins[:-1], strict=True):
+        if left >= 0.9 - 1e-9:
+            patch.set_facecolor(colours(2))
+        elif left < 0.1 - 1e-9:
+            patch.set_facecolor(colours(3))
+    above, below = int((p > 0.9).sum()), int((p < 0.1).sum())
+    axes[0].set_xlabel("P(area value > benchmark)")
+    axes[0].set_ylabel("areas")
+    axes[0].set_title(
+        f"{above:,} above (P > 0.9), {below:,} below (P < 0.1), "
+        f"{len(p) - above - below:,} uncertain",
+        fontsize=9,
+    )
+    diff = table["diff_mean"].to_numpy(dtype=float) * scale
+    axes[1].hist(diff, bins=30, color=colours(0), edgecolor="white")
+    axes[1].axvline(0.0, color=colours(3), ls="--", lw=1)
+    unit = " (percentage points)" if scale == 100.0 else ""
+    axes[1].set_xlabel(f"difference from the benchmark{unit}")
+    axes[1].set_ylabel("areas")
+    axes[1].set_title(f"median {np.median(diff):+.1f}" if len(diff) else "", fontsize=9)
+    fig.suptitle(
+        (f"{title}: " if title else "") + f"{len(p):,} areas against their benchmarks",
+        fontsize=10,
+    )
+    return fig, axes
 
 
 def trajectory_plot(
