@@ -244,14 +244,49 @@ def benchmark_histogram(
     return fig, axes
 
 
+def _largest_changes(
+    estimates: pd.DataFrame, max_areas: int | None, areas: Sequence[str] | None
+) -> list[str]:
+    """The areas a trajectory plot draws, in the table's order.
+
+    Every area when there are at most ``max_areas``; otherwise the ``max_areas`` areas whose
+    posterior mean changed most between their first and last wave (either way), and the areas
+    named in ``areas`` (codes or names).
+    """
+    order = list(dict.fromkeys(estimates["area"]))
+    if max_areas is None or len(order) <= max_areas:
+        return order
+    by_wave = estimates.sort_values("wave").groupby("area", sort=False)["mean"]
+    change = (by_wave.last() - by_wave.first()).abs().sort_values(ascending=False, kind="stable")
+    chosen = set(change.index[:max_areas])
+    if areas:
+        wanted = {str(a) for a in areas}
+        names = estimates.drop_duplicates("area").set_index("area")["name"].astype(str)
+        named = {area for area, name in names.items() if str(area) in wanted or name in wanted}
+        unknown = wanted - {str(a) for a in named} - set(names[list(named)])
+        if unknown:
+            raise LcmodelError(
+                f"trajectory plot: no estimate for the areas {sorted(unknown)}; name areas by "
+                f"their code (column 'area') or their name"
+            )
+        chosen |= named
+    return [area for area in order if area in chosen]
+
+
 def trajectory_plot(
     estimates: pd.DataFrame,
     *,
     title: str | None = None,
     columns: int = 5,
     hide_suppressed: bool = False,
+    max_areas: int | None = FOREST_AREAS,
+    areas: Sequence[str] | None = None,
 ) -> tuple[Figure, np.ndarray]:
     """One small panel per area: estimates over the waves, direct estimates, benchmark line.
+
+    With more than ``max_areas`` areas, the panels are those of the ``max_areas`` areas whose
+    estimate changed most from their first wave to their last, and of any areas named in
+    ``areas``; the title says so.
 
     Parameters
     ----------
@@ -264,15 +299,31 @@ def trajectory_plot(
     hide_suppressed
         Leave out the waves whose estimate is flagged ``suppress`` (a gap in the line and
         band, no direct estimate), as the report for readers does.
+    max_areas
+        Most panels drawn (``None``: one per area, however many).
+    areas
+        Areas always drawn (codes or names).
 
     Returns
     -------
     tuple
         The figure and the array of axes.
+
+    Raises
+    ------
+    LcmodelError
+        When an area in ``areas`` has no estimate.
     """
     import matplotlib.pyplot as plt
 
     quantity = str(estimates["quantity"].iloc[0]) if len(estimates) else "value"
+    total = estimates["area"].nunique()
+    shown = _largest_changes(estimates, max_areas, areas)
+    if len(shown) < total:
+        estimates = estimates[estimates["area"].isin(shown)]
+        drawn = f"{len(shown)} of {total:,} areas: the largest changes"
+        drawn += " and the areas named" if areas else ""
+        title = f"{title}: {drawn}" if title else drawn
     if hide_suppressed and "reliability" in estimates:
         estimates = estimates.copy()
         hidden = estimates["reliability"] == "suppress"
