@@ -87,19 +87,19 @@ def test_benchmark_histograms_count_every_area() -> None:
 
 def test_trajectories_of_many_areas_are_the_largest_changes_and_the_named() -> None:
     rng = np.random.default_rng(3)
-    n_areas, waves = 100, [1, 2, 3]
+    n_areas, waves = 40, [1, 2, 3]
     change = rng.normal(0.0, 0.05, n_areas)
     rows = _estimates(n_areas).loc[np.repeat(np.arange(n_areas), len(waves))]
     rows = rows.reset_index(drop=True).assign(wave=np.tile(waves, n_areas))
     rows["mean"] = 0.5 + np.repeat(change, len(waves)) * (rows["wave"] - 1) / 2
     rows["lower"], rows["upper"] = rows["mean"] - 0.1, rows["mean"] + 0.1
     calm = f"Area {int(np.argmin(np.abs(change)))}"  # the smallest change, named
-    fig, axes = trajectory_plot(rows, areas=[calm], title="trust")
+    fig, axes = trajectory_plot(rows, areas=[calm], title="trust", max_areas=10)
     titles = [ax.get_title() for ax in axes.flat if ax.get_visible()]
-    largest = np.argsort(-np.abs(change), kind="stable")[:FOREST_AREAS]
+    largest = np.argsort(-np.abs(change), kind="stable")[:10]
     assert set(titles) == {f"Area {i}" for i in largest} | {calm}
-    assert f"{FOREST_AREAS + 1} of 100 areas: the largest changes" in fig.get_suptitle()
+    assert "11 of 40 areas: the largest changes" in fig.get_suptitle()
     with pytest.raises(LcmodelError, match=r"no estimate for the areas \['Nowhere'\]"):
         trajectory_plot(rows, areas=["Nowhere"])
     _fig, axes = trajectory_plot(rows, max_areas=None)
-    assert sum(ax.get_visible() for ax in axes.flat) == 100
+    assert sum(ax.get_visible() for ax in axes.flat) == 40

@@ -254,22 +254,20 @@ def _largest_changes(
     named in ``areas`` (codes or names).
     """
     order = list(dict.fromkeys(estimates["area"]))
+    wanted = {str(a) for a in areas or []}
+    names = estimates.drop_duplicates("area").set_index("area")["name"].astype(str)
+    named = {area for area, name in names.items() if str(area) in wanted or name in wanted}
+    unknown = wanted - {str(a) for a in named} - set(names[list(named)])
+    if unknown:
+        raise LcmodelError(
+            f"trajectory plot: no estimate for the areas {sorted(unknown)}; name areas by "
+            f"their code (column 'area') or their name"
+        )
     if max_areas is None or len(order) <= max_areas:
         return order
     by_wave = estimates.sort_values("wave").groupby("area", sort=False)["mean"]
     change = (by_wave.last() - by_wave.first()).abs().sort_values(ascending=False, kind="stable")
-    chosen = set(change.index[:max_areas])
-    if areas:
-        wanted = {str(a) for a in areas}
-        names = estimates.drop_duplicates("area").set_index("area")["name"].astype(str)
-        named = {area for area, name in names.items() if str(area) in wanted or name in wanted}
-        unknown = wanted - {str(a) for a in named} - set(names[list(named)])
-        if unknown:
-            raise LcmodelError(
-                f"trajectory plot: no estimate for the areas {sorted(unknown)}; name areas by "
-                f"their code (column 'area') or their name"
-            )
-        chosen |= named
+    chosen = set(change.index[:max_areas]) | named
     return [area for area in order if area in chosen]
 
 
