@@ -27,6 +27,7 @@ from lcmodel.spec.common import (
     read_toml,
 )
 from lcmodel.spec.joint import CorrelationSpec, JointSpec, parse_joint_spec
+from lcmodel.spec.plan import Plan, PlanJob, PlanSpec, load_plan
 from lcmodel.spec.priors import PriorSpec, PriorTerm
 from lcmodel.spec.unit_level import (
     BenchmarkSpec,
@@ -57,6 +58,9 @@ __all__ = [
     "JointSpec",
     "ModelSpec",
     "OutcomeSpec",
+    "Plan",
+    "PlanJob",
+    "PlanSpec",
     "PopulationSpec",
     "PriorSpec",
     "PriorTerm",
@@ -66,6 +70,7 @@ __all__ = [
     "load_any_spec",
     "load_area_level_spec",
     "load_joint_spec",
+    "load_plan",
     "load_spec",
     "parse_any_spec",
     "parse_area_level_spec",
