@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import tempfile
 from collections.abc import Iterator
@@ -11,7 +12,7 @@ from pathlib import Path
 
 from lcmodel.errors import LcmodelError
 
-__all__ = ["atomic_file", "atomic_folder", "check_replaceable"]
+__all__ = ["atomic_file", "atomic_folder", "check_replaceable", "clear_staging"]
 
 
 def _umask() -> int:
@@ -110,3 +111,37 @@ def atomic_folder(folder: str | Path, marker: str) -> Iterator[Path]:
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
+
+
+def clear_staging(folder: str | Path) -> list[Path]:
+    """Remove what an interrupted :func:`atomic_folder` of ``folder`` left beside it.
+
+    A process killed inside the block (a worker that dies while saving) leaves its staging
+    folder (``.<name>.XXXXXXXX``) beside ``folder``, and one killed between the two renames of a
+    replacement leaves the previous contents in ``.<name>.old.XXXXXXXX``: those are put back
+    when ``folder`` is missing, else removed. Call it only when no other process is writing
+    ``folder``.
+
+    Parameters
+    ----------
+    folder
+        The folder whose leftovers to remove.
+
+    Returns
+    -------
+    list of pathlib.Path
+        The leftovers removed (or put back).
+    """
+    folder = Path(folder).resolve()
+    if not folder.parent.is_dir():
+        return []
+    # tempfile.mkdtemp names: the prefix and eight characters of [a-z0-9_]
+    pattern = re.compile(rf"^\.{re.escape(folder.name)}\.(old\.)?[a-z0-9_]{{8}}$")
+    found = sorted(p for p in folder.parent.iterdir() if p.is_dir() and pattern.match(p.name))
+    for leftover in found:
+        previous = leftover / folder.name
+        if leftover.name.startswith(f".{folder.name}.old.") and previous.is_dir():
+            if not folder.exists():
+                os.replace(previous, folder)
+        shutil.rmtree(leftover, ignore_errors=True)
+    return found
