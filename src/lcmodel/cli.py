@@ -1,7 +1,9 @@
-"""Command line: ``lcmodel fit|compare|check|simulate|priors|summarize|export|report``.
+"""Command line: ``lcmodel fit|fit-many|compare|check|simulate|priors|summarize|export|report``.
 
-Exit codes: 0 success, 1 unexpected error, 2 bad input (spec, data, arguments),
-3 diagnostics failed (no output written unless ``--allow-failed-diagnostics``).
+Exit codes: 0 success, 1 unexpected error, 2 bad input (spec, plan, data, arguments),
+3 diagnostics failed (no output written unless ``--allow-failed-diagnostics``; for
+``fit-many``: some job's, and no job failed otherwise), 4 some job of ``fit-many`` failed
+(its error is in the summary; the other jobs ran).
 Warnings print as one line each on stderr, ``warning: <message>``, during a run only.
 """
 
@@ -31,6 +33,7 @@ __all__ = ["main"]
 
 EXIT_BAD_INPUT = 2
 EXIT_DIAGNOSTICS = 3
+EXIT_JOBS_FAILED = 4
 
 
 def _paragraph(text: str) -> str:
@@ -155,6 +158,57 @@ def _fit(args: argparse.Namespace) -> int:
     folder = result.save(out)
     print(f"\nWrote {', '.join(sorted(p.name for p in folder.iterdir()))} to {folder}")
     return 0
+
+
+def format_summary(summary: pd.DataFrame) -> str:
+    """Render a plan run's summary: one line per job, errors cut short (all in summary.csv)."""
+    import pandas as pd
+
+    shown = pd.DataFrame(
+        {
+            "job": summary["job"],
+            "status": summary["status"],
+            "seconds": summary["seconds"],
+            "min ESS": summary["min_ess_bulk"],
+            "max R-hat": summary["max_rhat"],
+            "divergences": summary["divergences"],
+            "error": summary["error"].fillna("").str.slice(0, 60),
+        }
+    )
+    formats = {
+        "seconds": lambda v: "" if pd.isna(v) else f"{v:.1f}",
+        "min ESS": lambda v: "" if pd.isna(v) else f"{v:.0f}",
+        "max R-hat": lambda v: "" if pd.isna(v) else f"{v:.3f}",
+        "divergences": lambda v: "" if pd.isna(v) else f"{v:d}",
+    }
+    if not shown["error"].str.len().any():
+        shown = shown.drop(columns="error")
+    return shown.to_string(index=False, formatters=formats)
+
+
+def _fit_many(args: argparse.Namespace) -> int:
+    """``lcmodel fit-many PLAN``: every job of a plan on Dask, and their summary."""
+    from lcmodel.spec.plan import load_plan
+
+    plan = load_plan(  # plan, spec and data file errors come before any heavy import
+        args.plan, out=args.out, allow_failed_diagnostics=args.allow_failed_diagnostics
+    )
+    from lcmodel.workflows.fit_many import fit_many
+
+    run = fit_many(
+        plan,
+        scheduler=args.scheduler,
+        workers=args.workers,
+        cores=args.cores,
+        progressbar=not args.quiet,
+    )
+    print(format_summary(run.summary))
+    print()
+    print(_paragraph(run.describe()))
+    counts = run.counts
+    if counts["failed"]:
+        return EXIT_JOBS_FAILED
+    return EXIT_DIAGNOSTICS if counts["diagnostics_failed"] else 0
 
 
 def _compare(args: argparse.Namespace) -> int:
@@ -389,6 +443,36 @@ def build_parser() -> argparse.ArgumentParser:
         help="write outputs even when convergence diagnostics fail (exit code stays 0)",
     )
     fit.set_defaults(handler=_fit)
+
+    many = sub.add_parser(
+        "fit-many",
+        help="fit a plan's grid of specs x data files on a Dask cluster (resumable), with one "
+        "summary of every job",
+    )
+    many.add_argument("plan", help="plan file (TOML): name, seed, out, [fit], [grid] specs, data")
+    many.add_argument(
+        "--scheduler",
+        metavar="ADDRESS",
+        help="address of an existing Dask scheduler, e.g. tcp://host:8786 (default: a local "
+        "cluster for this run); 'in-process': the jobs one after another, without Dask",
+    )
+    many.add_argument(
+        "--workers", type=int, help="workers of the local cluster (default: from the machine)"
+    )
+    many.add_argument(
+        "--cores",
+        type=int,
+        help="cores each fit may use (default: the machine's shared among the local cluster's "
+        "workers, at most one per chain; elsewhere one per chain)",
+    )
+    many.add_argument("--out", help="output folder replacing the plan's 'out'")
+    many.add_argument(
+        "--allow-failed-diagnostics",
+        action="store_true",
+        help="write fits that fail their convergence diagnostics (the plan may say so too)",
+    )
+    many.add_argument("--quiet", action="store_true", help="no progress bar")
+    many.set_defaults(handler=_fit_many)
 
     simulate = sub.add_parser("simulate", help="write a synthetic survey with known truth")
     simulate.add_argument("--out", default="data", help="output folder (default: data)")

@@ -49,6 +49,7 @@ __all__ = [
     "reproducible_numerics",
     "run_metadata",
     "sample",
+    "usable_cores",
 ]
 
 NUMERICS = {"numba_fastmath": False}
@@ -62,17 +63,20 @@ def _version_of(package: str) -> str:
         return "not installed"
 
 
+def usable_cores() -> int:
+    """The CPUs this process may use (its affinity where the system has one)."""
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1  # macOS, Windows
+
+
 def available_cores(chains: int) -> int:
     """Cores to sample on: one per chain, at most the CPUs this process may use.
 
     Passing this explicitly matters: left unset, nutpie sampled 4 chains on 2 cores about
     1.9x slower here (docs/benchmarks.md).
     """
-    if hasattr(os, "sched_getaffinity"):
-        usable = len(os.sched_getaffinity(0))
-    else:  # macOS, Windows
-        usable = os.cpu_count() or 1
-    return max(1, min(chains, usable))
+    return max(1, min(chains, usable_cores()))
 
 
 def _process_context(sampler: str) -> dict[str, str]:
