@@ -157,7 +157,7 @@ def _imports_after(code: str) -> set[str]:
 def test_start_up_does_not_import_pymc(code: str) -> None:
     loaded = _imports_after(code)
     assert "lcmodel" in loaded
-    assert not {"pymc", "pytensor", "arviz", "matplotlib"} & loaded
+    assert not {"pymc", "pytensor", "arviz", "matplotlib", "dask", "distributed"} & loaded
 
 
 def test_bad_spec_error_without_pymc(tmp_path: Path) -> None:

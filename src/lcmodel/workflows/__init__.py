@@ -1,1 +1,1 @@
-"""Workflows built on fitted results: joint-vs-separate comparison and model checks."""
+"""Workflows built on fitted results: joint-vs-separate comparison, model checks; many fits."""
