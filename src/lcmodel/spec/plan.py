@@ -43,7 +43,16 @@ from lcmodel.spec.common import NAME_PATTERN, Strict, read_toml, validate
 from lcmodel.spec.joint import JointSpec
 from lcmodel.spec.unit_level import ModelSpec
 
-__all__ = ["PLAN_FILES", "Plan", "PlanFit", "PlanGrid", "PlanJob", "PlanSpec", "load_plan"]
+__all__ = [
+    "PLAN_FILES",
+    "Plan",
+    "PlanFit",
+    "PlanGrid",
+    "PlanJob",
+    "PlanSpec",
+    "job_seeds",
+    "load_plan",
+]
 
 PLAN_FILES = ("summary.csv", "plan.json")
 """Files a plan writes beside its jobs' folders (so no job may have these names)."""

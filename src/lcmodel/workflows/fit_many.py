@@ -325,9 +325,10 @@ class _Progress:
         filled = round(width * self.done / max(total, 1))
         bar = "#" * filled + "-" * (width - filled)
         failed = f", {self.failed} failed" if self.failed else ""
+        took = "" if record["seconds"] is None else f" ({record['seconds']:.1f} s)"
         line = (
             f"fit-many {self.plan.name} [{bar}] {self.done}/{total} jobs{failed} | "
-            f"{record['job']}: {record['status']} ({record['seconds'] or 0:.1f} s)"
+            f"{record['job']}: {record['status']}{took}"
         )
         end = "\n" if not self.tty or self.done == total else ""
         prefix = "\r\x1b[2K" if self.tty else ""
