@@ -17,7 +17,7 @@ import pandas as pd
 import pytest
 
 from lcmodel.cli import EXIT_BAD_INPUT, EXIT_DIAGNOSTICS, EXIT_JOBS_FAILED, main
-from lcmodel.errors import SpecError
+from lcmodel.errors import LcmodelError, SpecError
 from lcmodel.inference.diagnostics import Diagnostics
 from lcmodel.io.atomic import atomic_folder, clear_staging
 from lcmodel.results.fit_result import FILES, RESULT_MARKER
@@ -268,12 +268,21 @@ def test_a_job_never_overwrites_an_unrelated_folder(tmp_path: Path) -> None:
     assert (job.folder / "notes.txt").read_text() == "mine"
 
 
+def test_workers_apply_to_the_local_cluster_only(tmp_path: Path) -> None:
+    path = _write_plan(tmp_path)
+    with pytest.raises(LcmodelError, match="'workers' sizes the local cluster"):
+        fit_many(path, scheduler="tcp://127.0.0.1:8786", workers=2)
+    with pytest.raises(LcmodelError, match="'cores' must be at least 1, not 0"):
+        fit_many(path, cores=0)
+    assert not (tmp_path / "out").exists()
+
+
 def test_a_plan_folder_holding_other_files_is_refused(tmp_path: Path) -> None:
     path = _write_plan(tmp_path)
     out = tmp_path / "out" / "grid"
     out.mkdir(parents=True)
     (out / "notes.txt").write_text("mine")
-    with pytest.raises(Exception, match="is not an earlier lcmodel output"):
+    with pytest.raises(LcmodelError, match="is not an earlier lcmodel output"):
         fit_many(path, scheduler="in-process", progressbar=False)
 
 

@@ -552,6 +552,11 @@ def fit_many(
     for name, value in (("workers", workers), ("cores", cores)):
         if value is not None and value < 1:
             raise LcmodelError(f"'{name}' must be at least 1, not {value}")
+    if workers is not None and scheduler is not None:
+        raise LcmodelError(
+            "'workers' sizes the local cluster that fit-many starts; an existing cluster has "
+            "its own workers (start them with one thread each, see docs/scaling.md)"
+        )
     check_replaceable(plan.out, PLAN_MARKER)  # before starting a cluster, not after
     if scheduler == IN_PROCESS:
         return run_plan(plan, None, cores=cores, progressbar=progressbar)
