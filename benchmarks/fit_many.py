@@ -98,6 +98,11 @@ def main() -> None:
     parser.add_argument("--chains", type=int, help="chains (default: the specs')")
     parser.add_argument("--markdown", help="also write the table to this file")
     parser.add_argument("--no-warm-up", action="store_true", help="leave the caches as they are")
+    parser.add_argument(
+        "--configurations",
+        default="sequential,cluster,sequential-all-cores",
+        help="which configurations to run, in this order (comma-separated)",
+    )
     args = parser.parse_args()
 
     from lcmodel.inference.sampling import usable_cores
@@ -119,18 +124,25 @@ def main() -> None:
             (folder / "warm").mkdir()
             warm = write_plan(folder / "warm", specs, fit | {"draws": 10, "tune": 10})
             run(warm, folder / "out-warm", ["--scheduler", "in-process"])
-        configurations = [
-            ("sequential", ["--scheduler", "in-process", "--cores", str(per_fit)], 1, per_fit),
-            ("local cluster", [], workers, per_fit),
-            (
-                "sequential, all cores",
-                ["--scheduler", "in-process", "--cores", str(min(loaded.chains, cores))],
+        all_cores = min(loaded.chains, cores)
+        known = {
+            "sequential": (
+                "sequential",
+                ["--scheduler", "in-process", "--cores", str(per_fit)],
                 1,
-                min(loaded.chains, cores),
+                per_fit,
             ),
-        ]
+            "cluster": ("local cluster", [], workers, per_fit),
+            "sequential-all-cores": (
+                "sequential, all cores",
+                ["--scheduler", "in-process", "--cores", str(all_cores)],
+                1,
+                all_cores,
+            ),
+        }
         rows, summaries = [], {}
-        for name, extra, n_workers, n_cores in configurations:
+        for key in args.configurations.split(","):
+            name, extra, n_workers, n_cores = known[key.strip()]
             load = os.getloadavg()[0]
             wall, cpu, summary = run(plan, folder / f"out-{len(rows)}", extra)
             summaries[name] = summary.set_index("job")
@@ -152,8 +164,9 @@ def main() -> None:
                 }
             )
     table = pd.DataFrame(rows)
-    reference = table.loc[table["configuration"] == "sequential", "wall s"].iloc[0]
-    table["sequential / this"] = (reference / table["wall s"]).round(2)
+    if (table["configuration"] == "sequential").any():
+        reference = table.loc[table["configuration"] == "sequential", "wall s"].iloc[0]
+        table["sequential / this"] = (reference / table["wall s"]).round(2)
     columns = ["min_ess_bulk", "max_rhat", "divergences"]
     first = next(iter(summaries.values()))[columns]
     same = all(s[columns].equals(first) for s in summaries.values())
