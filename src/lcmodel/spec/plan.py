@@ -286,7 +286,8 @@ def load_plan(
                 f"'grid.data'"
             )
         specs.append((spec_file, spec))
-    pairs = [(f, s, d) for f, s in specs for d in (data_files or [None])]
+    each_data: list[Path | None] = [*data_files] if data_files else [None]
+    pairs = [(f, s, d) for f, s in specs for d in each_data]
     seeds = job_seeds(parsed.seed, len(pairs))
     overrides = parsed.fit.overrides()
     jobs: list[PlanJob] = []
