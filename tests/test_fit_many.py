@@ -362,7 +362,8 @@ def test_a_job_with_bad_input_fails_alone(first_run: Any) -> None:
 def test_a_resumed_run_refits_nothing(first_run: Any, client: Any) -> None:
     out = first_run.plan.out
     before = _mtimes(out)
-    again = fit_many(first_run.plan.source, scheduler=client, cores=1, progressbar=False)
+    address = client.scheduler.address  # as --scheduler ADDRESS: an existing cluster
+    again = fit_many(first_run.plan.source, scheduler=address, cores=1, progressbar=False)
     assert list(again.summary["status"]) == ["skipped", "skipped", "failed"]
     assert _mtimes(out) == before  # no folder written again
     previous = first_run.summary.set_index("job")
