@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -68,31 +69,34 @@ def _write_xlsx(path: Path, tables: dict[str, pd.DataFrame]) -> list[Path]:
     return [path]
 
 
-def _write_csv(path: Path, tables: dict[str, pd.DataFrame]) -> list[Path]:
-    """The estimates at ``path``; every other table beside it as ``<stem>-<table>.csv``."""
+def _write_beside(
+    path: Path,
+    tables: dict[str, pd.DataFrame],
+    *,
+    write: Callable[[pd.DataFrame, Path], None],
+) -> list[Path]:
+    """The estimates at ``path``; every other table beside it as ``<stem>-<table><suffix>``."""
     written = []
     for name, table in tables.items():
-        file = path if name == "estimates" else path.with_name(f"{path.stem}-{name}.csv")
+        file = path if name == "estimates" else path.with_name(f"{path.stem}-{name}{path.suffix}")
         with atomic_file(file) as staging:
-            table.to_csv(staging, index=False)
+            write(table, staging)
         written.append(file)
     return written
 
 
-def _write_parquet(path: Path, tables: dict[str, pd.DataFrame]) -> list[Path]:
-    """As :func:`_write_csv`, in Parquet: typed columns, compact at tens of thousands of areas."""
-    written = []
-    for name, table in tables.items():
-        file = path if name == "estimates" else path.with_name(f"{path.stem}-{name}.parquet")
-        with atomic_file(file) as staging:
-            table.to_parquet(staging, index=False)
-        written.append(file)
-    return written
+def _csv(table: pd.DataFrame, path: Path) -> None:
+    table.to_csv(path, index=False)
+
+
+def _parquet(table: pd.DataFrame, path: Path) -> None:
+    """Parquet keeps the columns' types, and reads back fast at tens of thousands of areas."""
+    table.to_parquet(path, index=False)
 
 
 WRITERS: dict[str, Callable[[Path, dict[str, pd.DataFrame]], list[Path]]] = {
-    ".csv": _write_csv,
-    ".parquet": _write_parquet,
+    ".csv": partial(_write_beside, write=_csv),
+    ".parquet": partial(_write_beside, write=_parquet),
     ".xlsx": _write_xlsx,
 }
 """Export writers by file suffix: each writes named tables to one path (and its siblings)."""
