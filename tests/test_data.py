@@ -17,7 +17,7 @@ from lcmodel.data.survey import (
     validate_benchmarks,
 )
 from lcmodel.errors import DataError
-from lcmodel.io.tables import read_table
+from lcmodel.io.tables import _write_csv_fast, read_table, write_table
 from lcmodel.spec import ModelSpec, load_spec, parse_spec
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -694,6 +694,77 @@ def test_read_table_parquet(tmp_path: Path) -> None:
     with pytest.raises(DataError, match="cannot read survey file") as info:
         read_table(bad, "survey")
     assert str(bad) in str(info.value)
+
+
+def _mixed_frame(n: int = 1_000) -> pd.DataFrame:
+    """Every column kind the fast CSV writer formats, with missing values and odd floats."""
+    rng = np.random.default_rng(5)
+    odd = [0.0, -0.0, 1e16, 9999999999999998.0, 1e-4, 9.99e-5, 5e-324, 1.7976931348623157e308]
+    floats = np.concatenate(
+        [
+            rng.normal(size=n - len(odd) - 2) * 10.0 ** rng.integers(-30, 30, n - len(odd) - 2),
+            odd,
+            [np.nan, np.inf],
+        ]
+    )
+    labels = np.array(["Very good", "Ça va", "None", "", "1-3"], dtype=object)[
+        rng.integers(0, 5, n)
+    ]
+    labels[::7] = np.nan
+    scores = pd.array(rng.integers(0, 11, n), dtype="Int64")
+    scores[::5] = pd.NA
+    return pd.DataFrame(
+        {
+            "text": pd.Series(labels, dtype="str"),
+            "integer": rng.integers(-(10**12), 10**12, n),
+            "score": scores,
+            "value": floats,
+            "small": rng.random(n).astype(np.float32),
+        }
+    )
+
+
+def test_write_table_csv_has_the_bytes_of_to_csv(tmp_path: Path) -> None:
+    frame = _mixed_frame()
+    assert _write_csv_fast(tmp_path / "fast.csv", frame)  # the fast path, not pandas
+    frame.to_csv(tmp_path / "pandas.csv", index=False)
+    assert (tmp_path / "fast.csv").read_bytes() == (tmp_path / "pandas.csv").read_bytes()
+    write_table(tmp_path / "table.csv", frame)
+    assert (tmp_path / "table.csv").read_bytes() == (tmp_path / "pandas.csv").read_bytes()
+    # more rows than one block
+    big = pd.concat([frame] * 3, ignore_index=True)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr("lcmodel.io.tables._CSV_ROWS", 700)
+        write_table(tmp_path / "blocks.csv", big)
+    assert (tmp_path / "blocks.csv").read_bytes() == big.to_csv(index=False).encode()
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        lambda f: f.assign(text=f["text"].str.replace("Ça va", "yes, fine")),  # needs quotes
+        lambda f: f.assign(text=f["text"].str.replace("Ça va", 'say "hi"')),
+        lambda f: f.assign(text=f["text"].str.replace("Ça va", "two\nlines")),
+        lambda f: f.assign(flag=f["integer"] > 0),  # bool: left to pandas
+        lambda f: f.assign(other=f["text"].astype(object)),
+        lambda f: f.rename(columns={"text": "a, b"}),
+        lambda f: f[["text"]],  # one column
+        lambda f: f.iloc[:0],  # no rows
+    ],
+)
+def test_write_table_leaves_other_tables_to_pandas(tmp_path: Path, change: Callable) -> None:
+    frame = change(_mixed_frame(200))
+    assert not _write_csv_fast(tmp_path / "fast.csv", frame)
+    assert not (tmp_path / "fast.csv").exists()
+    write_table(tmp_path / "t.csv", frame)
+    assert (tmp_path / "t.csv").read_bytes() == frame.to_csv(index=False).encode()
+
+
+def test_write_table_parquet_round_trips_through_read_table(tmp_path: Path) -> None:
+    frame = _mixed_frame()
+    write_table(tmp_path / "t.parquet", frame)
+    pd.testing.assert_frame_equal(read_table(tmp_path / "t.parquet", "survey"), frame)
+    assert [p.name for p in tmp_path.iterdir()] == ["t.parquet"]  # no staging file left
 
 
 # --- what a new user hit ------------------------------------------------------------------
