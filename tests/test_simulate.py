@@ -1,15 +1,19 @@
 import importlib.util
 import io
+import tomllib
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 from scipy.sparse.csgraph import connected_components
+from scipy.special import expit
 
 from lcmodel.cli import main
 from lcmodel.data.adjacency import Adjacency, load_adjacency
+from lcmodel.data.survey import load_survey_data
 from lcmodel.errors import LcmodelError
+from lcmodel.io.tables import read_table
 from lcmodel.simulate import (
     _AREA_CORRELATION,
     AGE_BANDS,
@@ -18,8 +22,15 @@ from lcmodel.simulate import (
     SEXES,
     TARGET_SHARES,
     SimulatedSurvey,
+    _label_probs,
+    _largest_remainder,
+    _MeanExpit,
+    _population_truth,
+    _true_values,
+    _wave_runs,
     simulate_survey,
 )
+from lcmodel.spec import parse_spec
 
 SURVEY_COLUMNS = [
     "respondent_id",
@@ -40,6 +51,7 @@ SURVEY_COLUMNS = [
     "services",
 ]
 TABLES = ("survey", "areas", "benchmarks", "truth", "population")
+ROOT = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture(scope="module")
@@ -575,3 +587,149 @@ def test_simulate_command_spatial_share(tmp_path: Path, capsys: pytest.CaptureFi
     capsys.readouterr()
     assert main([*args, "--out", str(tmp_path / "bad"), "--spatial-share", "1.5"]) == 2
     assert "spatial_share must be in [0.0, 1.0]" in capsys.readouterr().err
+
+
+# National scale: the vectorised simulator, the same numbers, Parquet ---------------------------
+
+
+def test_largest_remainder_by_rows_splits_each_row_as_alone() -> None:
+    rng = np.random.default_rng(1)
+    shares = rng.dirichlet(np.ones(8), size=500)
+    totals = rng.integers(0, 12_000, size=500)
+    together = _largest_remainder(totals, shares)
+    for total, row, split in zip(totals, shares, together, strict=True):
+        exact = total * row / row.sum()
+        alone = np.floor(exact).astype(np.int64)
+        short = total - int(alone.sum())
+        alone[np.argsort(-(exact - alone), kind="stable")[: max(short, 0)]] += 1
+        np.testing.assert_array_equal(split, alone)
+    assert (together.sum(axis=1) == totals).all()
+
+
+def test_wave_runs_are_the_draws_of_one_area_at_a_time() -> None:
+    sizes = np.array([5, 40, 7, 300, 5, 12])
+    wave, start, end = _wave_runs(sizes, 6, np.random.default_rng(3))
+    rng = np.random.default_rng(3)  # the loop of lcmodel 0.1.0, with its copies
+    offset = 0
+    for a, size in enumerate(sizes):
+        length = 6 if rng.random() >= 0.5 else int(rng.integers(3, 7))
+        length = min(length, int(size))
+        first = int(rng.integers(1, 6 - length + 2))
+        run = np.arange(first, first + length)
+        rest = rng.integers(first, first + length, size=int(size) - length)
+        expected = rng.permutation(np.concatenate([run, rest]))
+        np.testing.assert_array_equal(wave[offset : offset + size], expected)
+        assert (start[a], end[a]) == (first, first + length - 1)
+        offset += size
+
+
+def test_mean_expit_and_label_probs_are_the_plain_expressions_bit_for_bit() -> None:
+    rng = np.random.default_rng(2)
+    distinct = rng.normal(size=3_000)
+    within = np.sort(rng.integers(0, 3_000, size=20_000))
+    values = distinct[within]
+    for shift in (-2.5, 0.0, 0.37, 4.0):
+        assert _MeanExpit(distinct, within, 1)(shift) == float(expit(shift + values).mean())
+        assert _MeanExpit(distinct, within, -1)(shift) == float(expit(shift - values).mean())
+    cutpoints = np.sort(rng.normal(size=10))
+    cum = expit(cutpoints[None, :] - values[:, None])
+    zeros, ones = np.zeros((len(values), 1)), np.ones((len(values), 1))
+    expected = np.diff(np.hstack([zeros, cum, ones]), axis=1)[:, ::-1]
+    np.testing.assert_array_equal(_label_probs(values, cutpoints), expected)
+
+
+@pytest.mark.parametrize("n_waves", [1, 4])
+def test_population_truth_is_the_per_area_sum_bit_for_bit(n_waves: int) -> None:
+    """All areas at once give the numbers the loop over areas gave, to the last bit."""
+    rng = np.random.default_rng(n_waves)
+    n_areas, n_cells, n_outcomes = 300, 8, len(QUESTIONS)
+    u = rng.normal(size=(n_areas, n_outcomes))
+    wave_effect = rng.normal(size=(n_waves, n_outcomes))
+
+    def linear_part(areas_i, age, sex, waves):
+        return u[areas_i] + age[:, None] * 0.3 - sex[:, None] * 0.1 + wave_effect[waves - 1]
+
+    mu = rng.normal(size=n_outcomes)
+    cutpoints = {c: np.sort(rng.normal(size=len(q.labels) - 1)) for c, q in QUESTIONS.items()}
+    pop_share = rng.dirichlet(np.ones(n_cells), size=n_areas)
+    start = rng.integers(1, n_waves + 1, size=n_areas)
+    end = np.minimum(start + rng.integers(0, n_waves, size=n_areas), n_waves)
+    together = _population_truth(linear_part, mu, cutpoints, pop_share, start, end)
+    for a in range(n_areas):
+        waves_a = np.arange(start[a], end[a] + 1)
+        grid_cell = np.tile(np.arange(n_cells), len(waves_a))
+        grid_wave = np.repeat(waves_a, n_cells)
+        grid_weight = pop_share[a, grid_cell] / len(waves_a)
+        grid_eta = (
+            linear_part(np.full(len(grid_cell), a), grid_cell // 2, grid_cell % 2, grid_wave)
+            + mu[None, :]
+        )
+        for k, column in enumerate(QUESTIONS):
+            values = _true_values(column, grid_eta[:, k], cutpoints[column])
+            np.testing.assert_array_equal(together[column][a], grid_weight @ values)
+
+
+def test_parquet_output_reads_back_as_written(tmp_path: Path) -> None:
+    s = simulate_survey(1_500, 30, 3, seed=4, geometry=False)
+    s.write(tmp_path / "pq", file_format="parquet")
+    s.write(tmp_path / "csv")
+    names = (*TABLES, "area_effects")
+    assert sorted(p.name for p in (tmp_path / "pq").iterdir()) == sorted(
+        f"{name}.parquet" for name in names
+    )
+    for name in names:
+        back = read_table(tmp_path / "pq" / f"{name}.parquet", name)
+        pd.testing.assert_frame_equal(back, getattr(s, name))  # types too, exactly
+    # the data layer sees the same validated data in either format
+    for spec in ("trust.toml", "life_satisfaction.toml", "health.toml"):
+        loaded = []
+        for folder, suffix in ((tmp_path / "csv", "csv"), (tmp_path / "pq", "parquet")):
+            raw = tomllib.loads((ROOT / "models" / spec).read_text())
+            raw["data"] = str(folder / f"survey.{suffix}")
+            raw["areas"] = str(folder / f"areas.{suffix}")
+            raw["benchmark"]["table"] = str(folder / f"benchmarks.{suffix}")
+            loaded.append(load_survey_data(parse_spec(raw, spec)))
+        assert loaded[0].data_hash == loaded[1].data_hash, spec
+        pd.testing.assert_frame_equal(loaded[0].respondents, loaded[1].respondents)
+    with pytest.raises(ValueError, match="file_format must be one of csv, parquet"):
+        s.write(tmp_path / "bad", file_format="xlsx")
+
+
+def test_simulate_command_writes_parquet(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    args = ["simulate", "--respondents", "300", "--areas", "12", "--waves", "2", "--seed", "8"]
+    assert main([*args, "--out", str(tmp_path), "--format", "parquet"]) == 0
+    assert "as PARQUET files" in capsys.readouterr().out
+    assert not list(tmp_path.glob("*.csv"))
+    direct = simulate_survey(300, 12, 2, seed=8, geometry=False)
+    for name in (*TABLES, "area_effects"):
+        back = read_table(tmp_path / f"{name}.parquet", name)
+        pd.testing.assert_frame_equal(back, getattr(direct, name))
+
+
+def test_national_scale_simulation_writes_sane_files(tmp_path: Path) -> None:
+    """5,000 areas x 50,000 respondents: a few seconds, every table complete and coherent."""
+    n_areas, n = 5_000, 50_000
+    s = simulate_survey(n, n_areas, 6, seed=11, geometry=False)
+    s.write(tmp_path, file_format="parquet")
+    survey = read_table(tmp_path / "survey.parquet", "survey")
+    assert len(survey) == n and survey["respondent_id"].is_unique
+    assert survey["respondent_id"].iloc[-1] == "R50000"
+    sizes = survey["area"].value_counts()
+    assert len(sizes) == n_areas and sizes.min() >= 5
+    assert survey["wave"].between(1, 6).all()
+    np.testing.assert_allclose(survey.groupby("area")["weight"].mean(), 1.0, rtol=1e-9)
+    by_wave_then_area = np.lexsort((survey["area"].to_numpy(), survey["wave"].to_numpy()))
+    np.testing.assert_array_equal(by_wave_then_area, np.arange(n))
+    truth = read_table(tmp_path / "truth.parquet", "truth")
+    per_area = sum(len(expected_quantities(c)) for c in QUESTIONS)
+    assert len(truth) == n_areas * per_area
+    assert truth["area"].is_monotonic_increasing
+    assert truth["population"].between(0, 10).all()
+    shares = truth[truth["quantity"] == "share"]
+    assert shares["population"].between(0, 1).all()
+    assert shares["sample"].notna().mean() > 0.99  # NaN only where no one answered
+    population = read_table(tmp_path / "population.parquet", "population")
+    assert len(population) == 8 * n_areas and (population["count"] >= 1).all()
+    effects = read_table(tmp_path / "area_effects.parquet", "area_effects")
+    assert len(effects) == n_areas * len(QUESTIONS)
+    np.testing.assert_allclose(effects["effect"], effects["spatial"] + effects["independent"])

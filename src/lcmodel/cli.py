@@ -295,7 +295,7 @@ def _simulate(args: argparse.Namespace) -> int:
         )
     except ValueError as exc:
         raise LcmodelError(f"simulate: {exc}") from None
-    simulated.write(args.out)
+    simulated.write(args.out, file_format=args.format)
     boundaries = (
         "with their boundaries in areas.geojson"
         if simulated.boundaries is not None
@@ -304,7 +304,7 @@ def _simulate(args: argparse.Namespace) -> int:
     print(
         f"Wrote {len(simulated.survey):,} respondents in {len(simulated.areas)} areas over "
         f"{args.waves} waves (seed {args.seed}, spatial share {args.spatial_share:g}) to "
-        f"{args.out}, {boundaries}"
+        f"{args.out} as {args.format.upper()} files, {boundaries}"
     )
     return 0
 
@@ -486,6 +486,13 @@ def build_parser() -> argparse.ArgumentParser:
         default=0.7,
         help="share of the area effects' variance that is smooth over the map, 0-1 (default "
         "0.7, as the shipped data; 0: independent area effects)",
+    )
+    simulate.add_argument(
+        "--format",
+        choices=("csv", "parquet"),
+        default="csv",
+        help="file format of the tables (default csv; parquet keeps the columns' types and is "
+        "written and read many times faster at national scale)",
     )
     simulate.set_defaults(handler=_simulate)
 

@@ -95,7 +95,7 @@ Benchmarks
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
@@ -104,11 +104,10 @@ from typing import TYPE_CHECKING, Literal
 import numpy as np
 import pandas as pd
 from scipy.optimize import brentq
-from scipy.special import expit
-from scipy.stats import norm
+from scipy.special import expit, ndtri
 
 from lcmodel.errors import plain
-from lcmodel.io.atomic import atomic_file
+from lcmodel.io.tables import write_table
 from lcmodel.simulate_map import (
     boundary_frame,
     field_length_scale,
@@ -124,6 +123,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "AGE_BANDS",
+    "FILE_FORMATS",
     "NATIONS",
     "QUESTIONS",
     "SEXES",
@@ -134,6 +134,9 @@ __all__ = [
 ]
 
 QuestionKind = Literal["binary", "ordinal", "scale"]
+FileFormat = Literal["csv", "parquet"]
+FILE_FORMATS: tuple[str, ...] = ("csv", "parquet")
+"""The formats the simulator writes its tables in (``--format`` of ``lcmodel simulate``)."""
 
 
 @dataclass(frozen=True)
@@ -343,6 +346,7 @@ _NATIONAL_AGE_MIX = np.array([0.30, 0.32, 0.27, 0.11])
 _NATIONAL_FEMALE_SHARE = np.array([0.50, 0.51, 0.52, 0.57])
 _MIX_CONCENTRATION = 50.0
 _POPULATION_RANGE = (1_500, 12_000)
+_TRUTH_BLOCK = 4096  # areas per block of the population truth (bounds memory)
 
 
 def _area_correlation() -> np.ndarray:
@@ -544,39 +548,49 @@ class SimulatedSurvey:
     area_effects: pd.DataFrame | None = None
     boundaries: geopandas.GeoDataFrame | None = None
 
-    def write(self, folder: str | Path) -> None:
-        """Write the tables as CSV files in ``folder``, and the boundaries as GeoJSON.
+    def write(self, folder: str | Path, *, file_format: FileFormat = "csv") -> None:
+        """Write the tables as CSV (or Parquet) files in ``folder``, and the boundaries as GeoJSON.
 
         Files are ``survey.csv``, ``areas.csv``, ``benchmarks.csv``, ``truth.csv``,
-        ``population.csv`` and ``area_effects.csv``, and ``areas.geojson`` when the survey has
-        boundaries (written with geopandas' pyogrio engine). The folder is created if needed;
-        each file is written to a temporary file in the same folder and then moved into place,
-        so a reader never sees a half-written file.
+        ``population.csv`` and ``area_effects.csv`` (``.parquet`` with ``file_format="parquet"``,
+        which keeps the columns' types and is written and read many times faster at national
+        scale), and ``areas.geojson`` when the survey has boundaries (written with geopandas'
+        pyogrio engine). The folder is created if needed; each file is written to a temporary
+        file in the same folder and then moved into place, so a reader never sees a
+        half-written file.
 
         Parameters
         ----------
         folder : str or pathlib.Path
             Destination folder.
+        file_format : {"csv", "parquet"}, default "csv"
+            The tables' file format (``lcmodel.io.tables.read_table`` reads either).
         """
         tables = {name: getattr(self, name) for name in _FILES}
         if self.area_effects is not None:
             tables["area_effects"] = self.area_effects
-        write_tables(folder, tables)
+        write_tables(folder, tables, file_format=file_format)
         if self.boundaries is not None:
             write_boundaries(Path(folder) / _BOUNDARY_FILE, self.boundaries)
 
 
-def write_tables(folder: str | Path, tables: Mapping[str, pd.DataFrame]) -> None:
-    """Write each table as ``<name>.csv`` in ``folder`` (created if needed), atomically.
+def write_tables(
+    folder: str | Path, tables: Mapping[str, pd.DataFrame], *, file_format: FileFormat = "csv"
+) -> None:
+    """Write each table as ``<name>.csv`` (or ``.parquet``) in ``folder``, atomically.
 
-    Each file is written to a temporary file in the same folder and then moved into place, so
-    a reader never sees a half-written file.
+    The folder is created if needed. Each file is written to a temporary file in the same
+    folder and then moved into place, so a reader never sees a half-written file
+    (``lcmodel.io.tables.write_table``: the CSV has the bytes pandas' ``to_csv`` would write).
     """
+    if file_format not in FILE_FORMATS:
+        raise ValueError(
+            f"file_format must be one of {', '.join(FILE_FORMATS)}, got {file_format!r}"
+        )
     target = Path(folder)
     target.mkdir(parents=True, exist_ok=True)
     for name, table in tables.items():
-        with atomic_file(target / f"{name}.csv") as staging:
-            table.to_csv(staging, index=False)
+        write_table(target / f"{name}.{file_format}", table)
 
 
 def checked_int(name: str, value: object, minimum: int) -> int:
@@ -600,14 +614,22 @@ def checked_float(name: str, value: object, low: float, high: float, *, high_ope
     return number
 
 
-def _largest_remainder(total: int, shares: np.ndarray) -> np.ndarray:
-    """Split ``total`` into integers proportional to ``shares`` (largest remainder)."""
-    exact = total * shares / shares.sum()
+def _largest_remainder(total: int | np.ndarray, shares: np.ndarray) -> np.ndarray:
+    """Split ``total`` into integers proportional to ``shares`` (largest remainder).
+
+    ``shares`` may be a matrix with one row per total (``total`` an array): each row is split
+    as a row alone would be (the row sums are numpy's sums of each row, bit for bit).
+    """
+    if shares.ndim == 1:
+        return _largest_remainder(np.array([total]), shares[None, :])[0]
+    total = np.asarray(total, dtype=np.int64)
+    exact = total[:, None] * shares / shares.sum(axis=1, keepdims=True)
     counts = np.floor(exact).astype(np.int64)
-    short = total - int(counts.sum())
-    if short > 0:
-        order = np.argsort(-(exact - counts), kind="stable")
-        counts[order[:short]] += 1
+    short = total - counts.sum(axis=1)
+    order = np.argsort(-(exact - counts), axis=1, kind="stable")
+    rank = np.empty_like(order)
+    np.put_along_axis(rank, order, np.arange(shares.shape[1])[None, :], axis=1)
+    counts += rank < short[:, None]  # the ``short`` largest remainders get one more
     return counts
 
 
@@ -641,10 +663,44 @@ def _area_names(nations: np.ndarray, rng: np.random.Generator) -> list[str]:
 
 def _area_sizes(n_respondents: int, n_areas: int, rng: np.random.Generator) -> np.ndarray:
     strata = (np.arange(n_areas) + rng.random(n_areas)) / n_areas
-    z = rng.permutation(norm.ppf(strata))
+    # ndtri is scipy.stats.norm.ppf (the same numbers) without importing scipy.stats (a second)
+    z = rng.permutation(ndtri(strata))
     weights = np.exp(np.where(z < 0, _SIZE_SIGMA_LOW, _SIZE_SIGMA_HIGH) * z)
     extra = _largest_remainder(n_respondents - _MIN_AREA_SIZE * n_areas, weights)
     return _MIN_AREA_SIZE + extra
+
+
+def _wave_runs(
+    sizes: np.ndarray, n_waves: int, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Each respondent's wave, and each area's first and last wave (its run of waves).
+
+    Respondents are in area order (``sizes[a]`` of area ``a``). The one loop over areas left in
+    the simulator: each area's draws depend on how many random numbers the areas before it
+    took (bounded integers and shuffles reject some), so they cannot be drawn for all areas at
+    once without changing the random stream, and so the data of a seed. The loop does only the
+    draws (about 1.5 seconds for 33,000 areas); respondents' waves are drawn into their slice
+    of one array, without copies.
+    """
+    n_areas = len(sizes)
+    wave = np.empty(int(sizes.sum()), dtype=np.int64)
+    wave_start = np.empty(n_areas, dtype=np.int64)
+    wave_end = np.empty(n_areas, dtype=np.int64)
+    half = math.ceil(n_waves / 2)
+    offset = 0
+    for a, size in enumerate(sizes.tolist()):
+        length = n_waves
+        if rng.random() < 0.5:
+            length = int(rng.integers(half, n_waves + 1))
+        length = min(length, size)
+        start = int(rng.integers(1, n_waves - length + 2))
+        wave_start[a], wave_end[a] = start, start + length - 1
+        block = wave[offset : offset + size]
+        block[:length] = np.arange(start, start + length)
+        block[length:] = rng.integers(start, start + length, size=size - length)
+        rng.shuffle(block)  # what permutation() does to a copy: the same draws
+        offset += size
+    return wave, wave_start, wave_end
 
 
 def _population_mix(n_areas: int, rng: np.random.Generator) -> np.ndarray:
@@ -664,29 +720,66 @@ def _cumulative_probs(eta: np.ndarray, cutpoints: np.ndarray) -> np.ndarray:
 
 
 def _label_probs(eta: np.ndarray, cutpoints: np.ndarray) -> np.ndarray:
-    """Category probabilities in label order (highest score first), shape ``(len(eta), K)``."""
+    """Category probabilities in label order (highest score first), shape ``(len(eta), K)``.
+
+    The differences of ``[0, P(score <= 0), ..., P(score <= K-2), 1]``, a view in reverse.
+    """
     cum = _cumulative_probs(eta, cutpoints)
-    ones = np.ones((len(eta), 1))
-    zeros = np.zeros((len(eta), 1))
-    by_score = np.diff(np.hstack([zeros, cum, ones]), axis=1)
+    by_score = np.empty((len(eta), cum.shape[1] + 1))
+    by_score[:, 0] = cum[:, 0]
+    np.subtract(cum[:, 1:], cum[:, :-1], out=by_score[:, 1:-1])
+    np.subtract(1.0, cum[:, -1], out=by_score[:, -1])
     return by_score[:, ::-1]
 
 
-def _calibrate_intercept(rest: np.ndarray, target: float) -> float:
+class _MeanExpit:
+    """``expit(shift + sign * x).mean()`` for many shifts, ``x = values[within]``.
+
+    The same numbers as the expression: ``expit`` of each distinct value, gathered into one
+    buffer of all respondents in their order, then the same mean over it. Far faster than
+    the expression (``expit`` once per distinct value, no temporary arrays): the root finders
+    below call it hundreds of times.
+    """
+
+    def __init__(self, values: np.ndarray, within: np.ndarray, sign: Literal[1, -1]) -> None:
+        self.values = np.ascontiguousarray(values)
+        self.within = within
+        self.sign = sign
+        self.distinct = np.empty_like(self.values)
+        self.buffer = np.empty(len(within))
+
+    def __call__(self, shift: float) -> float:
+        if self.sign > 0:
+            np.add(shift, self.values, out=self.distinct)
+        else:
+            np.subtract(shift, self.values, out=self.distinct)
+        expit(self.distinct, out=self.distinct)
+        np.take(self.distinct, self.within, out=self.buffer)
+        return float(self.buffer.mean())
+
+
+def _calibrate_intercept(rest: np.ndarray, within: np.ndarray, target: float) -> float:
+    """The intercept that makes the mean of ``expit(mu + rest[within])`` equal ``target``."""
+    share = _MeanExpit(rest, within, 1)
+
     def gap(mu: float) -> float:
-        return float(expit(mu + rest).mean() - target)
+        return share(mu) - target
 
     return float(brentq(gap, -40.0 - rest.max(), 40.0 - rest.min(), xtol=1e-12))
 
 
-def _calibrate_cutpoints(eta: np.ndarray, label_shares: tuple[float, ...]) -> np.ndarray:
+def _calibrate_cutpoints(
+    eta: np.ndarray, within: np.ndarray, label_shares: tuple[float, ...]
+) -> np.ndarray:
+    """Cutpoints that give ``eta[within]`` the overall distribution ``label_shares``."""
     by_score = np.asarray(label_shares[::-1], dtype=float)
     cumulative = np.cumsum(by_score)[:-1]
+    below = _MeanExpit(eta, within, -1)
     cuts = []
     for target in cumulative:
 
         def gap(theta: float, target: float = float(target)) -> float:
-            return float(expit(theta - eta).mean() - target)
+            return below(theta) - target
 
         cuts.append(brentq(gap, eta.min() - 40.0, eta.max() + 40.0, xtol=1e-12))
     return np.asarray(cuts)
@@ -708,11 +801,104 @@ def _true_values(column: str, eta: np.ndarray, cutpoints: np.ndarray | None) -> 
     if question.kind == "binary":
         return expit(eta)[:, None]
     assert cutpoints is not None
-    probs = _label_probs(eta, cutpoints)
-    if question.kind == "scale":
-        scores = np.array([float(label) for label in question.labels])
+    return _values_from_probs(column, _label_probs(eta, cutpoints))
+
+
+def _values_from_probs(column: str, probs: np.ndarray) -> np.ndarray:
+    """The true values of an ordinal question or 0-10 scale from its label probabilities."""
+    if QUESTIONS[column].kind == "scale":
+        scores = np.array([float(label) for label in QUESTIONS[column].labels])
         return np.hstack([probs, (probs @ scores)[:, None]])
     return probs
+
+
+def _area_means(area: np.ndarray, values: np.ndarray, n_areas: int) -> np.ndarray:
+    """Each area's mean of each column of ``values`` (rows in ``area``), NaN for none."""
+    counts = np.bincount(area, minlength=n_areas).astype(float)
+    sums = np.vstack(
+        [np.bincount(area, weights=values[:, q], minlength=n_areas) for q in range(values.shape[1])]
+    ).T
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return sums / counts[:, None]
+
+
+def _text(
+    codes: np.ndarray, labels: Sequence[str] | np.ndarray, missing: np.ndarray | None = None
+) -> pd.Series:
+    """A text column: ``labels[codes]``, missing where ``missing``; pandas' ``str`` dtype.
+
+    Built by pyarrow from the codes (a dictionary array decoded in C), which is many times
+    faster than pandas converting a million Python strings, and gives the same Series.
+    """
+    import pyarrow as pa
+
+    indices = pa.array(codes.astype(np.int32), mask=missing)
+    decoded = pa.DictionaryArray.from_arrays(indices, pa.array(labels, pa.large_string()))
+    return pd.Series(pd.array(decoded.cast(pa.large_string()), dtype="str"))
+
+
+def _answer_column(question: Question, label_idx: np.ndarray, missing: np.ndarray) -> pd.Series:
+    """A question's answers in the survey table: labels, or ``Int64`` scores for 0-10 scales."""
+    if question.kind == "scale":
+        scores = np.array([int(label) for label in question.labels], dtype=np.int64)
+        return pd.Series(pd.arrays.IntegerArray(scores[label_idx], missing))
+    return _text(label_idx, question.labels, missing)
+
+
+def _respondent_ids(n: int) -> pd.Series:
+    """``R00001``, ``R00002``, ...: ``R`` and the number, zero-padded to at least 5 digits."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    width = max(5, len(str(n)))
+    numbers = pc.cast(pa.array(np.arange(1, n + 1)), pa.large_string())
+    ids = pc.binary_join_element_wise(
+        pa.scalar("R", pa.large_string()),
+        pc.utf8_lpad(numbers, width, "0"),
+        pa.scalar("", pa.large_string()),
+    )
+    return pd.Series(pd.array(ids, dtype="str"))
+
+
+def _population_truth(
+    linear_part: Callable[[np.ndarray, np.ndarray, np.ndarray, np.ndarray], np.ndarray],
+    mu: np.ndarray,
+    cutpoints: Mapping[str, np.ndarray],
+    pop_share: np.ndarray,
+    wave_start: np.ndarray,
+    wave_end: np.ndarray,
+) -> dict[str, np.ndarray]:
+    """Each area's population truth per indicator, shape ``(n_areas, n_quantities)``.
+
+    An area's grid is its waves x cells (wave-major), weighted by the cell's population share
+    over the number of waves. Areas with runs of the same length are computed together, in
+    blocks of ``_TRUTH_BLOCK`` areas, with one matrix product per area of the same shapes and
+    memory layout as ``grid_weight @ values`` for one area (``np.matmul`` over a stack calls
+    the same dot, gemv or plain loop per area), so the sums are the same to the last bit.
+    """
+    n_areas, n_cells = pop_share.shape
+    n_sexes = len(SEXES)
+    out = {c: np.empty((n_areas, len(_quantities(c)))) for c in _OUTCOMES}
+    lengths = wave_end - wave_start + 1
+    for length in np.unique(lengths).tolist():
+        group = np.flatnonzero(lengths == length)
+        size = length * n_cells
+        within = np.repeat(np.arange(length), n_cells)  # the wave's place in the run
+        for first in range(0, len(group), _TRUTH_BLOCK):
+            block = group[first : first + _TRUTH_BLOCK]
+            grid_area = np.repeat(block, size)
+            grid_cell = np.tile(np.arange(n_cells), len(block) * length)
+            grid_wave = np.repeat(wave_start[block], size) + np.tile(within, len(block))
+            weight = (pop_share[grid_area, grid_cell] / length).reshape(len(block), 1, size)
+            grid_eta = (
+                linear_part(grid_area, grid_cell // n_sexes, grid_cell % n_sexes, grid_wave)
+                + mu[None, :]
+            )
+            for k, column in enumerate(_OUTCOMES):
+                values = _true_values(column, grid_eta[:, k], cutpoints.get(column))
+                stacked = values.reshape(len(block), size, values.shape[1])  # a view
+                out[column][block] = np.matmul(weight, stacked)[:, 0, :]
+    return out
 
 
 def _benchmarks() -> pd.DataFrame:
@@ -865,39 +1051,20 @@ def simulate_survey(
     pop_size = np.round(np.exp(rng_mix.uniform(np.log(low), np.log(high), size=n_areas)))
     pop_share = _population_mix(n_areas, rng_mix)
     n_cells = len(_CELLS)
-    pop_counts = np.vstack(
-        [
-            1 + _largest_remainder(int(p) - n_cells, s)
-            for p, s in zip(pop_size, pop_share, strict=True)
-        ]
-    )
+    pop_counts = 1 + _largest_remainder(pop_size.astype(np.int64) - n_cells, pop_share)
     pop_share = pop_counts / pop_counts.sum(axis=1, keepdims=True)
     population = pd.DataFrame(
         {
-            "area": np.repeat(codes, n_cells),
-            "age_band": np.tile([c[0] for c in _CELLS], n_areas),
-            "sex": np.tile([c[1] for c in _CELLS], n_areas),
+            "area": _text(np.repeat(np.arange(n_areas), n_cells), codes),
+            "age_band": _text(np.tile(np.arange(n_cells) // len(SEXES), n_areas), AGE_BANDS),
+            "sex": _text(np.tile(np.arange(n_cells) % len(SEXES), n_areas), SEXES),
             "count": pop_counts.ravel().astype(np.int64),
         }
     )
 
     # Waves -------------------------------------------------------------------------------
-    wave_start = np.ones(n_areas, dtype=np.int64)
-    wave_end = np.full(n_areas, n_waves, dtype=np.int64)
     area_of = np.repeat(np.arange(n_areas), sizes)
-    wave = np.empty(n_respondents, dtype=np.int64)
-    offset = 0
-    for a in range(n_areas):
-        length = n_waves
-        if rng_waves.random() < 0.5:
-            length = int(rng_waves.integers(math.ceil(n_waves / 2), n_waves + 1))
-        length = min(length, int(sizes[a]))
-        start = int(rng_waves.integers(1, n_waves - length + 2))
-        wave_start[a], wave_end[a] = start, start + length - 1
-        run = np.arange(start, start + length)
-        rest = rng_waves.integers(start, start + length, size=int(sizes[a]) - length)
-        wave[offset : offset + sizes[a]] = rng_waves.permutation(np.concatenate([run, rest]))
-        offset += int(sizes[a])
+    wave, wave_start, wave_end = _wave_runs(sizes, n_waves, rng_waves)
 
     # Respondents -------------------------------------------------------------------------
     age_tilt = np.repeat(_AGE_OVERSAMPLING, len(SEXES))
@@ -947,116 +1114,98 @@ def simulate_survey(
             + wave_effect[waves - 1]
         )
 
-    rest = linear_part(area_of, age_idx, sex_idx, wave)
+    # A respondent's linear predictor depends only on their area, cell and wave: computed
+    # once per combination that occurs (a third to a half as many at 200-1,000,000
+    # respondents), and the same numbers as computed per respondent, which every
+    # respondent-level array below is gathered from (``[within]``).
+    combination = (area_of * n_waves + (wave - 1)) * n_cells + cell
+    _, first, within = np.unique(combination, return_index=True, return_inverse=True)
+    del combination
+    rest = linear_part(area_of[first], age_idx[first], sex_idx[first], wave[first])
     mu = np.zeros(n_outcomes)
     cutpoints: dict[str, np.ndarray] = {}
     for k, column in enumerate(_OUTCOMES):
         if QUESTIONS[column].kind == "binary":
-            mu[k] = _calibrate_intercept(rest[:, k], TARGET_SHARES[column])
+            mu[k] = _calibrate_intercept(rest[:, k], within, TARGET_SHARES[column])
         else:
-            cutpoints[column] = _calibrate_cutpoints(rest[:, k], _TARGET_DISTRIBUTIONS[column])
+            cutpoints[column] = _calibrate_cutpoints(
+                rest[:, k], within, _TARGET_DISTRIBUTIONS[column]
+            )
     eta = rest + mu[None, :]
 
-    # Answers -----------------------------------------------------------------------------
+    # Answers, and the truth of the respondents who gave them -------------------------------
+    order = np.lexsort((area_of, wave))  # the survey's rows: by wave, then area
     answers: dict[str, pd.Series] = {}
-    answered: dict[str, np.ndarray] = {}
+    sample_truth: dict[str, np.ndarray] = {}
     for k, column in enumerate(_OUTCOMES):
         question = QUESTIONS[column]
         draw = rng_answers.random(n_respondents)
         if question.kind == "binary":
-            success = draw < expit(eta[:, k])
+            person = expit(eta[:, k])[within][:, None]
+            success = draw < person[:, 0]
             ok_probs, bad_probs = _LABEL_SPLIT[column]
             failures = tuple(lab for lab in question.labels if lab not in question.success)
-            ok_labels = rng_answers.choice(
-                np.array(question.success), size=n_respondents, p=ok_probs
-            )
-            bad_labels = rng_answers.choice(np.array(failures), size=n_respondents, p=bad_probs)
-            values = np.where(success, ok_labels, bad_labels).astype(object)
+            # choice(k, p=...) draws the indices that choice(labels, p=...) takes labels at
+            ok = rng_answers.choice(len(question.success), size=n_respondents, p=ok_probs)
+            bad = rng_answers.choice(len(failures), size=n_respondents, p=bad_probs)
+            ok_at = np.array([question.labels.index(lab) for lab in question.success])
+            bad_at = np.array([question.labels.index(lab) for lab in failures])
+            label_idx = np.where(success, ok_at[ok], bad_at[bad])
+            del draw, success, ok, bad
         else:
             probs = _label_probs(eta[:, k], cutpoints[column])
-            label_idx = np.minimum(
-                (draw[:, None] > np.cumsum(probs, axis=1)).sum(axis=1), len(question.labels) - 1
-            )
-            values = np.array(question.labels, dtype=object)[label_idx]
+            below = np.cumsum(probs, axis=1)[within]
+            label_idx = np.minimum((draw[:, None] > below).sum(axis=1), len(question.labels) - 1)
+            person = _values_from_probs(column, probs)[within]
+            del draw, probs, below
         missing = rng_miss.random(n_respondents) < missing_rate
-        answered[column] = ~missing
-        if question.kind == "scale":
-            numbers = pd.array(values.astype(np.int64), dtype="Int64")
-            numbers[missing] = pd.NA
-            answers[column] = pd.Series(numbers)
-        else:
-            values[missing] = np.nan
-            answers[column] = pd.Series(values, dtype="str")
+        answers[column] = _answer_column(question, label_idx[order], missing[order])
+        sample_truth[column] = _area_means(area_of[~missing], person[~missing], n_areas)
+        del person, label_idx
 
     # Survey table, ordered by wave then area -----------------------------------------------
-    order = np.lexsort((area_of, wave))
-    id_width = max(5, len(str(n_respondents)))
     survey = pd.DataFrame(
         {
-            "respondent_id": [f"R{i:0{id_width}d}" for i in range(1, n_respondents + 1)],
-            "area": codes[area_of[order]],
+            "respondent_id": _respondent_ids(n_respondents),
+            "area": _text(area_of[order], codes),
             "wave": wave[order],
-            "age_band": np.array(AGE_BANDS)[age_idx[order]],
-            "sex": np.array(SEXES)[sex_idx[order]],
+            "age_band": _text(age_idx[order], AGE_BANDS),
+            "sex": _text(sex_idx[order], SEXES),
             "weight": weight[order],
+            **answers,
         }
     )
-    for column in _OUTCOMES:
-        survey[column] = answers[column].iloc[order].reset_index(drop=True)
+    del answers, eta
 
     # Truth -------------------------------------------------------------------------------
-    pop_blocks: dict[str, list[np.ndarray]] = {column: [] for column in _OUTCOMES}
-    for a in range(n_areas):
-        waves_a = np.arange(wave_start[a], wave_end[a] + 1)
-        grid_cell = np.tile(np.arange(n_cells), len(waves_a))
-        grid_wave = np.repeat(waves_a, n_cells)
-        grid_weight = pop_share[a, grid_cell] / len(waves_a)
-        grid_eta = (
-            linear_part(
-                np.full(len(grid_cell), a),
-                grid_cell // len(SEXES),
-                grid_cell % len(SEXES),
-                grid_wave,
-            )
-            + mu[None, :]
-        )
-        for k, column in enumerate(_OUTCOMES):
-            values = _true_values(column, grid_eta[:, k], cutpoints.get(column))
-            pop_blocks[column].append(grid_weight @ values)
-
-    frames = []
-    for k, column in enumerate(_OUTCOMES):
-        quantities = _quantities(column)
-        person = _true_values(column, eta[:, k], cutpoints.get(column))
-        keep = answered[column]
-        counts = np.bincount(area_of[keep], minlength=n_areas).astype(float)
-        sums = np.vstack(
-            [
-                np.bincount(area_of[keep], weights=person[keep, q], minlength=n_areas)
-                for q in range(len(quantities))
-            ]
-        ).T
-        with np.errstate(invalid="ignore", divide="ignore"):
-            sample_mean = sums / counts[:, None]
-        pop_mean = np.vstack(pop_blocks[column])
-        frames.append(
-            pd.DataFrame(
-                {
-                    "area": np.repeat(codes, len(quantities)),
-                    "indicator": column,
-                    "quantity": np.tile(quantities, n_areas),
-                    "population": pop_mean.ravel(),
-                    "sample": sample_mean.ravel(),
-                }
-            )
-        )
-    truth = pd.concat(frames, ignore_index=True)
-    truth = truth.sort_values(["area"], kind="stable").reset_index(drop=True)
+    population_truth = _population_truth(
+        linear_part, mu, cutpoints, pop_share, wave_start, wave_end
+    )
+    blocks = [
+        np.stack([population_truth[column], sample_truth[column]], axis=-1) for column in _OUTCOMES
+    ]
+    # one row per area, indicator and quantity, areas (sorted codes) outermost
+    indicators = np.concatenate(
+        [np.repeat(k, len(_quantities(c))) for k, c in enumerate(_OUTCOMES)]
+    )
+    names, quantity = np.unique(
+        np.concatenate([_quantities(c) for c in _OUTCOMES]), return_inverse=True
+    )
+    values = np.concatenate(blocks, axis=1).reshape(-1, 2)
+    truth = pd.DataFrame(
+        {
+            "area": _text(np.repeat(np.arange(n_areas), len(indicators)), codes),
+            "indicator": _text(np.tile(indicators, n_areas), _OUTCOMES),
+            "quantity": _text(np.tile(quantity, n_areas), names),
+            "population": values[:, 0],
+            "sample": values[:, 1],
+        }
+    )
 
     area_effects = pd.DataFrame(
         {
-            "area": np.repeat(codes, n_outcomes),
-            "indicator": np.tile(_OUTCOMES, n_areas),
+            "area": _text(np.repeat(np.arange(n_areas), n_outcomes), codes),
+            "indicator": _text(np.tile(np.arange(n_outcomes), n_areas), _OUTCOMES),
             "effect": u.ravel(),
             "spatial": spatial.ravel(),
             "independent": independent.ravel(),
