@@ -41,14 +41,20 @@ ROOT = Path(__file__).resolve().parents[1]
 SPECS = {"independent (trust)": "trust.toml", "BYM2 (trust_bym2)": "trust_bym2.toml"}
 
 
+def table_file(folder: Path, name: str) -> Path:
+    """``name.parquet`` in ``folder`` when ``lcmodel simulate --format parquet`` wrote it."""
+    parquet = folder / f"{name}.parquet"
+    return parquet if parquet.is_file() else folder / f"{name}.csv"
+
+
 def spec_over(spec: str, data: Path | None, waves: bool) -> UnitLevelModel:
-    """The shipped spec, or the same spec over the files of a simulated folder."""
+    """The shipped spec, or the same spec over the files (CSV or Parquet) of a simulated folder."""
     if data is None and waves:
         return UnitLevelModel.from_spec(ROOT / "models" / spec)
     raw: dict[str, Any] = tomllib.loads((ROOT / "models" / spec).read_text())
     folder = (data or ROOT / "data").resolve()
-    raw["data"], raw["areas"] = str(folder / "survey.csv"), str(folder / "areas.csv")
-    raw["benchmark"]["table"] = str(folder / "benchmarks.csv")
+    raw["data"], raw["areas"] = str(table_file(folder, "survey")), str(table_file(folder, "areas"))
+    raw["benchmark"]["table"] = str(table_file(folder, "benchmarks"))
     if "adjacency" in raw["structure"]:
         raw["structure"]["adjacency"] = str(folder / "areas.geojson")
     if not waves:
