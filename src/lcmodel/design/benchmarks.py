@@ -54,40 +54,17 @@ def match_benchmarks(
     out["benchmark_match"] = "no benchmark"
     if benchmarks is None or benchmarks.empty:
         return out
-    unmatched = []
-    for area, row in areas.iterrows():
-        rows = benchmarks[benchmarks["nation"] == row["nation"]]
-        chosen, how = None, ""
-        if match == "deprivation":
-            decile = int(row["deprivation_decile"])
-            ranged = rows[rows["deprivation"] != "all"]
-            inside = ranged[
-                (ranged["deprivation_low"] <= decile) & (ranged["deprivation_high"] >= decile)
-            ]
-            if len(inside):
-                width = inside["deprivation_high"] - inside["deprivation_low"]
-                chosen = inside.loc[width.astype(int).idxmin()]
-                how = f"{row['nation']}, deciles {chosen['deprivation']}"
-        if chosen is None:
-            national = rows[rows["deprivation"] == "all"]
-            if len(national):
-                chosen = national.iloc[0]
-                how = f"{row['nation']}, all areas"
-                if match == "deprivation":
-                    how += " (no deprivation-matched row)"
-        if chosen is None:
-            unmatched.append(str(area))
-            continue
-        year = str(chosen.get("year") or "")
-        source = str(chosen["source"])
-        if year:
-            source = f"{source} ({year})" if source else year
-        out.loc[area, MATCH_COLUMNS] = [
-            float(chosen["estimate"]),
-            float(chosen["n"]) if not pd.isna(chosen["n"]) else np.nan,
-            source,
-            how,
-        ]
+    # the choice depends only on an area's nation (and decile): made once per such group,
+    # not once per area (tens of thousands of areas share a few dozen groups)
+    keys = ["nation", "deprivation_decile"] if match == "deprivation" else ["nation"]
+    choices = {}
+    for key in areas[keys].drop_duplicates().itertuples(index=False, name=None):
+        choices[key] = _choose(benchmarks, key[0], key[1] if len(key) > 1 else None)
+    chosen = [choices[key] for key in areas[keys].itertuples(index=False, name=None)]
+    found = np.array([choice is not None for choice in chosen], dtype=bool)
+    unmatched = [str(area) for area in areas.index[~found]]
+    if found.any():
+        out.loc[found, MATCH_COLUMNS] = [choice for choice in chosen if choice is not None]
     if unmatched:
         warnings.warn(
             f"no benchmark row for the nation of area(s) {listed(unmatched)}; "
@@ -98,6 +75,40 @@ def match_benchmarks(
     out["benchmark"] = out["benchmark"].astype(float)
     out["benchmark_n"] = out["benchmark_n"].astype(float)
     return out
+
+
+def _choose(benchmarks: pd.DataFrame, nation: str, decile: float | None) -> list | None:
+    """The benchmark columns of one nation (and decile, when matching by deprivation).
+
+    By deprivation: the narrowest range holding the decile, else the nation's ``all`` row
+    (saying that no deprivation-matched row was found); nationally: the ``all`` row. ``None``
+    when the nation has no usable row.
+    """
+    rows = benchmarks[benchmarks["nation"] == nation]
+    chosen, how = None, ""
+    if decile is not None:
+        ranged = rows[rows["deprivation"] != "all"]
+        inside = ranged[
+            (ranged["deprivation_low"] <= int(decile)) & (ranged["deprivation_high"] >= int(decile))
+        ]
+        if len(inside):
+            width = inside["deprivation_high"] - inside["deprivation_low"]
+            chosen = inside.loc[width.astype(int).idxmin()]
+            how = f"{nation}, deciles {chosen['deprivation']}"
+    if chosen is None:
+        national = rows[rows["deprivation"] == "all"]
+        if not len(national):
+            return None
+        chosen = national.iloc[0]
+        how = f"{nation}, all areas"
+        if decile is not None:
+            how += " (no deprivation-matched row)"
+    year = str(chosen.get("year") or "")
+    source = str(chosen["source"])
+    if year:
+        source = f"{source} ({year})" if source else year
+    n = float(chosen["n"]) if not pd.isna(chosen["n"]) else np.nan
+    return [float(chosen["estimate"]), n, source, how]
 
 
 def benchmark_draws(
