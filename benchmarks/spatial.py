@@ -62,6 +62,29 @@ def spec_over(spec: str, data: Path | None, waves: bool) -> UnitLevelModel:
     return UnitLevelModel.from_spec(parse_spec(raw, f"{spec} over {folder}"))
 
 
+SAMPLING = ("chains", "draws", "tune")
+"""The sampling settings a benchmark may shorten from the command line."""
+
+
+def add_sampling_options(parser: argparse.ArgumentParser) -> None:
+    """``--chains``, ``--draws`` and ``--tune`` (each defaulting to the spec's)."""
+    for name in SAMPLING:
+        parser.add_argument(f"--{name}", type=int, help=f"{name} (default: the spec's)")
+
+
+def sampling_options(args: argparse.Namespace) -> dict[str, int]:
+    """The sampling settings given on the command line, as ``fit()`` overrides."""
+    return {name: getattr(args, name) for name in SAMPLING if getattr(args, name)}
+
+
+def emit_table(lines: list[str], markdown: str | None) -> None:
+    """Print a markdown table and, when asked, write it to ``markdown``."""
+    table = "\n".join(lines)
+    print(table)
+    if markdown:
+        Path(markdown).write_text(table + "\n")
+
+
 def _fit(model: UnitLevelModel, seed: int, sampling: dict[str, int]) -> dict:
     start = time.perf_counter()
     result = model.fit(progressbar=False, seed=seed, extend=0, **sampling)
@@ -92,10 +115,9 @@ def main() -> None:
     parser.add_argument("--markdown", help="also write the table to this file")
     parser.add_argument("--data", type=Path, help="a folder written by lcmodel simulate")
     parser.add_argument("--no-waves", action="store_true", help="fit without wave terms")
-    for name in ("chains", "draws", "tune"):
-        parser.add_argument(f"--{name}", type=int, help=f"{name} (default: the spec's)")
+    add_sampling_options(parser)
     args = parser.parse_args()
-    sampling = {k: getattr(args, k) for k in ("chains", "draws", "tune") if getattr(args, k)}
+    sampling = sampling_options(args)
     lines = [
         "| area effects | seed | wall (s) | gate | max R-hat | min bulk ESS of area values "
         "| ESS sigma_area | ESS rho_area | divergences | rho_area (90% interval) |",
@@ -114,10 +136,7 @@ def main() -> None:
                 f"{row.get('ess_rho', float('nan')):.0f} | {row['divergent']} | {row['rho']} |"
             )
             print(lines[-1], flush=True)
-    table = "\n".join(lines)
-    print(table)
-    if args.markdown:
-        Path(args.markdown).write_text(table + "\n")
+    emit_table(lines, args.markdown)
 
 
 if __name__ == "__main__":

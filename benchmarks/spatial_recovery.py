@@ -36,7 +36,12 @@ from lcmodel import compare_models
 from lcmodel.simulate import simulate_survey
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from spatial import spec_over  # the benchmarks folder is not a package
+from spatial import (  # the benchmarks folder is not a package
+    add_sampling_options,
+    emit_table,
+    sampling_options,
+    spec_over,
+)
 
 SPECS = {"iid": "trust.toml", "BYM2": "trust_bym2.toml"}
 SCENARIOS = {"smooth truth (spatial share 0.7)": 0.7, "no spatial structure": 0.0}
@@ -72,10 +77,9 @@ def main() -> None:
     parser.add_argument("--respondents", type=int, default=6000)
     parser.add_argument("--seeds", type=int, default=3)
     parser.add_argument("--markdown", help="also write the table to this file")
-    for name in ("chains", "draws", "tune"):
-        parser.add_argument(f"--{name}", type=int, help=f"{name} (default: the spec's)")
+    add_sampling_options(parser)
     args = parser.parse_args()
-    sampling = {k: getattr(args, k) for k in ("chains", "draws", "tune") if getattr(args, k)}
+    sampling = sampling_options(args)
     lines = [
         "| truth | seed | area effects | 90% coverage | RMSE | mean width | rho_area "
         "(90% interval) | gate | max R-hat | divergences | elpd_diff (se) | wall (s) |",
@@ -112,10 +116,7 @@ def main() -> None:
                     f"{row['rhat']:.3f} | {row['divergent']} | {row['loo']} | {row['wall']:.0f} |"
                 )
                 print(lines[-1], flush=True)
-    table = "\n".join(lines)
-    print(table)
-    if args.markdown:
-        Path(args.markdown).write_text(table + "\n")
+    emit_table(lines, args.markdown)
 
 
 if __name__ == "__main__":
