@@ -13,7 +13,6 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from datetime import UTC, datetime
-from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -21,6 +20,7 @@ import pandas as pd
 
 from lcmodel.errors import LcmodelError
 from lcmodel.io.atomic import atomic_file
+from lcmodel.io.tables import write_table
 from lcmodel.results.estimates import interval_label
 
 if TYPE_CHECKING:
@@ -69,34 +69,23 @@ def _write_xlsx(path: Path, tables: dict[str, pd.DataFrame]) -> list[Path]:
     return [path]
 
 
-def _write_beside(
-    path: Path,
-    tables: dict[str, pd.DataFrame],
-    *,
-    write: Callable[[pd.DataFrame, Path], None],
-) -> list[Path]:
-    """The estimates at ``path``; every other table beside it as ``<stem>-<table><suffix>``."""
+def _write_beside(path: Path, tables: dict[str, pd.DataFrame]) -> list[Path]:
+    """The estimates at ``path``; every other table beside it as ``<stem>-<table><suffix>``.
+
+    CSV or Parquet by the suffix (:func:`lcmodel.io.tables.write_table`): Parquet keeps the
+    columns' types, and reads back fast at tens of thousands of areas.
+    """
     written = []
     for name, table in tables.items():
         file = path if name == "estimates" else path.with_name(f"{path.stem}-{name}{path.suffix}")
-        with atomic_file(file) as staging:
-            write(table, staging)
+        write_table(file, table)
         written.append(file)
     return written
 
 
-def _csv(table: pd.DataFrame, path: Path) -> None:
-    table.to_csv(path, index=False)
-
-
-def _parquet(table: pd.DataFrame, path: Path) -> None:
-    """Parquet keeps the columns' types, and reads back fast at tens of thousands of areas."""
-    table.to_parquet(path, index=False)
-
-
 WRITERS: dict[str, Callable[[Path, dict[str, pd.DataFrame]], list[Path]]] = {
-    ".csv": partial(_write_beside, write=_csv),
-    ".parquet": partial(_write_beside, write=_parquet),
+    ".csv": _write_beside,
+    ".parquet": _write_beside,
     ".xlsx": _write_xlsx,
 }
 """Export writers by file suffix: each writes named tables to one path (and its siblings)."""
