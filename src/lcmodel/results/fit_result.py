@@ -551,32 +551,35 @@ class FitResult(Exportable):
             "interval": interval_label(self.spec.fit.interval, self.spec.fit.interval_kind),
         }
         write_json(folder / "result.json", payload)
+        self.write_area_files(folder)
+
+    def write_area_files(self, folder: Path, suffix: str = "") -> None:
+        """The figures of the areas and, with area x wave effects, the wave tables.
+
+        ``forest.png``, ``benchmarks.png`` (more areas than the forest plot draws, with
+        benchmarks), ``map.png`` (with a boundary file), and ``wave_estimates.csv``,
+        ``changes.csv`` and ``trajectories.png`` (with area x wave estimates), each name with
+        ``suffix`` before its extension: a joint fit writes every indicator's with
+        ``-<indicator>``.
+        """
         import matplotlib.pyplot as plt
 
-        fig, _ = self.plot_forest()
-        try:
-            fig.savefig(folder / "forest.png", dpi=120)
-        finally:
-            plt.close(fig)
         from lcmodel.results.plots import FOREST_AREAS
 
+        figures: list[tuple[str, Callable[[], tuple[Any, Any]], int]] = [
+            ("forest.png", self.plot_forest, 120)
+        ]
         if self.estimates()["area"].nunique() > FOREST_AREAS and self.has_benchmarks():
-            fig, _ = self.plot_benchmarks()
-            try:
-                fig.savefig(folder / BENCHMARKS_FILE, dpi=110)
-            finally:
-                plt.close(fig)
+            figures.append((BENCHMARKS_FILE, self.plot_benchmarks, 110))
         if self.can_map():
-            fig, _ = self.plot_map()
-            try:
-                fig.savefig(folder / MAP_FILE, dpi=110)
-            finally:
-                plt.close(fig)
+            figures.append((MAP_FILE, self.plot_map, 110))
         if self.wave_inputs is not None:
-            self.wave_estimates().to_csv(folder / "wave_estimates.csv", index=False)
-            self.changes().to_csv(folder / "changes.csv", index=False)
-            fig, _ = self.plot_trajectories()
+            self.wave_estimates().to_csv(folder / f"wave_estimates{suffix}.csv", index=False)
+            self.changes().to_csv(folder / f"changes{suffix}.csv", index=False)
+            figures.append(("trajectories.png", self.plot_trajectories, 110))
+        for file, plot, dpi in figures:
+            fig, _ = plot()
             try:
-                fig.savefig(folder / "trajectories.png", dpi=110)
+                fig.savefig(folder / file.replace(".png", f"{suffix}.png"), dpi=dpi)
             finally:
                 plt.close(fig)

@@ -300,8 +300,6 @@ class JointFitResult(Exportable):
         return Path(folder).resolve()
 
     def _write(self, folder: Path) -> None:
-        import matplotlib.pyplot as plt
-
         self.estimates().to_csv(folder / "estimates.csv", index=False)
         self.correlations().to_csv(folder / "correlations.csv", index=False)
         netcdf_ready(self.idata).to_netcdf(folder / "posterior.nc", engine="h5netcdf")
@@ -315,34 +313,8 @@ class JointFitResult(Exportable):
             "interval": interval_label(self.spec.fit.interval, self.spec.fit.interval_kind),
         }
         write_json(folder / "result.json", payload)
-        from lcmodel.results.plots import FOREST_AREAS
-
         for name, result in self.indicators.items():
-            fig, _ = result.plot_forest()
-            try:
-                fig.savefig(folder / f"forest-{name}.png", dpi=120)
-            finally:
-                plt.close(fig)
-            if result.estimates()["area"].nunique() > FOREST_AREAS and result.has_benchmarks():
-                fig, _ = result.plot_benchmarks()
-                try:
-                    fig.savefig(folder / f"benchmarks-{name}.png", dpi=110)
-                finally:
-                    plt.close(fig)
-            if result.can_map():
-                fig, _ = result.plot_map()
-                try:
-                    fig.savefig(folder / f"map-{name}.png", dpi=110)
-                finally:
-                    plt.close(fig)
-            if name in self.wave_inputs:
-                result.wave_estimates().to_csv(folder / f"wave_estimates-{name}.csv", index=False)
-                result.changes().to_csv(folder / f"changes-{name}.csv", index=False)
-                fig, _ = result.plot_trajectories()
-                try:
-                    fig.savefig(folder / f"trajectories-{name}.png", dpi=110)
-                finally:
-                    plt.close(fig)
+            result.write_area_files(folder, f"-{name}")
 
 
 def indicator_tree(idata: xr.DataTree, name: str) -> xr.DataTree:
