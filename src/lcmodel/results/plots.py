@@ -21,6 +21,26 @@ FOREST_AREAS = 60
 """Most areas a forest plot draws: beyond it, the lowest and highest estimates and named areas."""
 
 
+def _named_rows(table: pd.DataFrame, areas: Sequence[str] | None, plot: str) -> np.ndarray:
+    """Which rows of ``table`` belong to the areas named in ``areas`` (codes or names).
+
+    Raises
+    ------
+    LcmodelError
+        When an area in ``areas`` has no row, naming the ``plot``.
+    """
+    wanted = [str(a) for a in areas or []]
+    codes = table["area"].astype(str)
+    names = table["name"].astype(str) if "name" in table else pd.Series("", index=table.index)
+    unknown = [a for a in wanted if a not in set(codes) | set(names)]
+    if unknown:
+        raise LcmodelError(
+            f"{plot}: no estimate for the areas {unknown}; name areas by their code "
+            f"(column 'area') or their name"
+        )
+    return np.array(codes.isin(wanted) | names.isin(wanted), dtype=bool)
+
+
 def _shown_areas(
     table: pd.DataFrame, max_areas: int | None, areas: Sequence[str] | None
 ) -> np.ndarray:
@@ -29,19 +49,7 @@ def _shown_areas(
     Every row when there are at most ``max_areas``; otherwise the ``max_areas // 2`` lowest
     and highest estimates, and the rows of the areas named in ``areas`` (codes or names).
     """
-    keep = np.zeros(len(table), dtype=bool)
-    if areas:
-        named = table["area"].astype(str).isin([str(a) for a in areas])
-        if "name" in table:
-            named |= table["name"].astype(str).isin([str(a) for a in areas])
-        known = set(table["area"].astype(str)) | set(table.get("name", pd.Series()).astype(str))
-        unknown = [str(a) for a in areas if str(a) not in known]
-        if unknown:
-            raise LcmodelError(
-                f"forest plot: no estimate for the areas {unknown}; name areas by their code "
-                f"(column 'area') or their name"
-            )
-        keep |= named.to_numpy()
+    keep = _named_rows(table, areas, "forest plot")
     if max_areas is None or len(table) <= max_areas:
         return np.ones(len(table), dtype=bool)
     half = max(1, max_areas // 2)
@@ -254,15 +262,7 @@ def _largest_changes(
     named in ``areas`` (codes or names).
     """
     order = list(dict.fromkeys(estimates["area"]))
-    wanted = {str(a) for a in areas or []}
-    names = estimates.drop_duplicates("area").set_index("area")["name"].astype(str)
-    named = {area for area, name in names.items() if str(area) in wanted or name in wanted}
-    unknown = wanted - {str(a) for a in named} - set(names[list(named)])
-    if unknown:
-        raise LcmodelError(
-            f"trajectory plot: no estimate for the areas {sorted(unknown)}; name areas by "
-            f"their code (column 'area') or their name"
-        )
+    named = set(estimates["area"][_named_rows(estimates, areas, "trajectory plot")])
     if max_areas is None or len(order) <= max_areas:
         return order
     by_wave = estimates.sort_values("wave").groupby("area", sort=False)["mean"]
