@@ -81,7 +81,11 @@ def test_contiguity_is_for_boundary_files_not_tables(tmp_path: Path) -> None:
 
 
 # ------------------------------------------------------------------ structure
-def test_bym2_mixes_independent_and_scaled_icar_effects(tmp_path: Path) -> None:
+def test_bym2_mixes_independent_and_scaled_icar_effects(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On a map above the eigenbasis limit: the sparse ICAR field beside an independent one."""
+    monkeypatch.setattr("lcmodel.design.adjacency.BYM2_MODES_LIMIT", 5)
     model = _spec(tmp_path, "bym2")
     assert model.with_fit_settings(draws=10).adjacency is model.adjacency  # not read again
     assert "rho_area" in model.prior_table().index
@@ -114,6 +118,47 @@ def test_bym2_mixes_independent_and_scaled_icar_effects(tmp_path: Path) -> None:
         assert logp(point) == pytest.approx(expected, abs=1e-10)
 
 
+def _bym2_covariance(rho: float) -> np.ndarray:
+    """BYM2's standardised covariance on the test map: ``rho U + (1 - rho) (I - 11'/n)``.
+
+    ``U`` is the scaled ICAR covariance, ``pinv(Q_c) / s_c`` per component, and 1 for the island.
+    """
+    path = np.array([[1.0, -1, 0], [-1, 2, -1], [0, -1, 1]])
+    pair = np.array([[1.0, -1], [-1, 1]])
+    spatial = np.zeros((6, 6))
+    spatial[:3, :3] = np.linalg.pinv(path) / (50 / 729) ** (1 / 3)
+    spatial[3:5, 3:5] = np.linalg.pinv(pair) / 0.25
+    spatial[5, 5] = 1.0
+    return rho * spatial + (1 - rho) * (np.eye(6) - 1 / 6)
+
+
+def test_bym2_is_sampled_in_its_eigenbasis_with_the_same_covariance(tmp_path: Path) -> None:
+    """Unit normals per mode, scaled by rho: exactly BYM2's covariance, islands included."""
+    model = _spec(tmp_path, "bym2")
+    built = model.build()
+    free = {rv.name for rv in built.free_RVs}
+    latents = ["z_area_mode", "z_area_between", "z_area_island"]
+    assert {"rho_area", *latents} <= free
+    assert not {"z_area_independent", "u_area_spatial_1"} & free
+    # 2 + 1 modes within the path and the pair; 3 components (the island one) less the mean
+    assert [len(built.coords[d]) for d in ("area_mode", "area_between")] == [3, 2]
+    assert built.coords["area_island"] == ("f",)
+    point = _point(built, 4)
+    sizes = [point[f"{name}"].size for name in latents]
+    for rho in (0.0, 0.3, 0.9):
+        point["rho_area_logodds__"] = np.log(rho / (1 - rho)) if 0 < rho else -50.0
+        # z_area is linear in the latents: its columns are the fields of unit latents
+        columns = []
+        for k in range(sum(sizes)):
+            unit = np.zeros(sum(sizes))
+            unit[k] = 1.0
+            for name, part in zip(latents, np.split(unit, np.cumsum(sizes)[:-1]), strict=True):
+                point[name] = part
+            columns.append(_evaluate(built, ["z_area"], point)[0])
+        basis = np.stack(columns, axis=1)
+        np.testing.assert_allclose(basis @ basis.T, _bym2_covariance(rho), atol=1e-8)
+
+
 def test_icar_effects_are_the_scaled_field(tmp_path: Path) -> None:
     model = _spec(tmp_path, "icar")
     built = model.build()
@@ -141,7 +186,7 @@ def test_fay_herriot_gets_spatial_effects_too(tmp_path: Path) -> None:
     spec = parse_area_level_spec({"name": "fh", "area_level": section}, "fh.toml")
     fh = FayHerriotModel.from_spec(spec)
     free = {rv.name for rv in fh.build().free_RVs}
-    assert {"rho_area", "u_area_spatial", "z_area_independent"} <= free
+    assert {"rho_area", "z_area_mode"} <= free
     assert "rho_area" in fh.prior_table().index
     # a refit with other [fit] settings keeps the neighbourhood instead of reading it again
     assert fh.with_fit_settings(draws=10).adjacency is fh.adjacency
@@ -275,6 +320,6 @@ def test_spatial_effects_combine_with_area_wave_walks() -> None:
     assert model.adjacency is not None and model.adjacency.n_components == 1
     built = model.build()
     free = {rv.name for rv in built.free_RVs}
-    assert {"rho_area", "u_area_spatial", "z_area_independent", "z_area_wave"} <= free
+    assert {"rho_area", "z_area_mode", "z_area_wave"} <= free
     assert built.named_vars_to_dims["area_wave_value"][:2] == ("area", "wave")
     assert np.isfinite(built.compile_logp()(built.initial_point()))

