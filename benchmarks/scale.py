@@ -176,7 +176,7 @@ def run_workload(name: str, record: Record, args: argparse.Namespace, folder: Pa
         pymc_model = model.build()
     sampling = {k: getattr(args, k) for k in ("chains", "draws", "tune") if getattr(args, k)}
     sampler = args.sampler
-    if sampler == "nutpie":
+    if sampler == "nutpie" and args.method == "nuts":
         with record.stage("compile"):
             _compiled_nutpie(pymc_model)  # fit() finds it in lcmodel's cache
     del pymc_model
@@ -185,7 +185,14 @@ def run_workload(name: str, record: Record, args: argparse.Namespace, folder: Pa
         return
     start = time.perf_counter()
     per_stage = _reset_peak()
-    result = model.fit(progressbar=False, extend=0, sampler=sampler, **sampling)
+    result = model.fit(
+        progressbar=False,
+        extend=0,
+        sampler=sampler,
+        device=args.device,
+        method=args.method,
+        **sampling,
+    )
     wall = time.perf_counter() - start
     peak = _peak_mb()
     sample = sum(attempt["wall_seconds"] for attempt in result.metadata["attempts"])
@@ -223,6 +230,7 @@ def _measure(name: str, args: argparse.Namespace, folder: Path) -> dict[str, Any
     record.unlink(missing_ok=True)
     command = [sys.executable, __file__, "--child", name, "--record", str(record)]
     command += ["--folder", str(folder), "--sampler", args.sampler, "--format", args.format]
+    command += ["--device", args.device, "--method", args.method]
     command += ["--no-sample", ",".join(args.no_sample)]
     for key in ("chains", "draws", "tune"):
         if getattr(args, key):
@@ -320,6 +328,8 @@ def main() -> None:
     for key in ("chains", "draws", "tune"):
         parser.add_argument(f"--{key}", type=int, help=f"{key} (default: the spec's)")
     parser.add_argument("--sampler", default="nutpie", choices=("nutpie", "pymc", "numpyro"))
+    parser.add_argument("--device", default="auto", choices=("auto", "cpu", "gpu"))
+    parser.add_argument("--method", default="nuts", choices=("nuts", "advi"))
     parser.add_argument("--format", default="parquet", choices=("parquet", "csv"))
     parser.add_argument("--timeout", type=float, default=3600.0, help="seconds per workload")
     parser.add_argument(
@@ -346,7 +356,11 @@ def main() -> None:
         for name in names:
             start = time.perf_counter()
             runs[name] = _measure(name, args, folder)
-            runs[name]["info"]["sampler"] = args.sampler
+            runs[name]["info"]["sampler"] = (
+                "ADVI, approximate"
+                if args.method == "advi"
+                else args.sampler + ("" if args.device == "auto" else f" on {args.device}")
+            )
             print(
                 f"{name}: {runs[name]['status']} in {time.perf_counter() - start:.0f} s", flush=True
             )

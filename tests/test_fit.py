@@ -240,7 +240,13 @@ class TestSampling:
     def test_numpyro_sampler_when_installed(self, trust_model: UnitLevelModel) -> None:
         pytest.importorskip("numpyro")
         result = trust_model.fit(
-            progressbar=False, draws=100, tune=100, chains=2, seed=3, sampler="numpyro"
+            progressbar=False,
+            draws=100,
+            tune=100,
+            chains=2,
+            seed=3,
+            sampler="numpyro",
+            device="cpu",
         )
         assert result.metadata["sampler"] == "numpyro"
         assert result.estimates()["mean"].between(0, 1).all()

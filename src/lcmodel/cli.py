@@ -146,7 +146,8 @@ def _fit(args: argparse.Namespace) -> int:
                 f"[fit] extend)."
             )
         )
-    if not result.diagnostics().passed and not args.allow_failed_diagnostics:
+    approximate = result.diagnostics().approximate  # asked for: written, and labelled
+    if not (result.diagnostics().passed or approximate or args.allow_failed_diagnostics):
         print(
             _paragraph(
                 "\nNothing was written. Rerun with --allow-failed-diagnostics to write the "
@@ -411,6 +412,17 @@ def _add_sampling_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seed", type=int, help="random seed")
     parser.add_argument("--sampler", choices=SAMPLERS)
     parser.add_argument(
+        "--device",
+        choices=("auto", "cpu", "gpu"),
+        help="where the numpyro sampler runs (gpu picks numpyro when --sampler is auto)",
+    )
+    parser.add_argument(
+        "--method",
+        choices=("nuts", "advi"),
+        help="nuts (default), or advi: a fast approximation for exploring, labelled "
+        "approximate in every output (its intervals only roughly the posterior's)",
+    )
+    parser.add_argument(
         "--cores",
         type=int,
         help="cores this fit may use (default: one per chain, at most the machine's)",
@@ -420,7 +432,7 @@ def _add_sampling_arguments(parser: argparse.ArgumentParser) -> None:
 
 def _sampling(args: argparse.Namespace) -> dict[str, object]:
     """The [fit] settings given on the command line (None where not given)."""
-    names = ("draws", "tune", "chains", "extend", "seed", "sampler", "cores")
+    names = ("draws", "tune", "chains", "extend", "seed", "sampler", "device", "method", "cores")
     return {name: getattr(args, name) for name in names}
 
 

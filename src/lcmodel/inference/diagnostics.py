@@ -19,7 +19,10 @@ import pandas as pd
 if TYPE_CHECKING:
     import xarray as xr
 
-__all__ = ["Diagnostics", "Thresholds", "compute_diagnostics"]
+__all__ = ["APPROXIMATE_LABELS", "Diagnostics", "Thresholds", "compute_diagnostics"]
+
+APPROXIMATE_LABELS = {"advi": "ADVI, approximate"}
+"""How each approximate method is labelled in every table and file a fit writes."""
 
 
 @dataclass(frozen=True)
@@ -60,6 +63,36 @@ class Diagnostics:
     thresholds: Thresholds = field(default_factory=Thresholds)
     failures: tuple[str, ...] = ()
     worst: tuple[dict[str, Any], ...] = ()
+    method: str = "nuts"
+
+    @classmethod
+    def of_approximation(cls, method: str, draws: int) -> Diagnostics:
+        """The gate of an approximate fit: failed, as its draws are not the posterior's.
+
+        An approximation (``[fit] method = "advi"``) has no R-hat, ESS, divergences or E-BFMI
+        to check, and nothing measures how far it is from the posterior, so it never passes:
+        its estimates are for exploration, and say so (``diagnostics_ok = False``).
+        """
+        nan = float("nan")
+        return cls(
+            max_rhat=nan,
+            min_ess_bulk=nan,
+            min_ess_tail=nan,
+            n_divergent=0,
+            min_bfmi=nan,
+            draws=draws,
+            chains=1,
+            failures=(
+                f"approximate fit ({APPROXIMATE_LABELS[method]}): its draws come from an "
+                f"approximation of the posterior, which no convergence check can vouch for",
+            ),
+            method=method,
+        )
+
+    @property
+    def approximate(self) -> bool:
+        """Whether the draws come from an approximation (not from NUTS)."""
+        return self.method != "nuts"
 
     @property
     def passed(self) -> bool:
@@ -103,6 +136,12 @@ class Diagnostics:
         )
         if self.passed:
             return f"Diagnostics passed: {summary}."
+        if self.approximate:
+            return (
+                f"APPROXIMATE: {self.failures[0]}. Its intervals can be too narrow or too "
+                f"wide (docs/scaling.md compares them with NUTS's); use it to explore, and "
+                f"refit with method = 'nuts' before reporting."
+            )
         return (
             f"Diagnostics FAILED: {'; '.join(self.failures)}. Overall: {summary}. Estimates "
             f"from this run are not reliable. Try more draws and tuning (--draws, --tune), "

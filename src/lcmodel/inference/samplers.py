@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from lcmodel.errors import SpecError
 from lcmodel.spec.common import SAMPLERS as SAMPLER_NAMES
 
-__all__ = ["SAMPLERS", "Sampler", "available_samplers", "resolve_sampler"]
+__all__ = ["GPU_SAMPLERS", "SAMPLERS", "Sampler", "available_samplers", "resolve_sampler"]
 
 
 @dataclass(frozen=True)
@@ -42,20 +42,35 @@ def available_samplers() -> list[str]:
     ]
 
 
-def resolve_sampler(name: str) -> str:
+GPU_SAMPLERS = ("numpyro",)
+"""Samplers that run on a GPU (through JAX); ``device = "gpu"`` with ``auto`` picks the first."""
+
+
+def resolve_sampler(name: str, device: str = "auto") -> str:
     """Turn a spec's sampler name into an installed sampler.
 
     Parameters
     ----------
     name
         ``auto`` or a name of :data:`SAMPLERS`.
+    device
+        The spec's ``[fit] device``: ``gpu`` needs (and with ``auto`` picks) a sampler of
+        :data:`GPU_SAMPLERS`.
 
     Raises
     ------
     SpecError
-        When the named sampler is unknown or not installed (with the install command).
+        When the named sampler is unknown or not installed (with the install command), or
+        cannot run on the device.
     """
     installed = available_samplers()
+    if device == "gpu":
+        if name not in ("auto", *GPU_SAMPLERS):
+            raise SpecError(
+                f"sampler '{name}' runs on CPU only; device = 'gpu' needs sampler = "
+                f"{' or '.join(repr(s) for s in GPU_SAMPLERS)} (or 'auto')"
+            )
+        name = GPU_SAMPLERS[0] if name == "auto" else name
     if name == "auto":
         return installed[0]
     if name not in SAMPLERS:

@@ -21,8 +21,8 @@ PyMC's own nutpie route, bit for bit (``tests/test_fit.py`` checks it).
 from __future__ import annotations
 
 import hashlib
+import importlib.util
 import os
-import sys
 import time
 import warnings
 from collections import OrderedDict
@@ -34,6 +34,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from lcmodel.errors import SpecError
 from lcmodel.inference.samplers import resolve_sampler
 from lcmodel.spec import FitSpec
 
@@ -45,6 +46,7 @@ __all__ = [
     "available_cores",
     "compiled_models",
     "draw_seed",
+    "jax_device",
     "model_fingerprint",
     "reproducible_numerics",
     "run_metadata",
@@ -83,9 +85,12 @@ def _process_context(sampler: str) -> dict[str, str]:
     """Worker-process settings for PyMC's sampler.
 
     PyMC's own sampler forks worker processes; forking after JAX has started its threads can
-    deadlock, so a fork server is used once JAX is imported (e.g. after a numpyro fit).
+    deadlock, so a fork server is used wherever JAX is installed (PyMC imports it during a
+    fit). Deciding by whether it is installed, not whether it was imported yet, keeps every
+    fit of a process on the same kind of worker: the first fit forked and later ones used the
+    fork server, and their draws differed for the same seed.
     """
-    if sampler == "pymc" and "jax" in sys.modules:
+    if sampler == "pymc" and importlib.util.find_spec("jax") is not None:
         return {"mp_ctx": "forkserver"}
     return {}
 
@@ -133,7 +138,7 @@ def sample(
     tuple
         The posterior (``xarray.DataTree``) and the wall time in seconds.
     """
-    sampler = resolve_sampler(settings.sampler)
+    sampler = resolve_sampler(settings.sampler, settings.device)
     start = time.perf_counter()
     with warnings.catch_warnings():
         # PyTensor's C backend computes initial points and deterministics; without a BLAS it
@@ -148,10 +153,72 @@ def sample(
 def _run_nuts(
     pymc_model: pm.Model, settings: FitSpec, seed: int, sampler: str, *, progressbar: bool
 ) -> xr.DataTree:
-    import pymc as pm
-
     if sampler == "nutpie":
         return _run_nutpie(pymc_model, settings, seed, progressbar=progressbar)
+    if sampler == "numpyro":
+        with jax_device(settings.device, settings.chains) as chain_method:
+            options = _nuts_options(settings, sampler) | {"chain_method": chain_method}
+            return _pymc_sample(pymc_model, settings, seed, sampler, options, progressbar)
+    options = _nuts_options(settings, sampler)
+    return _pymc_sample(pymc_model, settings, seed, sampler, options, progressbar)
+
+
+@contextmanager
+def jax_device(device: str, chains: int) -> Iterator[str]:
+    """Run JAX's computations on ``device``; yields how numpyro should run the chains.
+
+    On a GPU the chains run ``vectorized`` (one batched computation on the one device); on CPU
+    ``parallel``, one chain per JAX host device. JAX makes one CPU device unless told before its
+    backend starts, so ``XLA_FLAGS`` asks for one per chain (unless the flags already set a
+    number); when the backend had started before (an earlier JAX computation in the process)
+    and has fewer devices than chains, the chains run ``sequential``, one after another.
+
+    Parameters
+    ----------
+    device
+        ``[fit] device``: ``auto`` (JAX's default backend), ``cpu`` or ``gpu``.
+    chains
+        The number of chains.
+
+    Raises
+    ------
+    SpecError
+        ``gpu`` when JAX sees no GPU (with what it sees, and how to install GPU support).
+    """
+    flags = os.environ.get("XLA_FLAGS", "")
+    if "xla_force_host_platform_device_count" not in flags:
+        count = f"--xla_force_host_platform_device_count={chains}"
+        os.environ["XLA_FLAGS"] = f"{flags} {count}".strip()
+    import jax
+
+    on_cpu = "parallel" if len(jax.devices("cpu")) >= chains else "sequential"
+    if device == "auto":
+        yield "vectorized" if jax.default_backend() == "gpu" else on_cpu
+        return
+    try:
+        found = jax.devices(device)
+    except RuntimeError:  # no backend of that kind
+        found = []
+    if not found:
+        seen = ", ".join(sorted({d.platform for d in jax.devices()}))
+        raise SpecError(
+            f"device = '{device}', but JAX sees no {device.upper()} (it sees: {seen}); install "
+            f"JAX with GPU support (pip install 'jax[cuda12]') or use device = 'cpu'"
+        )
+    with jax.default_device(found[0]):
+        yield "vectorized" if device == "gpu" else on_cpu
+
+
+def _pymc_sample(
+    pymc_model: pm.Model,
+    settings: FitSpec,
+    seed: int,
+    sampler: str,
+    options: dict[str, Any],
+    progressbar: bool,
+) -> xr.DataTree:
+    import pymc as pm
+
     return pm.sample(
         draws=settings.draws,
         tune=settings.tune,
@@ -162,7 +229,7 @@ def _run_nuts(
         progressbar=progressbar,
         compute_convergence_checks=False,
         model=pymc_model,
-        nuts=_nuts_options(settings, sampler),
+        nuts=options,
         **_process_context(sampler),
     )
 

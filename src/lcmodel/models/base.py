@@ -23,7 +23,7 @@ import numpy as np
 from lcmodel.design.calibration import Calibration, calibrate
 from lcmodel.design.dims import SEPARATOR
 from lcmodel.errors import SpecError
-from lcmodel.inference.diagnostics import compute_diagnostics
+from lcmodel.inference.diagnostics import Diagnostics, compute_diagnostics
 from lcmodel.inference.samplers import resolve_sampler
 from lcmodel.inference.sampling import draw_seed, run_metadata, sample
 from lcmodel.models.priors import HasPriors
@@ -32,7 +32,6 @@ from lcmodel.spec import FitSpec
 if TYPE_CHECKING:
     import pymc as pm
 
-    from lcmodel.inference.diagnostics import Diagnostics
 
 __all__ = ["FINISH_STREAM", "Model", "calibrated", "record_calibration"]
 
@@ -160,20 +159,32 @@ class Model(HasPriors, ABC):
         model = self.with_fit_settings(**overrides)
         settings = model.spec.fit
         seed = settings.seed if settings.seed is not None else draw_seed()
-        sampler = resolve_sampler(settings.sampler)
+        approximate = settings.method != "nuts"
+        sampler = "pymc" if approximate else resolve_sampler(settings.sampler, settings.device)
         inputs = model.report_inputs()  # benchmark matching warns before, not after, sampling
         plans = model.calibrations(inputs)  # a bad [calibrate] fails before sampling too
         pymc_model = model.build()
         checked = model.checked_variables(pymc_model)
         attempts: list[dict[str, Any]] = []
         while True:
-            idata, wall = sample(pymc_model, settings, seed, progressbar=progressbar)
+            if approximate:
+                from lcmodel.inference.approximate import approximate as fit_approximation
+
+                idata, wall, steps = fit_approximation(
+                    pymc_model, settings, seed, progressbar=progressbar
+                )
+            else:
+                idata, wall = sample(pymc_model, settings, seed, progressbar=progressbar)
             rng = np.random.default_rng([seed, FINISH_STREAM])
             posterior = idata["posterior"].to_dataset()
             finished = calibrated(model.finish_posterior(posterior, rng), plans)
             if finished is not posterior:
                 idata["posterior"] = finished
-            diagnostics = compute_diagnostics(idata, checked)
+            if approximate:
+                draws = settings.draws * settings.chains
+                diagnostics = Diagnostics.of_approximation(settings.method, draws)
+            else:
+                diagnostics = compute_diagnostics(idata, checked)
             attempts.append(
                 {
                     "draws": settings.draws,
@@ -181,6 +192,7 @@ class Model(HasPriors, ABC):
                     "passed": diagnostics.passed,
                     "wall_seconds": round(wall, 3),
                 }
+                | ({"method": settings.method, "steps": steps} if approximate else {})
             )
             if len(attempts) > settings.extend or not diagnostics.more_draws_may_help:
                 break
@@ -196,6 +208,9 @@ class Model(HasPriors, ABC):
         total = sum(attempt["wall_seconds"] for attempt in attempts)
         metadata = run_metadata(seed, sampler, total) | model.data_metadata()
         metadata["attempts"] = attempts
+        metadata["method"] = settings.method
+        if approximate:
+            idata["posterior"].attrs["inference"] = diagnostics.failures[0]
         for plan in plans:
             record_calibration(metadata, plan)
         spec = model.spec.with_overrides(seed=seed, draws=settings.draws, tune=settings.tune)

@@ -25,6 +25,7 @@ __all__ = [
     "area_estimates",
     "bounds",
     "interval_label",
+    "label_approximation",
     "reliability",
     "row_draws",
     "summarise_draws",
@@ -51,9 +52,10 @@ def reliability(cv: np.ndarray, caution: float, suppress: float) -> np.ndarray:
     return flags
 
 
-OPTIONAL_COLUMNS = ("few_units", "calibration", "adjustment")
+OPTIONAL_COLUMNS = ("few_units", "calibration", "adjustment", "method")
 """Columns only some results have (``few_units``: area-level models with sample sizes;
-``calibration`` and ``adjustment``: fits with ``[calibrate]``)."""
+``calibration`` and ``adjustment``: fits with ``[calibrate]``; ``method``: approximate fits,
+``"ADVI, approximate"`` on every row)."""
 
 ESTIMATE_COLUMNS = [
     "area",
@@ -74,6 +76,7 @@ ESTIMATE_COLUMNS = [
     "lower",
     "upper",
     "interval",
+    "method",
     "reliability",
     "calibration",
     "adjustment",
@@ -120,6 +123,7 @@ def area_estimates(
     diagnostics_ok: bool,
     cv_thresholds: tuple[float, float] = (DEFAULT_CV_CAUTION, DEFAULT_CV_SUPPRESS),
     calibration: dict | None = None,
+    method: str = "nuts",
 ) -> pd.DataFrame:
     """Per area and quantity: estimate, interval, benchmark comparison and diagnostics.
 
@@ -144,6 +148,10 @@ def area_estimates(
         were benchmarked: the calibrated quantity's rows then state the method
         (``calibration``) and the area's ``adjustment``, the posterior mean of the calibrated
         value minus that of the unadjusted one (``area_value_uncalibrated``).
+    method
+        How the draws were made (``[fit] method``): an approximation's rows say so in
+        ``method`` and have no R-hat or ESS (its draws are independent by construction, so
+        theirs would only look perfect).
 
     Returns
     -------
@@ -168,6 +176,7 @@ def area_estimates(
     table["rhat"] = rhat[position]
     table["ess_bulk"] = ess[position]
     table["diagnostics_ok"] = diagnostics_ok
+    label_approximation(table, method)
     if calibration is not None and "area_value_uncalibrated" in posterior:
         raw, _ = row_draws(posterior["area_value_uncalibrated"], table)
         quantity = str(values.coords["quantity"].values[calibration["quantity_index"]])
@@ -176,6 +185,26 @@ def area_estimates(
         table["adjustment"] = np.where(mine, samples.mean(axis=1) - raw.mean(axis=1), np.nan)
     optional = [c for c in OPTIONAL_COLUMNS if c not in table.columns]
     return table.reindex(columns=[c for c in ESTIMATE_COLUMNS if c not in optional])
+
+
+def label_approximation(table: pd.DataFrame, method: str) -> None:
+    """Mark an approximate fit's table: ``method`` on every row, no R-hat or ESS.
+
+    Parameters
+    ----------
+    table
+        A table of estimates, changed in place (nothing happens for ``method = "nuts"``).
+    method
+        The fit's ``[fit] method``.
+    """
+    from lcmodel.inference.diagnostics import APPROXIMATE_LABELS
+
+    if method == "nuts":
+        return
+    table["method"] = APPROXIMATE_LABELS[method]
+    for column in ("rhat", "ess_bulk"):
+        if column in table:
+            table[column] = np.nan
 
 
 def row_draws(

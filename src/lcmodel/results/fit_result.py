@@ -22,7 +22,7 @@ from lcmodel.errors import LcmodelError, listed
 from lcmodel.inference.diagnostics import Diagnostics, summary_table
 from lcmodel.io.atomic import atomic_folder
 from lcmodel.io.storage import frame_from_json, frame_to_json, netcdf_ready, write_json
-from lcmodel.results.estimates import area_estimates, interval_label
+from lcmodel.results.estimates import area_estimates, interval_label, label_approximation
 from lcmodel.results.export import Exportable
 from lcmodel.spec import AreaLevelSpec, ModelSpec, parse_any_spec
 
@@ -143,6 +143,7 @@ class FitResult(Exportable):
                 diagnostics_ok=self._diagnostics.passed,
                 cv_thresholds=(self.spec.fit.cv_caution, self.spec.fit.cv_suppress),
                 calibration=self.metadata.get("calibration"),
+                method=self.spec.fit.method,
             )
         return self._estimates[key].copy()
 
@@ -155,7 +156,7 @@ class FitResult(Exportable):
         from lcmodel.results.waves import wave_estimates
 
         fit = self.spec.fit
-        return wave_estimates(
+        table = wave_estimates(
             self.posterior,
             self._require_waves(),
             prob=fit.interval if prob is None else prob,
@@ -163,6 +164,8 @@ class FitResult(Exportable):
             seed=int(self.metadata["seed"]),
             cv_thresholds=(fit.cv_caution, fit.cv_suppress),
         )
+        label_approximation(table, fit.method)
+        return table
 
     def changes(
         self,
@@ -185,7 +188,7 @@ class FitResult(Exportable):
         inputs = self._require_waves()
         waves = sorted(int(w) for w in inputs["wave"].unique())
         fit = self.spec.fit
-        return changes(
+        table = changes(
             self.posterior,
             inputs,
             first=waves[0] if first is None else first,
@@ -195,6 +198,8 @@ class FitResult(Exportable):
             higher_is_better=self._higher_is_better(),
             headline=self.headline,
         )
+        label_approximation(table, fit.method)
+        return table
 
     def plot_trajectories(self, quantity: str | None = None, **kwargs: Any) -> tuple[Any, Any]:
         """Each area's estimates over the waves, with direct estimates and its benchmark.
@@ -579,6 +584,8 @@ class FitResult(Exportable):
             figures.append(("trajectories.png", self.plot_trajectories, 110))
         for file, plot, dpi in figures:
             fig, _ = plot()
+            if self._diagnostics.approximate:
+                fig.text(0.01, 0.005, self._diagnostics.failures[0], fontsize=7, color="darkred")
             try:
                 fig.savefig(folder / file.replace(".png", f"{suffix}.png"), dpi=dpi)
             finally:

@@ -23,7 +23,7 @@ from lcmodel.errors import LcmodelError, did_you_mean
 from lcmodel.inference.diagnostics import Diagnostics, summary_table
 from lcmodel.io.atomic import atomic_folder
 from lcmodel.io.storage import frame_from_json, frame_to_json, netcdf_ready, write_json
-from lcmodel.results.estimates import bounds, interval_label
+from lcmodel.results.estimates import bounds, interval_label, label_approximation
 from lcmodel.results.export import Exportable
 from lcmodel.results.fit_result import RESULT_MARKER, FitResult
 from lcmodel.spec import JointSpec, parse_joint_spec
@@ -230,7 +230,9 @@ class JointFitResult(Exportable):
                     "ess_bulk": float(check["ess_bulk"]),
                 }
             )
-        return pd.DataFrame(rows, columns=CORRELATION_COLUMNS)
+        table = pd.DataFrame(rows, columns=CORRELATION_COLUMNS)
+        label_approximation(table, self.spec.fit.method)
+        return table
 
     def correlation_matrix(self) -> pd.DataFrame:
         """Posterior mean correlation of area effects, as an indicator x indicator matrix."""

@@ -179,6 +179,26 @@ class FitSpec(Strict):
         description="Random seed; when omitted one is drawn and recorded with the result.",
     )
     sampler: Literal["auto", "nutpie", "pymc", "numpyro"] = "auto"
+    device: Literal["auto", "cpu", "gpu"] = Field(
+        default="auto",
+        description="Where the numpyro sampler runs: 'auto' (JAX's default device: a GPU when "
+        "JAX was installed with GPU support), 'cpu', or 'gpu' (an error when JAX sees none). "
+        "On a GPU the chains run vectorised on the one device; on CPU one per core. Other "
+        "samplers run on CPU.",
+    )
+    method: Literal["nuts", "advi"] = Field(
+        default="nuts",
+        description="'nuts': the posterior by MCMC (the default). 'advi': PyMC's mean-field "
+        "ADVI, a fast approximation for exploring large surveys; its intervals are only "
+        "roughly the posterior's, it never passes the diagnostics gate, and every table and "
+        "file it writes says 'approximate' (docs/scaling.md).",
+    )
+    advi_steps: int = Field(
+        default=30_000,
+        gt=0,
+        description="Most optimisation steps of 'advi' (it stops earlier once its parameters "
+        "settle); draws x chains draws are then taken from the approximation.",
+    )
     target_accept: float = Field(default=0.9, gt=0, lt=1)
     mass_matrix: Literal["diagonal", "low_rank"] = Field(
         default="diagonal",
