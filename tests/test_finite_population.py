@@ -161,11 +161,11 @@ def test_a_fully_counted_area_is_known_exactly_and_the_rest_is_predicted() -> No
     data = prepare_survey_data(_survey(), spec, AREAS, population_frame=_frame())
     result = UnitLevelModel(spec, data).fit(progressbar=False)
     value = result.posterior["area_value"].sel(quantity="share")
-    np.testing.assert_array_equal(value.sel(area="a"), 2 / 3)
+    np.testing.assert_array_equal(value.sel(area="a"), np.float32(2 / 3))  # stored as float32
     # area b: 3 of 10 residents answered (2 yes): its share moves in steps of 1/10
     b = value.sel(area="b").to_numpy().ravel()
-    np.testing.assert_allclose(b * 10, np.round(b * 10), atol=1e-9)
-    assert b.min() >= 0.2 - 1e-12 and b.max() <= 0.9 + 1e-12
+    np.testing.assert_allclose(b * 10, np.round(b * 10), atol=1e-6)
+    assert b.min() >= 0.2 - 1e-6 and b.max() <= 0.9 + 1e-6
     assert "reference_value" not in result.posterior
     table = result.estimates().set_index("area")
     assert (table["estimand"] == "finite population").all()

@@ -125,6 +125,13 @@ class TestSaveLoad:
             loaded.posterior["area_value"].to_numpy(),
             trust_fit.posterior["area_value"].to_numpy(),
         )
+        # per-area quantities in single precision, parameters (the model's inputs) in double
+        for posterior in (trust_fit.posterior, loaded.posterior):
+            assert {posterior[v].dtype for v in ("area_value", "area_effect", "z_area")} == {
+                np.dtype(np.float32)
+            }
+            assert posterior["sigma_area"].dtype == np.float64
+            assert posterior["z_area_noncentred"].dtype == np.float64
         csv = pd.read_csv(folder / "estimates.csv")
         assert list(csv.columns) == [c for c in ESTIMATE_COLUMNS if c not in OPTIONAL_COLUMNS]
 
@@ -195,8 +202,9 @@ class TestSampling:
                 nuts={"target_accept": trust_model.spec.fit.target_accept, "adaptation": "diag"},
             )
         for name in ("intercept", "sigma_area", "area_value"):
+            ours = trust_fit.posterior[name].to_numpy()  # area values kept in single precision
             np.testing.assert_array_equal(
-                trust_fit.posterior[name].to_numpy(), theirs["posterior"][name].to_numpy()
+                ours, theirs["posterior"][name].to_numpy().astype(ours.dtype)
             )
         other = trust_model.with_fit_settings(centring="non-centred")
         other.fit(progressbar=False, **(SMALL | {"draws": 20, "tune": 20}))

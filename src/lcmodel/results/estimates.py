@@ -227,7 +227,9 @@ def row_draws(
         other dims (to index arrays over them, such as R-hat).
     """
     dims = [d for d in values.dims if d not in ("chain", "draw")]
+    # summarised in double precision whatever the storage (area values are kept as float32)
     draws = values.stack(sample=("chain", "draw")).transpose(*dims, "sample").to_numpy()
+    draws = draws.astype(float, copy=False)
     position = tuple(
         pd.Index(values[d].to_numpy().astype(str)).get_indexer(table[d].astype(str)) for d in dims
     )
