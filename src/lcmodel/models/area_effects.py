@@ -214,6 +214,14 @@ def standard_area_effects(
     return pm.Deterministic("z_area", mixed, dims=AREA)
 
 
+def _model_areas(model: Any, adjacency: Adjacency) -> np.ndarray:
+    """The model's areas, checked to be the adjacency's in the same order."""
+    areas = np.asarray(model.coords[AREA])
+    if tuple(adjacency.areas) != tuple(str(a) for a in areas):
+        raise ValueError("the adjacency's areas are not the model's, in the model's order")
+    return areas
+
+
 def _bym2_modes_field(adjacency: Adjacency, rho: Any) -> Any:
     """BYM2's standardised field in its eigenbasis (:func:`~lcmodel.design.adjacency.bym2_modes`).
 
@@ -234,9 +242,7 @@ def _bym2_modes_field(adjacency: Adjacency, rho: Any) -> Any:
     from lcmodel.design.adjacency import bym2_modes
 
     model = pm.modelcontext(None)
-    areas = np.asarray(model.coords[AREA])
-    if tuple(adjacency.areas) != tuple(str(a) for a in areas):
-        raise ValueError("the adjacency's areas are not the model's, in the model's order")
+    areas = _model_areas(model, adjacency)
     modes = bym2_modes(adjacency)
     field = pt.zeros(len(areas))
     if len(modes.variances):
@@ -275,9 +281,7 @@ def _scaled_icar(adjacency: Adjacency) -> Any:
     from lcmodel.design.adjacency import icar_scaling_factors
 
     model = pm.modelcontext(None)
-    areas = np.asarray(model.coords[AREA])
-    if tuple(adjacency.areas) != tuple(str(a) for a in areas):
-        raise ValueError("the adjacency's areas are not the model's, in the model's order")
+    areas = _model_areas(model, adjacency)
     island = np.asarray(adjacency.island, bool)
     component = np.asarray(adjacency.component)
     scaling = icar_scaling_factors(adjacency)
@@ -633,9 +637,7 @@ def _sar_effects(
     from lcmodel.design.adjacency import sar_inverse_factors, sar_weights
 
     model = pm.modelcontext(None)
-    areas = np.asarray(model.coords[AREA])
-    if tuple(adjacency.areas) != tuple(str(a) for a in areas):
-        raise ValueError("the adjacency's areas are not the model's, in the model's order")
+    areas = _model_areas(model, adjacency)
     rho = priors["rho_sar"].build("rho_sar")
     if not centred:
         left, eigenvalues, right = sar_inverse_factors(adjacency)
