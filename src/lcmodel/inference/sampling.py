@@ -105,11 +105,26 @@ def reproducible_numerics() -> Iterator[None]:
     Without fast-math the compiled code computes the same bits either way. The flag is part of
     PyTensor's cache key, so cached fast-math code is never reused here. Measured on
     ``models/trust.toml``, a log-density-and-gradient evaluation costs the same either way.
+
+    PyMC's own sampler compiles again in its worker processes, which read PyTensor's settings
+    from the environment, not from this process's configuration; so the flag is also put in
+    ``PYTENSOR_FLAGS`` while sampling. Its workers come from a fork server that keeps the
+    environment it started with, and the first fit that uses PyMC's sampler starts it. Without
+    this, two fits with the same seed drew differently when the cache filled between them.
     """
     import pytensor
 
-    with pytensor.config.change_flags(numba__fastmath=NUMERICS["numba_fastmath"]):
-        yield
+    setting = f"numba__fastmath={NUMERICS['numba_fastmath']}"
+    before = os.environ.get("PYTENSOR_FLAGS")
+    os.environ["PYTENSOR_FLAGS"] = ",".join(f for f in (before, setting) if f)
+    try:
+        with pytensor.config.change_flags(numba__fastmath=NUMERICS["numba_fastmath"]):
+            yield
+    finally:
+        if before is None:
+            os.environ.pop("PYTENSOR_FLAGS", None)
+        else:
+            os.environ["PYTENSOR_FLAGS"] = before
 
 
 def draw_seed() -> int:
