@@ -199,6 +199,18 @@ def test_joint_result_saves_and_loads_exactly(mixed_fit: JointFitResult, tmp_pat
     assert json.loads((folder / "result.json").read_text())["kind"] == "joint"
     loaded = load(folder)
     assert isinstance(loaded, JointFitResult)
+    # the interface every result shares (lcmodel.Result): indicators, facts, hashes, a copy
+    assert loaded.is_joint
+    assert loaded.names == ["trust", "health"]
+    assert loaded["health"] is loaded.indicators["health"]
+    facts = loaded.indicator_facts()
+    assert [spec.name for spec, _ in facts.values()] == ["trust", "health"]
+    assert loaded.data_hashes() == {
+        name: mixed_fit.metadata["indicators"][name]["data_hash"] for name in ("trust", "health")
+    }
+    copy = loaded.with_posterior(loaded.idata)
+    assert isinstance(copy, JointFitResult)
+    pd.testing.assert_frame_equal(copy.correlations(), loaded.correlations())
     pd.testing.assert_frame_equal(loaded.estimates(), mixed_fit.estimates())
     pd.testing.assert_frame_equal(loaded.correlations(), mixed_fit.correlations())
     written = loaded.export(tmp_path / "mixed.xlsx")

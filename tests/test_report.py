@@ -28,6 +28,7 @@ from lcmodel.cli import EXIT_BAD_INPUT, main
 from lcmodel.data.adjacency import file_hash
 from lcmodel.errors import LcmodelError
 from lcmodel.reporting import render_html, render_markdown, report, report_context
+from lcmodel.results.checks import ModelChecks
 from lcmodel.results.fit_result import FitResult
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -310,10 +311,11 @@ class _Check:
 class _Checked(FitResult):
     def checks(self):
         table = pd.DataFrame({"area": ["LC01", "LC02"], "p_value": [0.5, 0.01]})
-        return [
+        found = [
             _Check("coverage", "Direct estimates in the intervals", "18 of 20 inside.", table, []),
             _Check("ppc", "Posterior predictive p-values", "2 areas extreme.", table, ["LC02"]),
         ]
+        return ModelChecks(self.spec.name, found)  # type: ignore[arg-type]
 
 
 class _Unchecked(FitResult):

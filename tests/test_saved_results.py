@@ -40,3 +40,26 @@ def test_unknown_result_kind_says_how_to_refit(tmp_path: Path) -> None:
     (folder / "result.json").write_text(json.dumps(payload))
     with pytest.raises(LcmodelError, match=r"kind 'spatial'.*refit the spec with `lcmodel fit`"):
         lcmodel.load(folder)
+
+
+@pytest.mark.parametrize("name", ["trust", "trust_fh"])
+def test_a_single_fit_is_a_result_with_one_indicator_and_no_correlations(name: str) -> None:
+    """Code that reads results treats every kind alike (lcmodel.Result): a one-indicator fit
+    lists itself as its only indicator, and its correlation table is empty."""
+    result = lcmodel.load(SAVED / name)
+    assert isinstance(result, lcmodel.Result)
+    assert result.names == [name]
+    assert not result.is_joint
+    assert result[name] is result
+    with pytest.raises(LcmodelError, match=rf"no indicator 'nope' in '{name}'"):
+        result["nope"]
+    correlations = result.correlations()
+    assert correlations.empty
+    assert list(correlations.columns) == list(lcmodel.results.result.CORRELATION_COLUMNS)
+    spec, facts = result.indicator_facts()[name]
+    assert spec is result.spec
+    assert result.data_hashes() == {name: facts["data_hash"]}
+    assert len(facts["data_hash"]) == 64
+    again = result.with_posterior(result.idata)
+    assert type(again) is type(result)
+    pd.testing.assert_frame_equal(again.estimates(), result.estimates())

@@ -33,6 +33,7 @@ if TYPE_CHECKING:
     from lcmodel.results.fit_result import FitResult
     from lcmodel.results.folder import load
     from lcmodel.results.joint_result import JointFitResult
+    from lcmodel.results.result import Result
     from lcmodel.spec import (
         AreaLevelSpec,
         JointSpec,
@@ -57,6 +58,7 @@ _PUBLIC = {
     "FitResult": "lcmodel.results.fit_result",
     "JointComparison": "lcmodel.workflows.joint_comparison",
     "JointFitResult": "lcmodel.results.joint_result",
+    "Result": "lcmodel.results.result",
     "JointModel": "lcmodel.models.joint",
     "JointSpec": "lcmodel.spec",
     "LcmodelError": "lcmodel.errors",
@@ -101,6 +103,7 @@ __all__ = [
     "ModelSpec",
     "PlanRun",
     "PriorSpec",
+    "Result",
     "SpecError",
     "SurveyData",
     "UnitLevelModel",

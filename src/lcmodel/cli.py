@@ -25,8 +25,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from lcmodel.models.base import Model
-    from lcmodel.results.fit_result import FitResult
-    from lcmodel.results.joint_result import JointFitResult
+    from lcmodel.results.result import Result
     from lcmodel.spec import AreaLevelSpec, JointSpec, ModelSpec
 
 __all__ = ["main"]
@@ -96,19 +95,15 @@ def format_correlations(table: pd.DataFrame) -> str:
     return f"correlation of area effects\n{body}\n(lower/upper: {table['interval'].iloc[0]})"
 
 
-def _report(result: FitResult | JointFitResult) -> str:
+def _report(result: Result) -> str:
     """The estimates (headline quantity of each indicator) and the paragraph about them."""
-    from lcmodel.results.joint_result import JointFitResult
-
-    if isinstance(result, JointFitResult):
-        parts = [
-            format_estimates(result[name].estimates(), result[name].headline)
-            for name in result.names
-        ]
-        parts = [f"{name}: {part}" for name, part in zip(result.names, parts, strict=True)]
-        parts.append(format_correlations(result.correlations()))
-    else:
-        parts = [format_estimates(result.estimates(), result.headline)]
+    parts = []
+    for name, one in result.indicators.items():
+        table = format_estimates(one.estimates(), one.headline)
+        parts.append(f"{name}: {table}" if result.is_joint else table)
+    correlations = result.correlations()
+    if not correlations.empty:
+        parts.append(format_correlations(correlations))
     return "\n\n".join(parts) + "\n\n" + _paragraph(result.describe())
 
 
@@ -314,7 +309,6 @@ def _check(args: argparse.Namespace) -> int:
     """``lcmodel check SPEC_OR_RESULT_DIR``: every model check, printed and written."""
     from lcmodel.results.checks import CHECKS_MARKER
     from lcmodel.results.folder import load
-    from lcmodel.results.joint_result import JointFitResult
     from lcmodel.workflows.checks import model_checks
 
     source = Path(args.spec)
@@ -342,25 +336,19 @@ def _check(args: argparse.Namespace) -> int:
     out = Path(args.out) if args.out else folder / "checks"
     from lcmodel.io.atomic import check_replaceable
 
-    if isinstance(result, JointFitResult):  # one folder of checks per indicator
-        for name in result.names:
-            check_replaceable(out / name, CHECKS_MARKER)
-    else:
-        check_replaceable(out, CHECKS_MARKER)
-    checks = model_checks(result)
-    per_indicator = checks if isinstance(checks, dict) else {"": checks}
+    # a joint fit's checks go in one folder per indicator, a single fit's in the folder itself
+    subfolders = {name: name if result.is_joint else None for name in result.names}
+    for subfolder in subfolders.values():
+        check_replaceable(out / (subfolder or ""), CHECKS_MARKER)
+    per_indicator = model_checks(result)
     for name, found in per_indicator.items():
-        heading = f"{result.spec.name}: {name}" if name else result.spec.name
-        print(f"\n{heading}")
+        print(f"\n{result.spec.name}: {name}" if result.is_joint else f"\n{result.spec.name}")
         print(_paragraph(found.describe()))
-    if isinstance(result, JointFitResult):
-        written = [found.save(out, subfolder=name) for name, found in per_indicator.items()]
+    written = [found.save(out, subfolder=subfolders[name]) for name, found in per_indicator.items()]
+    if result.is_joint:
         print(f"\nWrote the checks to {', '.join(str(p) for p in written)}")
     else:
-        written_one = per_indicator[""].save(out, subfolder=None)
-        print(
-            f"\nWrote {', '.join(sorted(p.name for p in written_one.iterdir()))} to {written_one}"
-        )
+        print(f"\nWrote {', '.join(sorted(p.name for p in written[0].iterdir()))} to {written[0]}")
     print(_paragraph(result.diagnostics().message()))
     return 0
 

@@ -160,8 +160,10 @@ class Model(HasPriors, ABC):
 
         Returns
         -------
-        FitResult or JointFitResult
-            The result of this kind of model.
+        Result
+            A :class:`~lcmodel.results.fit_result.FitResult` (one indicator) or a
+            :class:`~lcmodel.results.joint_result.JointFitResult` (several); both are
+            :class:`~lcmodel.results.result.Result`.
         """
         model = self.with_fit_settings(**overrides)
         settings = model.spec.fit

@@ -36,7 +36,7 @@ from lcmodel.reporting.tables import (
 )
 from lcmodel.results.estimates import interval_label
 from lcmodel.results.fit_result import FitResult
-from lcmodel.results.joint_result import JointFitResult
+from lcmodel.results.result import Result
 from lcmodel.spec import ModelSpec
 
 if TYPE_CHECKING:
@@ -54,7 +54,7 @@ __all__ = [
     "report_context",
 ]
 
-Source = str | Path | FitResult | JointFitResult
+Source = str | Path | Result
 """What a report is made of: a result folder, or a result."""
 
 LIKELY = 0.9
@@ -176,8 +176,8 @@ class _Ids:
         return name
 
 
-def _load(source: Source) -> tuple[FitResult | JointFitResult, str]:
-    if isinstance(source, FitResult | JointFitResult):
+def _load(source: Source) -> tuple[Result, str]:
+    if isinstance(source, Result):
         return source, "(fitted in this session)"
     from lcmodel.results.folder import load
 
@@ -364,7 +364,7 @@ def _benchmark_sources(table: pd.DataFrame) -> list[str]:
     return [f"{match}: {source}" for match, source in dict.fromkeys(pairs)]
 
 
-def _joint_section(result: JointFitResult, ids: _Ids) -> JointSection:
+def _joint_section(result: Result, ids: _Ids) -> JointSection:
     correlations = result.correlations()
     ordered = correlations.sort_values("mean", key=lambda s: s.abs(), ascending=False)
     strongest = ordered.iloc[0] if len(ordered) else None
@@ -395,14 +395,14 @@ def _version(package: str) -> str:
         return "not installed"
 
 
-def _model_facts(result: FitResult | JointFitResult) -> dict[str, object]:
+def _model_facts(result: Result) -> dict[str, object]:
     spec = result.spec
     meta = result.metadata
     fit = spec.fit
     facts: dict[str, object] = {"name": spec.name, "kind": spec.kind}
-    if isinstance(result, JointFitResult):
+    if result.is_joint:
         facts["indicators"] = ", ".join(
-            f"{name} ({facts_['family']})" for name, facts_ in meta["indicators"].items()
+            f"{name} ({own['family']})" for name, (_, own) in result.indicator_facts().items()
         )
         facts["correlation of area effects"] = f"LKJ prior, eta {spec.correlation.eta:g}"
     elif isinstance(spec, ModelSpec):
@@ -446,13 +446,13 @@ def _model_facts(result: FitResult | JointFitResult) -> dict[str, object]:
     return facts
 
 
-def _priors(result: FitResult | JointFitResult) -> tuple[Table | None, str]:
+def _priors(result: Result) -> tuple[Table | None, str]:
     """The prior table, recomputed from the spec's data when they are unchanged."""
-    overrides = (
-        {f"{s.name}::{k}": v for s in result.spec.indicators for k, v in s.priors.items()}
-        if isinstance(result, JointFitResult)
-        else dict(result.spec.priors)
-    )
+    overrides = {
+        f"{name}::{k}" if result.is_joint else k: v
+        for name, (spec, _) in result.indicator_facts().items()
+        for k, v in spec.priors.items()
+    }
     try:
         from lcmodel.models.registry import model_from_spec
 
@@ -461,15 +461,8 @@ def _priors(result: FitResult | JointFitResult) -> tuple[Table | None, str]:
     except (LcmodelError, OSError) as exc:
         reason = f"its data could not be read ({exc})"
     else:
-        recorded = result.metadata
-        if isinstance(result, JointFitResult):
-            same = all(
-                current["indicators"][name].get("data_hash") == facts.get("data_hash")
-                for name, facts in recorded["indicators"].items()
-            )
-        else:
-            same = current.get("data_hash") == recorded.get("data_hash")
-        if same:
+        own = current.get("indicators") or {result.spec.name: current}
+        if result.data_hashes() == {name: facts.get("data_hash") for name, facts in own.items()}:
             table = model.prior_table().reset_index()  # type: ignore[attr-defined]
             columns = [c for c in table.columns if c != "default"]
             return plain_table(table[columns], "Priors", kind="priors"), ""
@@ -486,18 +479,11 @@ def _priors(result: FitResult | JointFitResult) -> tuple[Table | None, str]:
     return None, note + " The spec sets no prior of its own: every prior is the default."
 
 
-def _data_facts(result: FitResult | JointFitResult) -> dict[str, object]:
+def _data_facts(result: Result) -> dict[str, object]:
     meta = result.metadata
     facts: dict[str, object] = {}
-    specs: list[tuple[str, Any, dict[str, Any]]]
-    if isinstance(result, JointFitResult):
-        specs = [
-            (f"{s.name}: ", s, meta["indicators"][s.name])
-            for s in result.spec.indicators  # type: ignore[union-attr]
-        ]
-    else:
-        specs = [("", result.spec, meta)]
-    for prefix, spec, own in specs:
+    for name, (spec, own) in result.indicator_facts().items():
+        prefix = f"{name}: " if result.is_joint else ""
         if isinstance(spec, ModelSpec):
             facts[f"{prefix}survey file"] = spec.data
             if spec.areas:
@@ -522,7 +508,7 @@ def _data_facts(result: FitResult | JointFitResult) -> dict[str, object]:
     return facts
 
 
-def _diagnostics(result: FitResult | JointFitResult) -> tuple[Table, str, Table | None]:
+def _diagnostics(result: Result) -> tuple[Table, str, Table | None]:
     d = result.diagnostics()
     t = d.thresholds
     facts = {
@@ -563,7 +549,7 @@ def _check_views(checks: Any) -> list[CheckView]:
     return views
 
 
-def _checks(result: FitResult | JointFitResult) -> tuple[list[CheckGroup], str]:
+def _checks(result: Result) -> tuple[list[CheckGroup], str]:
     """The result's model checks, and a note of those not run.
 
     As ``lcmodel check`` runs them (:func:`lcmodel.workflows.checks.model_checks`): a saved
@@ -573,28 +559,26 @@ def _checks(result: FitResult | JointFitResult) -> tuple[list[CheckGroup], str]:
     from lcmodel.workflows.checks import model_checks
 
     try:
-        checks = result.checks()
-        groups = checks if isinstance(checks, dict) else {"": checks}
+        checks = result.indicator_checks()
         unscored = any(
-            "pointwise" in why
-            for group in groups.values()
-            for why in getattr(group, "missing", {}).values()
+            "pointwise" in why for group in checks.values() for why in group.missing.values()
         )
         if unscored:  # a saved result: score it with its rebuilt model, as lcmodel check does
             checks = model_checks(result)
     except LcmodelError as exc:
         return [], f"Model checks could not be run: {exc}"
-    groups = checks if isinstance(checks, dict) else {"": checks}
+    # a joint fit's checks are labelled by indicator; a single fit's need no label
+    groups = {name if result.is_joint else "": group for name, group in checks.items()}
     missing = [
         f"{f'{label}: ' if label else ''}{name} ({why})"
         for label, group in groups.items()
-        for name, why in getattr(group, "missing", {}).items()
+        for name, why in group.missing.items()
     ]
     note = f"Not run here: {'; '.join(missing)}." if missing else ""
     return [CheckGroup(str(name), _check_views(c)) for name, c in groups.items()], note
 
 
-def _software(result: FitResult | JointFitResult) -> Table:
+def _software(result: Result) -> Table:
     meta = result.metadata
     facts: dict[str, object] = {"fitted with lcmodel": meta.get("lcmodel_version", "")}
     facts |= {f"fitted with {k}": v for k, v in meta.get("versions", {}).items()}
@@ -608,7 +592,7 @@ def _software(result: FitResult | JointFitResult) -> Table:
     return key_value_table(facts, "Software", kind="software")
 
 
-def _methods(result: FitResult | JointFitResult, source: str, ids: _Ids) -> MethodsEntry:
+def _methods(result: Result, source: str, ids: _Ids) -> MethodsEntry:
     priors, priors_note = _priors(result)
     diagnostics, message, worst = _diagnostics(result)
     checks, checks_note = _checks(result)
@@ -664,14 +648,11 @@ def report_context(sources: list[Source], *, title: str | None = None) -> dict[s
         result, origin = _load(source)
         names.append(result.spec.name)
         where.append(origin)
-        if isinstance(result, JointFitResult):
-            for name in result.names:
-                indicators.append(
-                    _indicator_section(result[name], name, origin, ids, joint=result.spec.name)
-                )
+        joint = result.spec.name if result.is_joint else None
+        for name, one in result.indicators.items():
+            indicators.append(_indicator_section(one, name, origin, ids, joint=joint))
+        if result.is_joint:
             joints.append(_joint_section(result, ids))
-        else:
-            indicators.append(_indicator_section(result, result.spec.name, origin, ids, None))
         methods.append(_methods(result, origin, ids))
     return {
         "title": title or f"Small-area estimates: {', '.join(names)}",

@@ -24,13 +24,12 @@ from lcmodel.io.tables import write_table
 from lcmodel.results.estimates import interval_label
 
 if TYPE_CHECKING:
-    from lcmodel.results.fit_result import FitResult
-    from lcmodel.results.joint_result import JointFitResult
+    from lcmodel.results.result import Result
 
 __all__ = ["WRITERS", "Exportable", "export_estimates", "export_metadata"]
 
 
-def export_metadata(result: FitResult | JointFitResult) -> pd.DataFrame:
+def export_metadata(result: Result) -> pd.DataFrame:
     """Key-value table describing how ``result``'s estimates were produced."""
     fit = result.spec.fit
     meta = result.metadata
@@ -91,7 +90,7 @@ WRITERS: dict[str, Callable[[Path, dict[str, pd.DataFrame]], list[Path]]] = {
 """Export writers by file suffix: each writes named tables to one path (and its siblings)."""
 
 
-def export_estimates(result: FitResult | JointFitResult, path: str | Path) -> list[Path]:
+def export_estimates(result: Result, path: str | Path) -> list[Path]:
     """Write ``result``'s estimates and metadata to ``path`` (:data:`WRITERS`), atomically.
 
     Parameters

@@ -13,17 +13,16 @@ import importlib.util
 import warnings
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Self
 
 import pandas as pd
 import xarray as xr
 
 from lcmodel.errors import LcmodelError, listed
 from lcmodel.inference.diagnostics import Diagnostics, summary_table
-from lcmodel.io.atomic import atomic_folder
 from lcmodel.io.storage import frame_from_json, frame_to_json, netcdf_ready, write_json
 from lcmodel.results.estimates import area_estimates, interval_label, label_approximation
-from lcmodel.results.export import Exportable
+from lcmodel.results.result import RESULT_MARKER, Result
 from lcmodel.spec import AreaLevelSpec, ModelSpec, parse_any_spec
 
 if TYPE_CHECKING:
@@ -32,9 +31,6 @@ if TYPE_CHECKING:
     from lcmodel.results.checks import ModelChecks
 
 __all__ = ["BENCHMARKS_FILE", "FILES", "MAP_FILE", "RESULT_MARKER", "FitResult"]
-
-RESULT_MARKER = "result.json"
-"""The file that marks a folder as a saved result (and so safe to replace)."""
 
 FILES = ("estimates.csv", "posterior.nc", "diagnostics.json", "result.json", "forest.png")
 """The files every saved result has."""
@@ -46,8 +42,12 @@ BENCHMARKS_FILE = "benchmarks.png"
 """The map of the headline estimates, written when the fit recorded a boundary file."""
 
 
-class FitResult(Exportable):
-    """The posterior of one fitted area model, with everything needed to report it.
+class FitResult(Result):
+    """The posterior of one indicator's fit, with everything needed to report it.
+
+    A unit-level or Fay-Herriot fit is one; so is each indicator's part of a joint fit
+    (``joint_result[name]``). As every :class:`~lcmodel.results.result.Result`, it lists its
+    indicators (itself) and their correlations (none).
 
     Parameters
     ----------
@@ -110,9 +110,15 @@ class FitResult(Exportable):
         )
 
     @property
-    def posterior(self) -> xr.Dataset:
-        """The posterior group as an xarray Dataset."""
-        return self.idata["posterior"].to_dataset()
+    def indicators(self) -> dict[str, FitResult]:
+        """The one indicator of this fit: ``{spec.name: self}``."""
+        return {self.spec.name: self}
+
+    def with_posterior(self, idata: xr.DataTree) -> Self:
+        """The same result over another posterior (for example one with more groups)."""
+        return type(self)(
+            idata, self.spec, self.inputs, self._diagnostics, self.metadata, self.wave_inputs
+        )
 
     def estimates(self, prob: float | None = None, kind: str | None = None) -> pd.DataFrame:
         """Per-area estimates with intervals and the benchmark comparison.
@@ -270,10 +276,6 @@ class FitResult(Exportable):
                 self.pointwise_source(self.idata)
             self.pointwise_source = None
         return model_checks(self)
-
-    def diagnostics(self) -> Diagnostics:
-        """Convergence diagnostics and whether the fit passed its gates."""
-        return self._diagnostics
 
     @property
     def headline(self) -> str:
@@ -521,27 +523,6 @@ class FitResult(Exportable):
                 f"{listed(sorted(set(table['quantity'])), None)}"
             )
         return table[table["quantity"] == quantity]
-
-    def save(self, folder: str | Path) -> Path:
-        """Write the result to ``folder`` atomically (all files, or none).
-
-        The files are written to a temporary sibling folder which then replaces ``folder``;
-        an existing folder is replaced only once the new one is complete.
-
-        Parameters
-        ----------
-        folder
-            Output folder: created, or replaced when it is empty or holds an earlier result
-            (any other existing folder is an error, so nothing unrelated is deleted).
-
-        Returns
-        -------
-        pathlib.Path
-            The folder written.
-        """
-        with atomic_folder(folder, marker=RESULT_MARKER) as staging:
-            self._write(staging)
-        return Path(folder).resolve()
 
     def _write(self, folder: Path) -> None:
         self.estimates().to_csv(folder / "estimates.csv", index=False)

@@ -9,16 +9,16 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
 
 from lcmodel.errors import LcmodelError
 from lcmodel.inference.diagnostics import Diagnostics
 from lcmodel.results.fit_result import FitResult
 from lcmodel.results.joint_result import JointFitResult
+from lcmodel.results.result import Result
 
 __all__ = ["RESULT_TYPES", "load"]
 
-RESULT_TYPES: dict[str, Any] = {
+RESULT_TYPES: dict[str, type[Result]] = {
     "unit_level": FitResult,
     "area_level": FitResult,
     "joint": JointFitResult,
@@ -26,7 +26,7 @@ RESULT_TYPES: dict[str, Any] = {
 """The result type that reads back each kind of saved result."""
 
 
-def load(folder: str | Path) -> FitResult | JointFitResult:
+def load(folder: str | Path) -> Result:
     """Restore a result written by ``save()`` (or by ``lcmodel fit``).
 
     Parameters
@@ -36,8 +36,9 @@ def load(folder: str | Path) -> FitResult | JointFitResult:
 
     Returns
     -------
-    FitResult or JointFitResult
-        Whichever was saved.
+    Result
+        Whichever was saved: a :class:`FitResult` (one indicator) or a
+        :class:`JointFitResult` (several), with the same interface (:class:`Result`).
 
     Raises
     ------

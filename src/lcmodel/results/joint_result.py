@@ -12,20 +12,18 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Self
 
 import numpy as np
 import pandas as pd
 import xarray as xr
 
 from lcmodel.design.dims import INDICATOR, PAIR, SEPARATOR
-from lcmodel.errors import LcmodelError, did_you_mean
 from lcmodel.inference.diagnostics import Diagnostics, summary_table
-from lcmodel.io.atomic import atomic_folder
 from lcmodel.io.storage import frame_from_json, frame_to_json, netcdf_ready, write_json
 from lcmodel.results.estimates import bounds, interval_label, label_approximation
-from lcmodel.results.export import Exportable
-from lcmodel.results.fit_result import RESULT_MARKER, FitResult
+from lcmodel.results.fit_result import FitResult
+from lcmodel.results.result import CORRELATION_COLUMNS, Result
 from lcmodel.spec import JointSpec, parse_joint_spec
 
 if TYPE_CHECKING:
@@ -33,22 +31,8 @@ if TYPE_CHECKING:
 
 __all__ = ["CORRELATION_COLUMNS", "JointFitResult"]
 
-CORRELATION_COLUMNS = [
-    INDICATOR,
-    "with_indicator",
-    "mean",
-    "sd",
-    "lower",
-    "upper",
-    "interval",
-    "p_positive",
-    "rhat",
-    "ess_bulk",
-]
-"""Columns of :meth:`JointFitResult.correlations`, in order."""
 
-
-class JointFitResult(Exportable):
+class JointFitResult(Result):
     """The posterior of a joint model: per-indicator results and area-effect correlations.
 
     Parameters
@@ -88,7 +72,7 @@ class JointFitResult(Exportable):
         self.wave_inputs = wave_inputs or {}
         run = {k: v for k, v in metadata.items() if k != "indicators"}
         seed = int(metadata["seed"])
-        self.indicators = {
+        self._indicators = {
             name: FitResult(
                 idata=indicator_tree(idata, name),
                 spec=indicator.with_overrides(seed=seed),
@@ -125,23 +109,15 @@ class JointFitResult(Exportable):
         )
 
     @property
-    def names(self) -> list[str]:
-        """Indicator names, in order."""
-        return list(self.indicators)
+    def indicators(self) -> dict[str, FitResult]:
+        """Each indicator's result (its slice of the joint posterior), by name, in order."""
+        return self._indicators
 
-    def __getitem__(self, name: str) -> FitResult:
-        """One indicator's result, used like the result of a separate fit."""
-        if name not in self.indicators:
-            raise LcmodelError(
-                f"no indicator '{name}' in '{self.spec.name}'{did_you_mean(name, self.names)}; "
-                f"indicators: {', '.join(self.names)}"
-            )
-        return self.indicators[name]
-
-    @property
-    def posterior(self) -> xr.Dataset:
-        """The joint posterior group as an xarray Dataset."""
-        return self.idata["posterior"].to_dataset()
+    def with_posterior(self, idata: xr.DataTree) -> Self:
+        """The same joint result over another posterior (for example one with more groups)."""
+        return type(self)(
+            idata, self.spec, self.inputs, self._diagnostics, self.metadata, self.wave_inputs
+        )
 
     @property
     def pointwise_source(self) -> Callable[[xr.DataTree], None] | None:
@@ -173,9 +149,9 @@ class JointFitResult(Exportable):
             self._score_indicators()
         return {name: result.checks() for name, result in self.indicators.items()}
 
-    def diagnostics(self) -> Diagnostics:
-        """Convergence diagnostics of the joint fit."""
-        return self._diagnostics
+    def indicator_checks(self) -> dict[str, ModelChecks]:
+        """Each indicator's model checks, the joint posterior scored once (see :meth:`checks`)."""
+        return self.checks()
 
     def estimates(self, prob: float | None = None, kind: str | None = None) -> pd.DataFrame:
         """Every indicator's area estimates, stacked, with an ``indicator`` column first.
@@ -288,18 +264,6 @@ class JointFitResult(Exportable):
             As for :meth:`FitResult.plot_map`.
         """
         return self[indicator].plot_map(statistic, **kwargs)
-
-    def save(self, folder: str | Path) -> Path:
-        """Write the joint result to ``folder`` atomically (all files, or none).
-
-        Parameters
-        ----------
-        folder
-            Output folder: created, or replaced when it is empty or holds an earlier result.
-        """
-        with atomic_folder(folder, marker=RESULT_MARKER) as staging:
-            self._write(staging)
-        return Path(folder).resolve()
 
     def _write(self, folder: Path) -> None:
         self.estimates().to_csv(folder / "estimates.csv", index=False)

@@ -27,7 +27,7 @@ from lcmodel.models.scoring import CHECK_GROUPS, POINTWISE, add_check_groups, ch
 from lcmodel.models.unit_level import UnitLevelModel
 from lcmodel.results.checks import ModelChecks
 from lcmodel.results.fit_result import FitResult
-from lcmodel.results.joint_result import JointFitResult
+from lcmodel.results.result import Result
 
 __all__ = [
     "SCORE_FAMILIES",
@@ -39,14 +39,14 @@ __all__ = [
 ]
 
 
-def _has_groups(result: FitResult | JointFitResult) -> bool:
+def _has_groups(result: Result) -> bool:
     children = result.idata.children
     return all(group in children for group in CHECK_GROUPS) and any(
         str(v).endswith(POINTWISE) for v in result.idata["log_likelihood"].data_vars
     )
 
 
-def with_check_groups(result: FitResult | JointFitResult) -> FitResult | JointFitResult:
+def with_check_groups(result: Result) -> Result:
     """The result with the pointwise groups the checks need (itself when it has them).
 
     The model is rebuilt from the result's spec and data files (no sampling) and scores the
@@ -60,13 +60,9 @@ def with_check_groups(result: FitResult | JointFitResult) -> FitResult | JointFi
     if _has_groups(result):
         return result
     model = model_from_spec(result.spec)
-    recorded = result.metadata.get("data_hash")
-    if isinstance(result, JointFitResult):
-        recorded = {k: v.get("data_hash") for k, v in result.metadata["indicators"].items()}
-        current = {k: v.get("data_hash") for k, v in model.data_metadata()["indicators"].items()}
-    else:
-        current = model.data_metadata().get("data_hash")
-    if recorded != current:
+    current = model.data_metadata()
+    own = current.get("indicators") or {result.spec.name: current}
+    if result.data_hashes() != {name: facts.get("data_hash") for name, facts in own.items()}:
         raise LcmodelError(
             f"'{result.spec.name}': the data files have changed since this result was fitted "
             f"(its data hash differs from the files' now), so the checks cannot score its "
@@ -75,29 +71,11 @@ def with_check_groups(result: FitResult | JointFitResult) -> FitResult | JointFi
     idata = result.idata.copy()
     posterior = idata["posterior"].to_dataset()
     add_check_groups(idata, check_groups(model, posterior, int(result.metadata["seed"])))
-    if isinstance(result, JointFitResult):
-        return JointFitResult(
-            idata,
-            result.spec,
-            result.inputs,
-            result.diagnostics(),
-            result.metadata,
-            result.wave_inputs,
-        )
-    return FitResult(
-        idata,
-        result.spec,
-        result.inputs,
-        result.diagnostics(),
-        result.metadata,
-        result.wave_inputs,
-    )
+    return result.with_posterior(idata)
 
 
-def model_checks(
-    result: FitResult | JointFitResult,
-) -> ModelChecks | dict[str, ModelChecks]:
-    """Every model check of a result, adding the pointwise groups it lacks first.
+def model_checks(result: Result) -> dict[str, ModelChecks]:
+    """Every model check of a result, by indicator, adding the pointwise groups it lacks first.
 
     Parameters
     ----------
@@ -106,26 +84,25 @@ def model_checks(
 
     Returns
     -------
-    ModelChecks or dict
-        ``result.checks()`` of the result with its groups: for a joint result, one
-        :class:`~lcmodel.results.checks.ModelChecks` per indicator. When the model cannot be
-        rebuilt (its data files are gone or changed), the checks that need no model, with
-        the reason in ``missing`` for the others.
+    dict
+        One :class:`~lcmodel.results.checks.ModelChecks` per indicator (a one-indicator fit:
+        one, under its name), as ``result.indicator_checks()`` of the result with its groups.
+        When the model cannot be rebuilt (its data files are gone or changed), the checks that
+        need no model, with the reason in ``missing`` for the others.
     """
     try:
         scored = with_check_groups(result)
     except LcmodelError as exc:
         # the model cannot be rebuilt (data files moved or changed): the checks that need
         # no model still run, and the others say why they did not
-        checks = result.checks()
+        checks = result.indicator_checks()
         why = f"the model could not be rebuilt to score the answers: {exc}"
-        found = checks if isinstance(checks, dict) else {"": checks}
-        for one in found.values():
+        for one in checks.values():
             for name in list(one.missing):
                 if "pointwise" in one.missing[name]:
                     one.missing[name] = why
         return checks
-    return scored.checks()
+    return scored.indicator_checks()
 
 
 SCORE_FAMILIES = ("ordinal", "gaussian")

@@ -48,7 +48,7 @@ from lcmodel.models.scoring import OBSERVATION, pointwise_log_likelihood
 from lcmodel.models.unit_level import UnitLevelModel
 from lcmodel.results.fit_result import FitResult
 from lcmodel.results.folder import load
-from lcmodel.results.joint_result import JointFitResult
+from lcmodel.results.result import Result
 from lcmodel.workflows.joint_comparison import COMPARISON_MARKER, PARETO_K_LIMIT
 
 __all__ = [
@@ -300,7 +300,7 @@ def _from_result(result: FitResult, source: str, data: str | Path | None) -> _Ca
 
 def _candidate(item: Any, data: str | Path | None) -> _Candidate:
     """One model to compare, from whatever was given."""
-    if isinstance(item, JointFitResult | JointModel):
+    if isinstance(item, JointModel) or (isinstance(item, Result) and item.is_joint):
         raise LcmodelError(
             f"'{item.spec.name}' is a joint model; compare a joint spec with its indicators' "
             f"separate fits by giving it alone (`lcmodel compare JOINT.toml`)"
@@ -314,7 +314,7 @@ def _candidate(item: Any, data: str | Path | None) -> _Candidate:
     path = Path(item)
     if path.is_dir():
         result = load(path)
-        if isinstance(result, JointFitResult):
+        if result.is_joint:
             return _candidate(result, data)
         return _from_result(result, str(path), data)
     if not path.is_file():
