@@ -292,10 +292,11 @@ def test_cores_budget_from_the_command_line() -> None:
     from lcmodel.cli import _sampling, build_parser
     from lcmodel.models.registry import model_from_spec
 
-    args = build_parser().parse_args(["fit", str(SPEC), "--cores", "1"])
+    args = build_parser().parse_args(["fit", str(SPEC), "--cores", "1", "--thin", "5"])
     assert _sampling(args)["cores"] == 1
     model = model_from_spec(SPEC).with_fit_settings(**_sampling(args))
     assert model.spec.fit.cores == 1
+    assert model.spec.fit.thin == 5
 
 
 def _survey_with_a_blank_covariate(tmp_path: Path) -> Path:

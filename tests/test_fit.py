@@ -10,6 +10,7 @@ import pytest
 
 import lcmodel
 from lcmodel import FitResult, UnitLevelModel
+from lcmodel.errors import SpecError
 from lcmodel.inference.samplers import available_samplers
 from lcmodel.results.estimates import ESTIMATE_COLUMNS, OPTIONAL_COLUMNS
 
@@ -244,6 +245,23 @@ class TestSampling:
         np.testing.assert_array_equal(
             again.posterior["area_value"].to_numpy(), first.posterior["area_value"].to_numpy()
         )
+
+    def test_thinning_keeps_every_nth_draw_of_the_same_run(
+        self, trust_model: UnitLevelModel
+    ) -> None:
+        settings = {"draws": 60, "tune": 60, "chains": 2, "seed": 17}
+        full = trust_model.fit(progressbar=False, **settings)
+        thin = trust_model.fit(progressbar=False, thin=4, **settings)
+        assert thin.posterior.sizes["draw"] == 15
+        assert thin.spec.fit.thin == 4
+        for name in ("intercept", "sigma_area", "area_value"):
+            np.testing.assert_array_equal(
+                thin.posterior[name].to_numpy(), full.posterior[name].to_numpy()[:, ::4]
+            )
+        assert thin.idata["sample_stats"].sizes["draw"] == 15
+        assert thin.diagnostics().draws == 15  # the gate judges the draws kept
+        with pytest.raises(SpecError, match=r"thin \(70\).*cannot exceed draws \(60\)"):
+            trust_model.fit(progressbar=False, thin=70, **settings)
 
     def test_numpyro_sampler_when_installed(self, trust_model: UnitLevelModel) -> None:
         pytest.importorskip("numpyro")

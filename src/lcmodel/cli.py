@@ -397,6 +397,9 @@ def _add_sampling_arguments(parser: argparse.ArgumentParser) -> None:
         help="times to sample again, twice as long, when only R-hat or ESS miss the gate "
         "(default 1; 0 never)",
     )
+    parser.add_argument(
+        "--thin", type=int, help="keep every N-th draw after sampling (default 1: all)"
+    )
     parser.add_argument("--seed", type=int, help="random seed")
     parser.add_argument("--sampler", choices=SAMPLERS)
     parser.add_argument(
@@ -420,7 +423,18 @@ def _add_sampling_arguments(parser: argparse.ArgumentParser) -> None:
 
 def _sampling(args: argparse.Namespace) -> dict[str, object]:
     """The [fit] settings given on the command line (None where not given)."""
-    names = ("draws", "tune", "chains", "extend", "seed", "sampler", "device", "method", "cores")
+    names = (
+        "draws",
+        "tune",
+        "chains",
+        "extend",
+        "thin",
+        "seed",
+        "sampler",
+        "device",
+        "method",
+        "cores",
+    )
     return {name: getattr(args, name) for name in names}
 
 

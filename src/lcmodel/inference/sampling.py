@@ -51,6 +51,7 @@ __all__ = [
     "reproducible_numerics",
     "run_metadata",
     "sample",
+    "thinned",
     "usable_cores",
 ]
 
@@ -125,6 +126,27 @@ def reproducible_numerics() -> Iterator[None]:
             os.environ.pop("PYTENSOR_FLAGS", None)
         else:
             os.environ["PYTENSOR_FLAGS"] = before
+
+
+def thinned(idata: xr.DataTree, thin: int) -> xr.DataTree:
+    """Every ``thin``-th draw of each chain, in every group that has draws (``[fit] thin``).
+
+    The first draw of each chain is kept, then every ``thin``-th after it; groups without a
+    ``draw`` dimension (observed data) are unchanged. ``thin = 1`` returns ``idata`` itself.
+    """
+    if thin == 1:
+        return idata
+    import xarray as xr
+
+    groups = {
+        name: (
+            node.to_dataset().isel(draw=slice(None, None, thin))
+            if "draw" in node.dims
+            else node.to_dataset()
+        )
+        for name, node in idata.children.items()
+    }
+    return xr.DataTree.from_dict(groups)
 
 
 def draw_seed() -> int:

@@ -25,7 +25,7 @@ from lcmodel.design.dims import SEPARATOR
 from lcmodel.errors import SpecError
 from lcmodel.inference.diagnostics import Diagnostics, compute_diagnostics
 from lcmodel.inference.samplers import resolve_sampler
-from lcmodel.inference.sampling import draw_seed, run_metadata, sample
+from lcmodel.inference.sampling import draw_seed, run_metadata, sample, thinned
 from lcmodel.models.priors import HasPriors
 from lcmodel.spec import FitSpec
 
@@ -184,6 +184,7 @@ class Model(HasPriors, ABC):
                 )
             else:
                 idata, wall = sample(pymc_model, settings, seed, progressbar=progressbar)
+            idata = thinned(idata, settings.thin)
             rng = np.random.default_rng([seed, FINISH_STREAM])
             posterior = idata["posterior"].to_dataset()
             finished = compact(calibrated(model.finish_posterior(posterior, rng), plans))

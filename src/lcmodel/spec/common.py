@@ -199,6 +199,15 @@ class FitSpec(Strict):
         description="Most optimisation steps of 'advi' (it stops earlier once its parameters "
         "settle); draws x chains draws are then taken from the approximation.",
     )
+    thin: int = Field(
+        default=1,
+        ge=1,
+        description="Keep every thin-th draw of each chain after sampling (1: keep all). The "
+        "draws kept are the posterior that is summarised, checked against the gate (ESS of "
+        "the kept draws), finished (finite-population draws) and written: draws / thin per "
+        "chain. Sampling itself is unchanged, so this saves memory and disk after a fit of "
+        "many areas, not the sampler's own memory.",
+    )
     target_accept: float = Field(default=0.9, gt=0, lt=1)
     mass_matrix: Literal["diagonal", "low_rank"] = Field(
         default="diagonal",
@@ -245,6 +254,11 @@ class FitSpec(Strict):
         if not self.cv_caution < self.cv_suppress:
             raise ValueError(
                 f"cv_caution ({self.cv_caution}) must be below cv_suppress ({self.cv_suppress})"
+            )
+        if self.thin > self.draws:
+            raise ValueError(
+                f"thin ({self.thin}) keeps every thin-th draw, so it cannot exceed draws "
+                f"({self.draws}); lower thin or raise draws"
             )
         return self
 
