@@ -4,9 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pytest
+
+if TYPE_CHECKING:
+    from lcmodel import FitResult, UnitLevelModel
 
 ROOT = Path(__file__).resolve().parents[1]
 MODELS = ROOT / "models"
@@ -61,3 +65,25 @@ def _reseed() -> None:
 @pytest.fixture(scope="session")
 def root() -> Path:
     return ROOT
+
+
+SMALL_TRUST_FIT = {"draws": 300, "tune": 300, "chains": 2, "seed": 11}
+"""The settings of the shared small fit of ``models/trust.toml`` (:func:`trust_fit`)."""
+
+
+@pytest.fixture(scope="session")
+def trust_model() -> UnitLevelModel:
+    """``models/trust.toml`` on the shipped data, built once per test process."""
+    from lcmodel import UnitLevelModel
+
+    return UnitLevelModel.from_spec(MODELS / "trust.toml")
+
+
+@pytest.fixture(scope="session")
+def trust_fit(trust_model: UnitLevelModel) -> FitResult:
+    """One small fit of ``models/trust.toml`` (:data:`SMALL_TRUST_FIT`), shared by every file.
+
+    Tests read it and must not change it: one that adds groups to its posterior (the model
+    checks do) works on ``trust_fit.with_posterior(trust_fit.idata.copy())``.
+    """
+    return trust_model.fit(progressbar=False, **SMALL_TRUST_FIT)

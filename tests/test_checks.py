@@ -119,10 +119,12 @@ SMALL_CHECKS = {"draws": 200, "tune": 200, "chains": 2, "seed": 3}
 
 
 @pytest.mark.sampling
-def test_unit_level_checks_from_the_stored_groups(tmp_path: Path) -> None:
+def test_unit_level_checks_from_the_stored_groups(trust_fit: FitResult, tmp_path: Path) -> None:
     import lcmodel
 
-    result = UnitLevelModel.from_spec(MODELS / "trust.toml").fit(progressbar=False, **SMALL_CHECKS)
+    # the session's shared fit (conftest.py), on a copy of its posterior: checks add groups
+    result = trust_fit.with_posterior(trust_fit.idata.copy())
+    result.pointwise_source = trust_fit.pointwise_source
     assert "log_likelihood" not in result.idata.children  # [fit] pointwise is off by default
     checks = result.checks()
     assert {"log_likelihood", "posterior_predictive", "log_prior"} <= set(result.idata.children)

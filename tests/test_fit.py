@@ -9,25 +9,16 @@ import pandas as pd
 import pytest
 
 import lcmodel
+from conftest import SMALL_TRUST_FIT
 from lcmodel import FitResult, UnitLevelModel
 from lcmodel.errors import SpecError
 from lcmodel.inference.samplers import available_samplers
 from lcmodel.results.estimates import ESTIMATE_COLUMNS, OPTIONAL_COLUMNS
 
 MODELS = Path(__file__).resolve().parents[1] / "models"
-SMALL = {"draws": 300, "tune": 300, "chains": 2, "seed": 11}
+SMALL = SMALL_TRUST_FIT  # the settings of the session's shared trust_fit
 
 pytestmark = pytest.mark.sampling
-
-
-@pytest.fixture(scope="module")
-def trust_model() -> UnitLevelModel:
-    return UnitLevelModel.from_spec(MODELS / "trust.toml")
-
-
-@pytest.fixture(scope="module")
-def trust_fit(trust_model: UnitLevelModel) -> FitResult:
-    return trust_model.fit(progressbar=False, **SMALL)
 
 
 class TestEstimates:

@@ -20,8 +20,8 @@ MODELS = Path(__file__).resolve().parents[1] / "models"
 
 
 @pytest.fixture(scope="module")
-def trust() -> UnitLevelModel:
-    return UnitLevelModel.from_spec(MODELS / "trust.toml")
+def trust(trust_model: UnitLevelModel) -> UnitLevelModel:
+    return trust_model  # the session's (conftest.py)
 
 
 def _point(model: pm.Model, seed: int) -> dict[str, np.ndarray]:
