@@ -167,6 +167,6 @@ def test_row_standardised_weights_get_advice_to_drop_them(tmp_path: Path) -> Non
 
 
 def test_a_map_too_large_for_sar_is_a_spec_error(tmp_path: Path, monkeypatch) -> None:
-    monkeypatch.setattr("lcmodel.models.fay_herriot.SAR_LIMIT", 3)
+    monkeypatch.setattr("lcmodel.design.adjacency.SAR_LIMIT", 3)
     with pytest.raises(SpecError, match=r"largest connected component of .* has 5 areas"):
         _fay_herriot(tmp_path)

@@ -41,8 +41,6 @@ from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 import pandas as pd
-from scipy import sparse
-from scipy.sparse.csgraph import connected_components
 
 from lcmodel.data.common import AREA, clean_labels
 from lcmodel.data.survey import numeric_column
@@ -51,6 +49,7 @@ from lcmodel.io.tables import read_table
 
 if TYPE_CHECKING:
     from geopandas import GeoDataFrame
+    from scipy import sparse
 
 __all__ = [
     "BOUNDARY_SUFFIXES",
@@ -155,6 +154,9 @@ class Adjacency:
         if len(low) > 1 and ((np.diff(low) == 0) & (np.diff(high) == 0)).any():
             raise ValueError("each pair of areas must be given once")
         weight = None if weights is None else np.asarray(weights, dtype=float)[order]
+        from scipy import sparse  # lazily, as every scipy module here: input errors stay quick
+        from scipy.sparse.csgraph import connected_components
+
         graph = sparse.coo_array((np.ones(len(low)), (low, high)), shape=(n, n)).tocsr()
         _, component = connected_components(graph, directed=False)
         counts = np.bincount(low, minlength=n) + np.bincount(high, minlength=n)
@@ -221,6 +223,8 @@ class Adjacency:
         rows = np.concatenate([self.node1, self.node2])
         cols = np.concatenate([self.node2, self.node1])
         shape = (self.n_areas, self.n_areas)
+        from scipy import sparse
+
         return sparse.coo_array((np.concatenate([values, values]), (rows, cols)), shape).tocsr()
 
     def __repr__(self) -> str:

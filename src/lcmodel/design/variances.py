@@ -16,7 +16,6 @@ answer alike) get ``exp(mu)``.
 from __future__ import annotations
 
 import numpy as np
-from scipy.optimize import brentq
 
 __all__ = ["smoothed_design_effects"]
 
@@ -56,6 +55,8 @@ def smoothed_design_effects(n: np.ndarray, deff: np.ndarray) -> np.ndarray:
 
     tau2 = 0.0
     if len(x) > 1 and excess(0.0) > 0:
+        from scipy.optimize import brentq  # lazily: scipy.optimize takes 0.16 s to import
+
         tau2 = brentq(excess, 0.0, float(np.var(x) * len(x) + v.max()))
     mu = centre(tau2)
     out = np.full_like(n, np.exp(mu))

@@ -70,7 +70,6 @@ from lcmodel.data.area_table import area_covariates, area_population_sizes, load
 from lcmodel.data.common import WAVE
 from lcmodel.data.population import area_weights
 from lcmodel.data.survey import AREA, frame_hash
-from lcmodel.design.adjacency import SAR_LIMIT
 from lcmodel.design.calibration import Calibration, plan_calibration
 from lcmodel.design.covariates import area_covariate_design
 from lcmodel.design.direct import survey_direct_estimates
@@ -197,6 +196,8 @@ class FayHerriotModel(Model):
         )
         """The areas' neighbourhood (``[area_level] adjacency``), in the model's area order."""
         if section.area_effect == "sar" and self.adjacency is not None:
+            from lcmodel.design.adjacency import SAR_LIMIT  # lazily: it imports scipy.sparse
+
             largest = int(self.adjacency.component_sizes().max(initial=0))
             if largest > SAR_LIMIT:
                 raise SpecError(
