@@ -169,6 +169,20 @@ def test_bad_spec_error_without_pymc(tmp_path: Path) -> None:
     assert "pymc" not in loaded
 
 
+def test_bad_data_error_without_pymc_or_scipy(tmp_path: Path) -> None:
+    """A data error is the path a user meets most: it builds the model's data (pandas) and
+    stops there, without PyMC, and without SciPy's optimisers and sparse matrices (0.3 s)."""
+    spec = tmp_path / "bad.toml"
+    spec.write_text(
+        f'name = "bad"\ndata = "{ROOT / "data" / "survey.csv"}"\n[outcome]\n'
+        'column = "trusst"\n[structure]\narea = "area"\n'
+    )
+    code = f"from lcmodel.cli import main\nassert main(['fit', {str(spec)!r}]) == 2\n"
+    loaded = _imports_after(code)
+    assert "lcmodel.data.survey" in loaded
+    assert not {"pymc", "pytensor", "arviz", "scipy.optimize", "scipy.sparse"} & loaded
+
+
 def test_old_name_warns_and_is_the_new_class() -> None:
     import lcmodel
     from lcmodel.models.unit_level import UnitLevelModel
