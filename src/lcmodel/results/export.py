@@ -114,9 +114,8 @@ def export_estimates(result: Result, path: str | Path) -> list[Path]:
     if not path.parent.is_dir():
         raise LcmodelError(f"{path}: folder {path.parent} does not exist")
     tables = {"estimates": result.estimates(), "metadata": export_metadata(result)}
-    correlations = getattr(result, "correlations", None)
-    if correlations is not None:
-        tables["correlations"] = correlations()
+    if result.is_joint:  # a single fit's correlation table is empty: no sheet or file for it
+        tables["correlations"] = result.correlations()
     return WRITERS[suffix](path, tables)
 
 
