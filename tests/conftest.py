@@ -23,7 +23,27 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
 
 
+LONGEST_FIRST = [
+    "test_notebooks.py",
+    "test_joint.py",
+    "test_recovery.py",
+    "test_finite_population.py",
+    "test_golden.py",
+    "test_fit.py",
+    "test_area_level.py",
+    "test_families.py",
+]
+"""The files that take longest (about 100-250 s each with two workers), run first.
+
+pytest-xdist's ``--dist loadfile`` hands out files in collection order, so a long file that
+comes last runs alone while the other worker idles; starting with the longest lets the two
+workers finish together (longest-processing-time-first scheduling).
+"""
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    rank = {name: index for index, name in enumerate(LONGEST_FIRST)}
+    items.sort(key=lambda item: rank.get(item.path.name, len(rank)))  # stable: order kept within
     if config.getoption("--run-slow"):
         return
     skip = pytest.mark.skip(reason="slow calibration suite: run with --run-slow")
