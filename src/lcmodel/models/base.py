@@ -82,6 +82,17 @@ class Model(HasPriors, ABC):
     def data_metadata(self) -> dict[str, Any]:
         """What the result records about the data and the model (hashes, sizes, family)."""
 
+    def data_hashes(self) -> dict[str, str | None]:
+        """Each indicator's data hash as its files give it now, keyed as a result's.
+
+        Compared with :meth:`~lcmodel.results.result.Result.data_hashes` of a saved result, it
+        says whether the result was fitted to the same data (a joint model's facts are under
+        ``"indicators"``).
+        """
+        facts = self.data_metadata()
+        own = facts.get("indicators") or {self.spec.name: facts}
+        return {name: one.get("data_hash") for name, one in own.items()}
+
     def finish_posterior(self, posterior: Any, rng: Any) -> Any:
         """What follows from the posterior draws (finite-population values); by default nothing.
 

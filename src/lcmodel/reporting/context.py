@@ -457,12 +457,11 @@ def _priors(result: Result) -> tuple[Table | None, str]:
         from lcmodel.models.registry import model_from_spec
 
         model = model_from_spec(result.spec)
-        current = model.data_metadata()
+        current = model.data_hashes()
     except (LcmodelError, OSError) as exc:
         reason = f"its data could not be read ({exc})"
     else:
-        own = current.get("indicators") or {result.spec.name: current}
-        if result.data_hashes() == {name: facts.get("data_hash") for name, facts in own.items()}:
+        if result.data_hashes() == current:
             table = model.prior_table().reset_index()  # type: ignore[attr-defined]
             columns = [c for c in table.columns if c != "default"]
             return plain_table(table[columns], "Priors", kind="priors"), ""

@@ -13,7 +13,7 @@ import importlib.util
 import warnings
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Self
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 import xarray as xr
@@ -113,12 +113,6 @@ class FitResult(Result):
     def indicators(self) -> dict[str, FitResult]:
         """The one indicator of this fit: ``{spec.name: self}``."""
         return {self.spec.name: self}
-
-    def with_posterior(self, idata: xr.DataTree) -> Self:
-        """The same result over another posterior (for example one with more groups)."""
-        return type(self)(
-            idata, self.spec, self.inputs, self._diagnostics, self.metadata, self.wave_inputs
-        )
 
     def estimates(self, prob: float | None = None, kind: str | None = None) -> pd.DataFrame:
         """Per-area estimates with intervals and the benchmark comparison.

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Self
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -112,12 +112,6 @@ class JointFitResult(Result):
     def indicators(self) -> dict[str, FitResult]:
         """Each indicator's result (its slice of the joint posterior), by name, in order."""
         return self._indicators
-
-    def with_posterior(self, idata: xr.DataTree) -> Self:
-        """The same joint result over another posterior (for example one with more groups)."""
-        return type(self)(
-            idata, self.spec, self.inputs, self._diagnostics, self.metadata, self.wave_inputs
-        )
 
     @property
     def pointwise_source(self) -> Callable[[xr.DataTree], None] | None:

@@ -60,12 +60,17 @@ class Result(Exportable, ABC):
         The posterior (``xarray.DataTree``).
     spec
         The spec that produced it, with the seed actually used.
+    inputs, wave_inputs
+        The per-area (and per-wave) inputs of the estimates besides the posterior: one table
+        for a one-indicator fit, one per indicator for a joint fit.
     metadata
         Versions, seed, sampler, timing and data facts (a joint fit's per-indicator facts are
         under ``"indicators"``).
     """
 
     idata: xr.DataTree
+    inputs: Any
+    wave_inputs: Any
     spec: ModelSpec | AreaLevelSpec | JointSpec
     metadata: dict[str, Any]
     _diagnostics: Diagnostics
@@ -138,9 +143,11 @@ class Result(Exportable, ABC):
         """Each indicator's recorded data hash (``None`` where none was recorded)."""
         return {name: facts.get("data_hash") for name, (_, facts) in self.indicator_facts().items()}
 
-    @abstractmethod
     def with_posterior(self, idata: xr.DataTree) -> Self:
         """The same result over another posterior (for example one with more groups)."""
+        return type(self)(  # type: ignore[call-arg]
+            idata, self.spec, self.inputs, self._diagnostics, self.metadata, self.wave_inputs
+        )
 
     @abstractmethod
     def estimates(self, prob: float | None = None, kind: str | None = None) -> pd.DataFrame:

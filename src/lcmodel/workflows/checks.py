@@ -60,9 +60,7 @@ def with_check_groups(result: Result) -> Result:
     if _has_groups(result):
         return result
     model = model_from_spec(result.spec)
-    current = model.data_metadata()
-    own = current.get("indicators") or {result.spec.name: current}
-    if result.data_hashes() != {name: facts.get("data_hash") for name, facts in own.items()}:
+    if result.data_hashes() != model.data_hashes():
         raise LcmodelError(
             f"'{result.spec.name}': the data files have changed since this result was fitted "
             f"(its data hash differs from the files' now), so the checks cannot score its "

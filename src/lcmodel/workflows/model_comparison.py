@@ -287,8 +287,8 @@ def _from_result(result: FitResult, source: str, data: str | Path | None) -> _Ca
             f"{source}: --data replaces a spec's survey; a saved result keeps its own"
         )
     model = model_from_spec(result.spec)
-    recorded = result.metadata.get("data_hash")
-    current = model.data_metadata().get("data_hash")
+    recorded = result.data_hashes()[result.spec.name]
+    current = model.data_hashes()[result.spec.name]
     if recorded != current:
         raise LcmodelError(
             f"{source}: the data files have changed since this result was fitted (result.json "
