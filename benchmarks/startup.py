@@ -5,7 +5,9 @@ Rows, each in a fresh process so that nothing is cached in memory:
 - ``lcmodel --help``, a bad-spec error and a bad-data error (wall time of the whole command);
 - the stages of one fit of a spec (default ``models/trust.toml``, 4 x 1000 draws): import,
   load and validate, report inputs, build, compile, sample, summarise, write;
-- ``lcmodel fit SPEC`` as a whole, cold and warm (the second of two runs).
+- ``lcmodel fit SPEC`` as a whole, cold and warm (the second of two runs);
+- ``lcmodel fit SPEC --sampler numpyro`` with JAX's compilation cache empty and then filled
+  (when numpyro is installed).
 
 Compile and sample are timed apart by compiling the model with nutpie first and then sampling
 the compiled model with the same settings as ``lcmodel`` (when nutpie is the sampler). The first
@@ -21,7 +23,9 @@ Usage::
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
+import os
 import subprocess
 import sys
 import tempfile
@@ -84,13 +88,26 @@ print(json.dumps(times))
 """
 
 
-def _wall(command: list[str], expect: int = 0) -> float:
+def _wall(command: list[str], expect: int = 0, env: dict[str, str] | None = None) -> float:
     start = time.perf_counter()
-    done = subprocess.run(command, capture_output=True, text=True, check=False, cwd=ROOT)
+    done = subprocess.run(command, capture_output=True, text=True, check=False, cwd=ROOT, env=env)
     wall = time.perf_counter() - start
     if done.returncode != expect:
         raise SystemExit(f"{command} exited {done.returncode}:\n{done.stderr[-2000:]}")
     return wall
+
+
+def _numpyro_rows(spec: str, tmp: Path) -> list[tuple[str, str]]:
+    """``lcmodel fit --sampler numpyro`` with JAX's compilation cache empty, then filled."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("JAX_COMPILATION_CACHE")}
+    env["XDG_CACHE_HOME"] = str(tmp / "cache")  # lcmodel keeps JAX's cache under it
+    rows = []
+    for label in ("empty JAX cache", "JAX cache filled"):
+        out = tmp / f"numpyro-{label.split()[0]}"
+        command = [*LCMODEL, "fit", spec, "--sampler", "numpyro", "--out", str(out), "--quiet"]
+        wall = _wall(command, env=env)
+        rows.append((f"`lcmodel fit --sampler numpyro` ({label})", f"{wall:.2f}"))
+    return rows
 
 
 def main() -> None:
@@ -127,6 +144,8 @@ def main() -> None:
             out = Path(tmp) / label.replace(" ", "-")
             wall = _wall([*LCMODEL, "fit", args.spec, "--out", str(out), "--quiet"])
             rows.append((f"`lcmodel fit` ({label})", f"{wall:.2f}"))
+        if importlib.util.find_spec("numpyro") is not None:
+            rows += _numpyro_rows(args.spec, Path(tmp))
     lines = ["| what | wall (s) |", "|---|---|", *[f"| {a} | {b} |" for a, b in rows]]
     lines.append("")
     lines.append(

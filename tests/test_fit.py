@@ -254,20 +254,6 @@ class TestSampling:
         with pytest.raises(SpecError, match=r"thin \(70\).*cannot exceed draws \(60\)"):
             trust_model.fit(progressbar=False, thin=70, **settings)
 
-    def test_numpyro_sampler_when_installed(self, trust_model: UnitLevelModel) -> None:
-        pytest.importorskip("numpyro")
-        result = trust_model.fit(
-            progressbar=False,
-            draws=100,
-            tune=100,
-            chains=2,
-            seed=3,
-            sampler="numpyro",
-            device="cpu",
-        )
-        assert result.metadata["sampler"] == "numpyro"
-        assert result.estimates()["mean"].between(0, 1).all()
-
     def test_pymc_sampler_is_reproducible(self, trust_model: UnitLevelModel) -> None:
         settings = {"draws": 100, "tune": 100, "chains": 2, "seed": 5, "sampler": "pymc"}
         first = trust_model.fit(progressbar=False, **settings)

@@ -30,6 +30,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -46,6 +47,7 @@ __all__ = [
     "available_cores",
     "compiled_models",
     "draw_seed",
+    "jax_compilation_cache",
     "jax_device",
     "model_fingerprint",
     "reproducible_numerics",
@@ -228,6 +230,7 @@ def jax_device(device: str, chains: int) -> Iterator[str]:
         os.environ["XLA_FLAGS"] = f"{flags} {count}".strip()
     import jax
 
+    jax_compilation_cache()
     on_cpu = "parallel" if len(jax.devices("cpu")) >= chains else "sequential"
     if device == "auto":
         yield "vectorized" if jax.default_backend() == "gpu" else on_cpu
@@ -244,6 +247,46 @@ def jax_device(device: str, chains: int) -> Iterator[str]:
         )
     with jax.default_device(found[0]):
         yield "vectorized" if device == "gpu" else on_cpu
+
+
+def jax_compilation_cache() -> Path | None:
+    """Keep JAX's compiled code on disk, so that the next process reuses it.
+
+    A numpyro fit compiles about 180 small JAX functions besides the sampler's loop (PyMC's
+    log density, initial points, statistics, deterministics), each in milliseconds, and a new
+    ``lcmodel fit`` compiled them all again: 29-32 s for ``models/trust.toml`` on 2 cores, of
+    which 18 s remained with every piece read from the cache (docs/benchmarks.md). JAX keeps
+    only compilations over 1 s by default, which kept the loop and left 25 s; here every
+    compilation is kept (about 1.2 MB for that model).
+
+    JAX's own settings stand: when ``jax_compilation_cache_dir`` is set (for example by
+    ``JAX_COMPILATION_CACHE_DIR``) or the cache is switched off
+    (``JAX_ENABLE_COMPILATION_CACHE=false``), nothing changes. Otherwise the cache is
+    ``$XDG_CACHE_HOME/lcmodel/jax`` (``~/.cache/lcmodel/jax`` by default); deleting it is always
+    safe. A compilation read back from the cache computes the same bits as a fresh one
+    (``tests/test_devices.py`` checks that the draws are identical).
+
+    Returns
+    -------
+    Path or None
+        The cache folder in use, or ``None`` when JAX's cache is switched off (or the folder
+        cannot be made).
+    """
+    import jax
+
+    if not jax.config.jax_enable_compilation_cache:
+        return None
+    if jax.config.jax_compilation_cache_dir:
+        return Path(jax.config.jax_compilation_cache_dir)
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    folder = Path(base) / "lcmodel" / "jax"
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError:  # a read-only home: compile as before
+        return None
+    jax.config.update("jax_compilation_cache_dir", str(folder))
+    jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.0)
+    return folder
 
 
 def _pymc_sample(
