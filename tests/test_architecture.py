@@ -7,6 +7,7 @@ block, including imports inside functions), so a lazy import cannot hide an upwa
 from __future__ import annotations
 
 import ast
+import re
 import subprocess
 import sys
 import warnings
@@ -19,6 +20,7 @@ PACKAGE = ROOT / "src" / "lcmodel"
 
 LAYERS = [
     "errors",
+    "discovery",
     "spec",
     "io",
     "families",
@@ -200,3 +202,10 @@ def test_sampler_names_are_the_registry() -> None:
     from lcmodel.spec.common import SAMPLERS as NAMES
 
     assert NAMES == ("auto", *SAMPLERS)
+
+
+def test_the_layer_table_of_architecture_md_is_layers() -> None:
+    text = (ROOT / "ARCHITECTURE.md").read_text()
+    table = re.findall(r"^\| (\d+) \| `([^`]+?)/?` \|", text, flags=re.MULTILINE)
+    assert [int(number) for number, _ in table] == list(range(len(table)))
+    assert [name for _, name in table] == LAYERS

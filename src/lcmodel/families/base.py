@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Literal
 import numpy as np
 import pandas as pd
 
+from lcmodel.discovery import register
 from lcmodel.spec import OutcomeSpec
 from lcmodel.spec.priors import PriorSpec, PriorTerm
 
@@ -26,7 +27,7 @@ if TYPE_CHECKING:
 UNIT = "cell"
 """Dimension name of the likelihood's observation units (cells, or respondent rows)."""
 
-__all__ = ["Family", "Quantity"]
+__all__ = ["FAMILIES", "Family", "Quantity"]
 
 
 @dataclass(frozen=True)
@@ -35,6 +36,10 @@ class Quantity:
 
     name: str
     kind: Literal["share", "mean"]
+
+
+FAMILIES: dict[str, type[Family]] = {}
+"""The family class of each name, filled as the classes are defined."""
 
 
 class Family(ABC):
@@ -51,6 +56,11 @@ class Family(ABC):
 
     parameters: ClassVar[tuple[str, ...]] = ()
     """Names of the family's own parameters that :meth:`predictive_totals` needs."""
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if "name" in vars(cls):  # a family of its own, not a variant that keeps its parent's
+            register(FAMILIES, cls.name, cls, "family")
 
     def __init__(self, outcome: OutcomeSpec) -> None:
         self.outcome = outcome

@@ -22,6 +22,7 @@ import numpy as np
 
 from lcmodel.design.calibration import Calibration, calibrate
 from lcmodel.design.dims import SEPARATOR
+from lcmodel.discovery import register
 from lcmodel.errors import SpecError
 from lcmodel.inference.diagnostics import Diagnostics, compute_diagnostics
 from lcmodel.inference.samplers import resolve_sampler
@@ -36,6 +37,7 @@ if TYPE_CHECKING:
 __all__ = [
     "COMPACT_VARIABLES",
     "FINISH_STREAM",
+    "MODEL_TYPES",
     "Model",
     "calibrated",
     "compact",
@@ -46,6 +48,10 @@ FINISH_STREAM = 1
 """Predictive draws after sampling use ``numpy.random.default_rng([seed, FINISH_STREAM])``."""
 
 
+MODEL_TYPES: dict[str, type[Model]] = {}
+"""The model class of each spec kind, filled as the classes are defined."""
+
+
 class Model(HasPriors, ABC):
     """What every lcmodel model is: a spec, its priors, ``build()`` and ``fit()``.
 
@@ -53,9 +59,18 @@ class Model(HasPriors, ABC):
     """
 
     kind: ClassVar[str]
-    """The spec kind this model fits (``unit_level``, ``joint``, ``area_level``)."""
+    """The spec kind this model fits (``unit_level``, ``joint``, ``area_level``).
+
+    A class that sets it is the model of that kind (:data:`MODEL_TYPES`); a subclass that
+    keeps its parent's ``kind`` is a variant, and registers nothing.
+    """
 
     spec: Any
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if "kind" in vars(cls):
+            register(MODEL_TYPES, cls.kind, cls, "model of spec kind")
 
     @classmethod
     @abstractmethod

@@ -227,7 +227,7 @@ class FayHerriotModel(Model):
             Not accepted: an area-level spec reads its estimates from ``[area_level]``.
         """
         if not isinstance(spec, AreaLevelSpec):
-            spec = load_spec(spec, "area_level")
+            spec = load_spec(spec, cls.kind)
         if data is not None:
             raise SpecError(
                 f"spec '{spec.name}': --data replaces a survey file; an area-level spec reads "

@@ -111,7 +111,7 @@ class JointModel(Model):
             Optional survey file replacing the indicators' ``data``.
         """
         if not isinstance(spec, JointSpec):
-            spec = load_spec(spec, "joint")
+            spec = load_spec(spec, cls.kind)
         if data is not None:  # recorded in the specs, so results say which data they used
             raw = spec.model_dump()
             for indicator in raw["indicators"]:

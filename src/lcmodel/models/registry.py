@@ -1,34 +1,35 @@
-"""From a spec's kind to its model class: the one place that decides it."""
+"""From a spec's kind to its model class: the one place that decides it.
+
+A model class registers itself under its ``kind`` when it is defined
+(:data:`~lcmodel.models.base.MODEL_TYPES`), and every module of ``lcmodel.models`` is imported
+here, so a new model kind is a new ``models/<kind>.py`` (and its spec, ``spec/<kind>.py``).
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
-from lcmodel.models.base import Model
-from lcmodel.models.fay_herriot import FayHerriotModel
-from lcmodel.models.joint import JointModel
-from lcmodel.models.unit_level import UnitLevelModel
-from lcmodel.spec import AreaLevelSpec, JointSpec, ModelSpec, load_spec
+import lcmodel.models
+from lcmodel.discovery import import_modules
+from lcmodel.models.base import MODEL_TYPES, Model
+from lcmodel.spec import KINDS, load_spec
 
 __all__ = ["MODEL_TYPES", "model_from_spec"]
 
-MODEL_TYPES: dict[str, type[Model]] = {
-    UnitLevelModel.kind: UnitLevelModel,
-    JointModel.kind: JointModel,
-    FayHerriotModel.kind: FayHerriotModel,
-}
-"""The model class of each spec kind."""
+import_modules(lcmodel.models.__name__, lcmodel.models.__path__)
+
+if missing := sorted(set(KINDS) - set(MODEL_TYPES)):
+    raise ImportError(f"spec kinds without a model class (add one in models/): {missing}")
 
 
-def model_from_spec(
-    spec: ModelSpec | JointSpec | AreaLevelSpec | str | Path, data: str | Path | None = None
-) -> Model:
+def model_from_spec(spec: Any, data: str | Path | None = None) -> Model:
     """The model of any spec (object or TOML path), with its data loaded.
 
     Parameters
     ----------
     spec
-        A spec of any kind, or the path of its TOML file.
+        A spec of any kind (:class:`~lcmodel.spec.KindSpec`), or the path of its TOML file.
     data
         Optional survey file replacing the spec's ``data`` (unit-level and joint specs).
 

@@ -168,7 +168,7 @@ class UnitLevelModel(Model):
             Optional survey file replacing the spec's ``data``.
         """
         if not isinstance(spec, ModelSpec):
-            spec = load_spec(spec, "unit_level")
+            spec = load_spec(spec, cls.kind)
         if data is not None:  # recorded in the spec, so results say which data they used
             spec = spec.with_overrides(data=Path(data).resolve())
         return cls(spec, load_survey_data(spec))

@@ -13,7 +13,7 @@ import importlib.util
 import warnings
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import pandas as pd
 import xarray as xr
@@ -67,6 +67,8 @@ class FitResult(Result):
         Per area, wave and quantity: respondents, direct estimate and benchmark, when the
         model has area x wave effects (see :mod:`lcmodel.results.waves`); else ``None``.
     """
+
+    layout: ClassVar[str] = "one_indicator"
 
     def __init__(
         self,
@@ -523,7 +525,8 @@ class FitResult(Result):
         netcdf_ready(self.idata).to_netcdf(folder / "posterior.nc", engine="h5netcdf")
         write_json(folder / "diagnostics.json", self._diagnostics.to_dict())
         payload = {
-            "kind": self.metadata.get("kind", "unit_level"),
+            "kind": self.spec.kind,
+            "layout": self.layout,
             "spec": self.spec.model_dump(mode="json"),
             "metadata": self.metadata,
             "inputs": frame_to_json(self.inputs),

@@ -1,8 +1,9 @@
 """The one folder format of every result, and :func:`load`.
 
 Every saved result folder holds ``posterior.nc``, ``diagnostics.json`` and ``result.json``,
-whose ``kind`` (``unit_level``, ``area_level`` or ``joint``) names the result type that reads it
-back (:data:`RESULT_TYPES`); the other files depend on the kind (see ``docs/outputs.md``).
+whose ``layout`` (``one_indicator`` or ``indicators``) names the result type that reads it back
+(:data:`RESULT_TYPES`), whatever model kind (``kind``) fitted it; the other files depend on the
+layout (see ``docs/outputs.md``).
 """
 
 from __future__ import annotations
@@ -19,11 +20,16 @@ from lcmodel.results.result import Result
 __all__ = ["RESULT_TYPES", "load"]
 
 RESULT_TYPES: dict[str, type[Result]] = {
-    "unit_level": FitResult,
-    "area_level": FitResult,
-    "joint": JointFitResult,
+    result.layout: result for result in (FitResult, JointFitResult)
 }
-"""The result type that reads back each kind of saved result."""
+"""The result type that reads back each layout of saved result (``result.json``'s ``layout``)."""
+
+_BEFORE_LAYOUTS = {
+    "unit_level": "one_indicator",
+    "area_level": "one_indicator",
+    "joint": "indicators",
+}
+"""The layout of folders saved before ``result.json`` recorded one, by their model kind."""
 
 
 def load(folder: str | Path) -> Result:
@@ -53,11 +59,13 @@ def load(folder: str | Path) -> Result:
             raise LcmodelError(f"{folder}: not a saved lcmodel result ({name} is missing)")
     payload = json.loads((folder / "result.json").read_text())
     kind = payload.get("kind", "unit_level")
-    if kind not in RESULT_TYPES:
+    layout = payload.get("layout") or _BEFORE_LAYOUTS.get(kind)
+    if layout not in RESULT_TYPES:
         raise LcmodelError(
-            f"{folder}: result.json has kind {kind!r}, which this version of lcmodel cannot "
-            f"read ({', '.join(RESULT_TYPES)}); refit the spec with `lcmodel fit`"
+            f"{folder}: result.json has kind {kind!r} and layout {layout!r}, which this version "
+            f"of lcmodel cannot read (layouts: {', '.join(RESULT_TYPES)}); refit the spec with "
+            f"`lcmodel fit`"
         )
     diagnostics = Diagnostics.from_dict(json.loads((folder / "diagnostics.json").read_text()))
     idata = az.from_netcdf(folder / "posterior.nc", engine="h5netcdf").load()
-    return RESULT_TYPES[kind].from_saved(idata, payload, diagnostics, str(folder / "result.json"))
+    return RESULT_TYPES[layout].from_saved(idata, payload, diagnostics, str(folder / "result.json"))

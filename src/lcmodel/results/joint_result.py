@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 import pandas as pd
@@ -24,7 +24,7 @@ from lcmodel.io.storage import frame_from_json, frame_to_json, netcdf_ready, wri
 from lcmodel.results.estimates import bounds, interval_label, label_approximation
 from lcmodel.results.fit_result import FitResult
 from lcmodel.results.result import CORRELATION_COLUMNS, Result
-from lcmodel.spec import JointSpec, parse_joint_spec
+from lcmodel.spec import JointSpec, parse_any_spec
 
 if TYPE_CHECKING:
     from lcmodel.results.checks import ModelChecks
@@ -54,6 +54,8 @@ class JointFitResult(Result):
         :func:`lcmodel.design.inputs.wave_inputs`); ``result[name].changes()`` then works as for a
         separate fit.
     """
+
+    layout: ClassVar[str] = "indicators"
 
     def __init__(
         self,
@@ -92,7 +94,7 @@ class JointFitResult(Result):
         """Rebuild a joint result from its saved posterior and ``result.json`` payload."""
         return cls(
             idata=idata,
-            spec=parse_joint_spec(payload["spec"], source=source),
+            spec=parse_any_spec(payload["spec"], source=source),
             inputs={name: frame_from_json(frame) for name, frame in payload["inputs"].items()},
             diagnostics=diagnostics,
             metadata=payload["metadata"],
@@ -265,7 +267,8 @@ class JointFitResult(Result):
         netcdf_ready(self.idata).to_netcdf(folder / "posterior.nc", engine="h5netcdf")
         write_json(folder / "diagnostics.json", self._diagnostics.to_dict())
         payload = {
-            "kind": "joint",
+            "kind": self.spec.kind,
+            "layout": self.layout,
             "spec": self.spec.model_dump(mode="json"),
             "metadata": self.metadata,
             "inputs": {name: frame_to_json(frame) for name, frame in self.inputs.items()},

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Self
+from typing import TYPE_CHECKING, Any, ClassVar, Self
 
 import pandas as pd
 
@@ -67,6 +67,11 @@ class Result(Exportable, ABC):
         Versions, seed, sampler, timing and data facts (a joint fit's per-indicator facts are
         under ``"indicators"``).
     """
+
+    layout: ClassVar[str]
+    """How its folder is laid out (``one_indicator``, ``indicators``), as ``result.json``
+    records it: the result type that reads the folder back is chosen by this, not by the model
+    kind (:func:`lcmodel.results.folder.load`)."""
 
     idata: xr.DataTree
     inputs: Any

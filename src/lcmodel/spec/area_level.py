@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, ClassVar, Literal
+from typing import Any, ClassVar, Literal, Self
 
 from pydantic import Field, model_validator
 
@@ -21,9 +21,9 @@ from lcmodel.spec.common import (
     FitSpec,
     Strict,
     spatial_settings,
-    validate,
     with_fit_overrides,
 )
+from lcmodel.spec.kinds import KindSpec
 from lcmodel.spec.priors import PriorSpec
 
 __all__ = ["AreaLevelSection", "AreaLevelSpec", "parse_area_level_spec"]
@@ -181,10 +181,12 @@ class AreaLevelSection(Strict):
             raise ValueError(f"column '{self.wave}' is named as 'wave' and in another role")
 
 
-class AreaLevelSpec(Strict):
+class AreaLevelSpec(KindSpec):
     """A Fay-Herriot (area-level) model of direct estimates with known sampling variances."""
 
     label: ClassVar[str] = "area-level spec"
+    how_to_fit: ClassVar[str] = "lcmodel.FayHerriotModel.from_spec()"
+    markers: ClassVar[tuple[str, ...]] = ("area_level",)
     kind: Literal["area_level"] = Field(
         default="area_level",
         description="What kind of model the spec describes (inferred when omitted).",
@@ -234,14 +236,14 @@ class AreaLevelSpec(Strict):
         """
         return with_fit_overrides(self, changes)
 
-    def resolved(self, base: Path) -> AreaLevelSpec:
+    def resolved(self, base: Path) -> Self:
         """Return a copy whose relative paths are made absolute against ``base``."""
         data = self.model_dump()
         for key in ("survey", "table", "adjacency", "boundaries"):
             path = data["area_level"][key]
             if path is not None and not Path(path).is_absolute():
                 data["area_level"][key] = (base / path).resolve()
-        return AreaLevelSpec.model_validate(data)
+        return type(self).model_validate(data)
 
 
 def parse_area_level_spec(raw: dict[str, Any], source: str) -> AreaLevelSpec:
@@ -254,4 +256,4 @@ def parse_area_level_spec(raw: dict[str, Any], source: str) -> AreaLevelSpec:
     source
         Where it came from, for the message.
     """
-    return validate(AreaLevelSpec, raw, source)
+    return AreaLevelSpec.parse(raw, source)

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar, Literal
+from pathlib import Path
+from typing import Any, ClassVar, Literal, Self
 
 from pydantic import Field, model_validator
 
-from lcmodel.spec.common import NAME_PATTERN, FitSpec, Strict, validate, with_fit_overrides
+from lcmodel.errors import SpecError
+from lcmodel.spec.common import NAME_PATTERN, FitSpec, Strict, with_fit_overrides
+from lcmodel.spec.kinds import KindSpec, load_spec
 from lcmodel.spec.unit_level import ModelSpec
 
 __all__ = ["CorrelationSpec", "JointSpec", "parse_joint_spec"]
@@ -23,7 +26,7 @@ class CorrelationSpec(Strict):
     )
 
 
-class JointSpec(Strict):
+class JointSpec(KindSpec):
     """A joint model of several indicators with correlated area effects.
 
     ``indicators`` are complete single-indicator specs (in a TOML file, paths to them). They
@@ -32,6 +35,8 @@ class JointSpec(Strict):
     """
 
     label: ClassVar[str] = "joint model spec"
+    how_to_fit: ClassVar[str] = "lcmodel.JointModel.from_spec()"
+    markers: ClassVar[tuple[str, ...]] = ("indicators",)
     kind: Literal["joint"] = Field(
         default="joint",
         description="What kind of model the spec describes (inferred when omitted).",
@@ -70,6 +75,21 @@ class JointSpec(Strict):
                     )
         return self
 
+    @classmethod
+    def from_toml(cls, path: Path, raw: dict[str, Any]) -> Self:
+        """A joint spec whose ``indicators`` are paths of unit-level specs (relative to it)."""
+        if "indicators" not in raw:
+            return cls.parse(raw, str(path))  # says that 'indicators' is missing
+        listed = raw["indicators"]
+        if not isinstance(listed, list) or not all(isinstance(item, str) for item in listed):
+            raise SpecError(
+                f"{path}: 'indicators' must be a list of spec file paths, e.g. "
+                f'indicators = ["trust.toml", "belonging.toml"]'
+            )
+        base = path.parent.resolve()
+        specs = [load_spec(base / item, "unit_level") for item in listed]
+        return cls.parse({**raw, "indicators": [spec.model_dump() for spec in specs]}, str(path))
+
     @property
     def names(self) -> list[str]:
         """Indicator names, in order."""
@@ -101,4 +121,4 @@ def parse_joint_spec(raw: dict[str, Any], source: str) -> JointSpec:
     source
         Where it came from, for the message.
     """
-    return validate(JointSpec, raw, source)
+    return JointSpec.parse(raw, source)

@@ -7,7 +7,7 @@ benchmark to compare with, sampler settings and prior overrides.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, ClassVar, Literal
+from typing import Any, ClassVar, Literal, Self
 
 from pydantic import Field, field_validator, model_validator
 
@@ -25,8 +25,8 @@ from lcmodel.spec.common import (
     FitSpec,
     Strict,
     spatial_settings,
-    validate,
 )
+from lcmodel.spec.kinds import KindSpec
 from lcmodel.spec.priors import PriorSpec
 
 ESTIMANDS = ("finite_population", "superpopulation", "sample")
@@ -276,7 +276,7 @@ class BenchmarkSpec(Strict):
     )
 
 
-class ModelSpec(Strict):
+class ModelSpec(KindSpec):
     """A complete, validated model spec.
 
     Paths are stored as given; :func:`lcmodel.spec.load_spec` resolves them against the spec
@@ -284,6 +284,7 @@ class ModelSpec(Strict):
     """
 
     label: ClassVar[str] = "model spec"
+    how_to_fit: ClassVar[str] = "lcmodel.UnitLevelModel.from_spec()"
     kind: Literal["unit_level"] = Field(
         default="unit_level",
         description="What kind of model the spec describes (inferred when omitted).",
@@ -389,7 +390,7 @@ class ModelSpec(Strict):
                 )
         return self
 
-    def with_overrides(self, **changes: Any) -> ModelSpec:
+    def with_overrides(self, **changes: Any) -> Self:
         """Return a copy with top-level or ``fit`` fields replaced (``None`` values ignored).
 
         Parameters
@@ -407,9 +408,9 @@ class ModelSpec(Strict):
         data = self.model_dump()
         data.update(top)
         data["fit"] = {**data["fit"], **fit}
-        return parse_spec(data, source="overrides")
+        return type(self).parse(data, source="overrides")
 
-    def resolved(self, base: Path) -> ModelSpec:
+    def resolved(self, base: Path) -> Self:
         """Return a copy whose relative file paths are made absolute against ``base``."""
 
         def fix(path: Path | None) -> Path | None:
@@ -428,7 +429,7 @@ class ModelSpec(Strict):
             data["population"]["table"] = fix(self.population.table)
         if self.frame is not None:
             data["frame"]["table"] = fix(self.frame.table)
-        return ModelSpec.model_validate(data)
+        return type(self).model_validate(data)
 
 
 def parse_spec(raw: dict[str, Any], source: str) -> ModelSpec:
@@ -441,7 +442,7 @@ def parse_spec(raw: dict[str, Any], source: str) -> ModelSpec:
     source
         Where it came from, for the message (usually the file path).
     """
-    return validate(ModelSpec, raw, source)
+    return ModelSpec.parse(raw, source)
 
 
 UnitLevelSpec = ModelSpec
