@@ -97,26 +97,7 @@ def parse_any_spec(raw: dict[str, Any], source: str) -> KindSpec:
 
 
 def load_spec(path: str | Path, kind: str | None = None) -> Any:
-    """Read and validate a TOML spec of any kind; relative paths resolve against its folder.
-
-    Parameters
-    ----------
-    path
-        Path to a ``.toml`` spec.
-    kind
-        The kind the caller needs (``unit_level``, ``joint``, ``area_level``, ...); a file of
-        another kind is then an error saying how to load it. ``None`` accepts any kind.
-
-    Returns
-    -------
-    KindSpec
-        The validated spec, with absolute paths; its ``kind`` says which.
-
-    Raises
-    ------
-    SpecError
-        When the file is missing, is not valid TOML, fails validation, or is not of ``kind``.
-    """
+    """Read a spec file of any kind, or of ``kind`` (see :func:`lcmodel.spec.load_spec`)."""
     path = Path(path)
     raw = read_toml(path)
     found = SPEC_KINDS[spec_kind(raw)]
