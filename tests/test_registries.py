@@ -9,15 +9,15 @@ package and see it found, and define a new spec kind and model kind (as ``spec/<
 from __future__ import annotations
 
 import sys
-import textwrap
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Literal
 
 import numpy as np
+import pandas as pd
 import pytest
 
-from conftest import DATA
+from conftest import DATA, MODELS, SMALL_TRUST_FIT
 from lcmodel.discovery import import_modules, register
 from lcmodel.families import FAMILIES
 from lcmodel.families.bernoulli import BernoulliFamily
@@ -121,23 +121,10 @@ def two_stage() -> Iterator[None]:
 
 
 def _two_stage_file(folder: Path) -> Path:
+    """``models/trust.toml`` declared as the new kind (its data paths made absolute)."""
+    text = (MODELS / "trust.toml").read_text().replace('"../data/', f'"{DATA}/')
     path = folder / "two_stage.toml"
-    path.write_text(
-        textwrap.dedent(
-            f"""
-            kind = "two_stage"
-            name = "trust_two_stage"
-            data = "{DATA / "survey.csv"}"
-            areas = "{DATA / "areas.csv"}"
-            [outcome]
-            column = "trust"
-            success = ["Many can be trusted", "Some can be trusted"]
-            [structure]
-            area = "area"
-            covariates = ["age_band", "sex"]
-            """
-        )
-    )
+    path.write_text(f'kind = "two_stage"\n{text}')
     return path
 
 
@@ -154,11 +141,20 @@ def test_a_new_spec_kind_loads_and_finds_its_model(two_stage: None, tmp_path: Pa
 
 
 @pytest.mark.sampling
-def test_a_new_model_kind_fits_saves_and_loads_back(two_stage: None, tmp_path: Path) -> None:
+def test_a_new_model_kind_fits_saves_and_loads_back(
+    two_stage: None, tmp_path: Path, trust_fit: FitResult
+) -> None:
+    """The new kind goes through the one fit sequence: the trust model's draws, bit for bit.
+
+    Its model is the trust model's, so the compiled model of the shared fit is reused.
+    """
     model = model_from_spec(_two_stage_file(tmp_path))
-    result = model.fit(progressbar=False, draws=30, tune=30, chains=1, seed=2, extend=0)
+    result = model.fit(progressbar=False, **SMALL_TRUST_FIT)
     assert isinstance(result, FitResult)
+    np.testing.assert_array_equal(
+        result.posterior["area_value"].to_numpy(), trust_fit.posterior["area_value"].to_numpy()
+    )
     result.save(tmp_path / "out")
     again = load(tmp_path / "out")
     assert type(again.spec) is TwoStageSpec
-    np.testing.assert_allclose(again.estimates()["mean"], result.estimates()["mean"])
+    pd.testing.assert_frame_equal(again.estimates(), result.estimates())
