@@ -191,6 +191,11 @@ def test_survey_area_covariates_are_checked(tmp_path: Path) -> None:
     path.write_text('name = "fh"\n[area_level]\nsurvey = "trust.toml"\ncovariates = ["urban"]\n')
     with pytest.raises(DataError, match=r"'urban' is blank \(area\(s\) \['LC03'\]\)"):
         FayHerriotModel.from_spec(path)
+    path.write_text('name = "fh"\n[area_level]\nsurvey = "trust.toml"\ncovariates = ["urbn"]\n')
+    with pytest.raises(
+        DataError, match=r"areas.csv: area covariate\(s\) \['urbn'\] named in .*'urban'"
+    ):
+        FayHerriotModel.from_spec(path)
 
 
 def test_sampling_variances_are_modelled_when_sample_sizes_are_known(tmp_path: Path) -> None:

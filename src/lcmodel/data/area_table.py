@@ -260,8 +260,14 @@ def _numbers(values: pd.Series, column: str, source: str) -> pd.Series:
 def area_covariates(frame: pd.DataFrame, section: Any, source: str) -> pd.DataFrame:
     """The area covariates named in ``[area_level]``: text levels and finite numbers, no blanks.
 
-    ``frame``'s positions are the file's data rows (for the messages).
+    ``frame``'s positions are the file's data rows (for the messages); ``source`` names it.
     """
+    missing = [c for c in section.covariates + section.numeric_covariates if c not in frame]
+    if missing:
+        raise DataError(
+            f"{source}: area covariate(s) {listed(missing, None)} named in [area_level] are not "
+            f"columns of the areas table{did_you_mean(missing[0], list(frame.columns))}"
+        )
     out = pd.DataFrame(index=frame.index)
     for column in section.covariates:
         out[column] = clean_labels(frame[column])

@@ -250,17 +250,10 @@ class FayHerriotModel(Model):
                 f"{', '.join(quantities)}"
             )
         areas = unit.data.areas
-        covariates = section.covariates + section.numeric_covariates
         where = str(unit.spec.areas or f"{section.survey} (it names no areas table)")
-        missing = [c for c in covariates if c not in areas.columns]
-        if missing:
-            raise DataError(
-                f"{where}: area covariate(s) {listed(missing, None)} are not columns of the areas "
-                f"table{did_you_mean(missing[0], list(areas.columns))}"
-            )
         direct = survey_direct_estimates(unit.data)
         direct = direct[direct["quantity"] == name].set_index(AREA).reindex(areas.index)
-        table = area_covariates(areas.reset_index(), section, str(unit.spec.areas))
+        table = area_covariates(areas.reset_index(), section, where)
         table.index = areas.index
         table["estimate"] = direct["direct"]
         table["variance"] = direct["direct_var"]
