@@ -185,6 +185,7 @@ SPEC_ERRORS = {
     "interval above one": (MINIMAL + "[fit]\ninterval = 90\n", ["fit.interval"]),
     "interval zero": (MINIMAL + "[fit]\ninterval = 0\n", ["fit.interval", "greater than 0"]),
     "unknown sampler": (MINIMAL + '[fit]\nsampler = "stan"\n', ["fit.sampler"]),
+    "zero cores": (MINIMAL + "[fit]\ncores = 0\n", ["fit.cores", "greater than 0"]),
     "unknown match": (replace('indicator = "trust"', 'indicator = "t"\nmatch = "x"'), ["match"]),
     "failure without success": (
         replace('success = ["Yes"]\n', ""),
@@ -281,6 +282,18 @@ def test_spec_folder_is_not_a_file(tmp_path: Path) -> None:
 def test_parse_spec_uses_the_source_in_messages() -> None:
     with pytest.raises(SpecError, match=r"^my-source: invalid model spec"):
         parse_spec({"name": "x"}, source="my-source")
+
+
+def test_core_budget_from_the_spec_is_what_the_sampler_gets(tmp_path: Path) -> None:
+    from lcmodel.inference.sampling import available_cores, sampling_cores
+
+    budget = load_spec(write_spec(tmp_path, MINIMAL + "[fit]\ncores = 1\nchains = 4\n"))
+    assert budget.fit.cores == 1
+    assert sampling_cores(budget.fit) == 1
+    default = load_spec(write_spec(tmp_path, MINIMAL + "[fit]\nchains = 4\n"))
+    assert default.fit.cores is None
+    assert sampling_cores(default.fit) == available_cores(4)
+    assert sampling_cores(default.with_overrides(cores=3).fit) == 3  # --cores
 
 
 def test_spec_is_frozen(tmp_path: Path) -> None:

@@ -53,6 +53,7 @@ __all__ = [
     "reproducible_numerics",
     "run_metadata",
     "sample",
+    "sampling_cores",
     "thinned",
     "usable_cores",
 ]
@@ -82,6 +83,14 @@ def available_cores(chains: int) -> int:
     1.9x slower here (docs/benchmarks.md).
     """
     return max(1, min(chains, usable_cores()))
+
+
+def sampling_cores(settings: FitSpec) -> int:
+    """The cores a fit samples on: its budget ``[fit] cores`` (``--cores``), else one per chain.
+
+    A budget lets several fits share a machine; without one, :func:`available_cores`.
+    """
+    return settings.cores or available_cores(settings.chains)
 
 
 def _process_context(sampler: str) -> dict[str, str]:
@@ -303,7 +312,7 @@ def _pymc_sample(
         draws=settings.draws,
         tune=settings.tune,
         chains=settings.chains,
-        cores=settings.cores or available_cores(settings.chains),
+        cores=sampling_cores(settings),
         random_seed=seed,
         nuts_sampler=sampler,
         progressbar=progressbar,
@@ -363,7 +372,7 @@ def _run_nutpie(
         draws=settings.draws,
         tune=max(settings.tune, 1),  # nuts-rs needs at least one tuning step
         chains=settings.chains,
-        cores=settings.cores or available_cores(settings.chains),
+        cores=sampling_cores(settings),
         seed=chain_seed,
         save_warmup=False,
         store_unconstrained=False,
