@@ -1,6 +1,6 @@
 """Coverage of the real area values: finite-population estimands and modelled variances.
 
-Populations of units with known answers (``lcmodel.simulate_population``: areas of 10 to
+Populations of units with known answers (``lcmodel.simulate.population``: areas of 10 to
 5,000 units, an area covariate, three strata with different outcomes) are each sampled once
 (sampling fractions 1%-50% per area, strata sampled at rates 0.5 / 2 / 1, so sampling is
 informative; about 10% of areas unsampled). A new population per replicate: with one fixed
@@ -44,7 +44,7 @@ import pandas as pd
 from lcmodel.data.survey import load_survey_data
 from lcmodel.models.fay_herriot import FayHerriotModel
 from lcmodel.models.unit_level import UnitLevelModel
-from lcmodel.simulate_population import STRATA, simulate_population
+from lcmodel.simulate.population import STRATA, simulate_population
 from lcmodel.spec import parse_area_level_spec, parse_spec
 
 BANDS = [(-1, 0, "unsampled"), (0, 19, "1-19 units"), (19, 99, "20-99 units"), (99, 10**9, "100+")]

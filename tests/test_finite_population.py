@@ -15,7 +15,7 @@ from lcmodel.data.survey import load_survey_data, prepare_survey_data
 from lcmodel.design.reference import finite_population, reference_cells
 from lcmodel.errors import DataError, SpecError
 from lcmodel.families import get_family
-from lcmodel.simulate_population import STRATA, simulate_population
+from lcmodel.simulate.population import STRATA, simulate_population
 from lcmodel.spec import FrameSpec, OutcomeSpec, parse_spec
 
 

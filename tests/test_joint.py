@@ -244,7 +244,7 @@ def test_comparison_with_separate_models(mixed: JointModel, mixed_fit: JointFitR
 @pytest.mark.sampling
 def test_joint_model_recovers_correlations_and_shares(tmp_path: Path) -> None:
     """60 simulated areas, true correlations 0.40-0.60 among the four social indicators."""
-    from lcmodel.simulate import _AREA_CORRELATION, _OUTCOMES
+    from lcmodel.simulate.survey import _AREA_CORRELATION, _OUTCOMES
 
     survey = simulate_survey(
         n_respondents=3000, n_areas=60, seed=11, area_sd=0.8, spatial_share=0.0

@@ -14,7 +14,7 @@ from lcmodel.data.adjacency import Adjacency, load_adjacency
 from lcmodel.data.survey import load_survey_data
 from lcmodel.errors import LcmodelError
 from lcmodel.io.tables import read_table
-from lcmodel.simulate import (
+from lcmodel.simulate.survey import (
     _AREA_CORRELATION,
     AGE_BANDS,
     NATIONS,

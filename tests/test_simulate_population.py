@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from lcmodel.simulate_population import (
+from lcmodel.simulate.population import (
     RATES,
     STRATA,
     FinitePopulation,

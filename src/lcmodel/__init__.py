@@ -17,9 +17,12 @@ Examples
 from __future__ import annotations
 
 import importlib
+import sys
 import warnings
 from importlib.metadata import version as _version
 from typing import TYPE_CHECKING, Any
+
+from lcmodel.discovery import MovedModules
 
 if TYPE_CHECKING:
     from lcmodel.data.survey import SurveyData, load_survey_data, prepare_survey_data
@@ -86,6 +89,38 @@ _PUBLIC = {
 
 _DEPRECATED = {"AreaModel": ("UnitLevelModel", "lcmodel.models.unit_level")}
 """Old public names, still importable for one release: old name -> (new name, module)."""
+
+_MOVED_MODULES = {
+    "lcmodel.area_level": "lcmodel.models.fay_herriot",
+    "lcmodel.cells": "lcmodel.design.cells",
+    "lcmodel.checks": "lcmodel.workflows.checks",
+    "lcmodel.comparison": "lcmodel.design.benchmarks",
+    "lcmodel.diagnostics": "lcmodel.inference.diagnostics",
+    "lcmodel.direct": "lcmodel.design.direct",
+    "lcmodel.estimates": "lcmodel.results.estimates",
+    "lcmodel.export": "lcmodel.results.export",
+    "lcmodel.frames": "lcmodel.data.population",
+    "lcmodel.joint": "lcmodel.models.joint",
+    "lcmodel.joint_comparison": "lcmodel.workflows.joint_comparison",
+    "lcmodel.joint_results": "lcmodel.results.joint_result",
+    "lcmodel.model": "lcmodel.models.unit_level",
+    "lcmodel.plots": "lcmodel.results.plots",
+    "lcmodel.priors": "lcmodel.spec.priors",
+    "lcmodel.simulate_map": "lcmodel.simulate.geography",
+    "lcmodel.simulate_population": "lcmodel.simulate.population",
+    "lcmodel.storage": "lcmodel.io.storage",
+    "lcmodel.tables": "lcmodel.io.tables",
+    "lcmodel.waves": "lcmodel.results.waves",
+}
+"""Modules that moved into the layers (lcmodel 0.1.0's, and two simulators'): old -> new.
+
+``import lcmodel.model`` (or ``from lcmodel.checks import score_distribution_check``) still
+works for one release, with a ``DeprecationWarning``; the names the old ``lcmodel.data`` and
+``lcmodel.results`` modules defined are found the same way in those packages.
+"""
+
+if not any(isinstance(hook, MovedModules) for hook in sys.meta_path):
+    sys.meta_path.append(MovedModules(_MOVED_MODULES))
 
 __all__ = [
     "AreaLevelSpec",

@@ -1,6 +1,6 @@
 """The simulator's synthetic map: where the areas lie, their boundaries, and smooth fields.
 
-:func:`lcmodel.simulate.simulate_survey` places its areas on a made-up map, so that area
+:func:`lcmodel.simulate.survey.simulate_survey` places its areas on a made-up map, so that area
 effects can be spatially structured and models with spatial effects have boundaries to read.
 Everything here is a deterministic function of a random generator and the areas' nations.
 

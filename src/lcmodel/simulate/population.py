@@ -1,6 +1,6 @@
 """Finite populations with known unit values, and informative stratified samples from them.
 
-The survey simulator (:mod:`lcmodel.simulate`) knows only superpopulation truth. This module
+The survey simulator (:mod:`lcmodel.simulate.survey`) knows only superpopulation truth. This module
 builds a whole finite population first, every unit with its outcome values, and then draws
 samples from it, so that estimates of *finite* area values (the mean over an area's actual
 units) can be checked against the truth: areas of 10 to 5,000 units, sampling fractions from 1%
@@ -74,7 +74,7 @@ import numpy as np
 import pandas as pd
 from scipy.special import expit
 
-from lcmodel.simulate import checked_float, checked_int, write_tables
+from lcmodel.simulate.survey import checked_float, checked_int, write_tables
 
 __all__ = [
     "RATES",

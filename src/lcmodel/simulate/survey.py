@@ -14,7 +14,7 @@ Areas
     name. Each area has an adult population of 1,500-12,000 (log-uniform) whose age band x sex
     mix is Dirichlet around a national mix (``population``).
 Map
-    The areas lie on a synthetic map (:mod:`lcmodel.simulate_map`): a rectangle in metres
+    The areas lie on a synthetic map (:mod:`lcmodel.simulate.geography`): a rectangle in metres
     (British National Grid-like coordinates, CRS EPSG:27700, about 2.25 km2 per area) split
     into one rectangle per nation (Scotland across the north, Wales along the west, England
     the rest, in proportion to their numbers of areas), each area a seed point on a jittered
@@ -51,7 +51,7 @@ Outcomes
     ``s[., k]`` are ten independent Gaussian fields over the areas' seed points with
     exponential covariance ``exp(-d / l)``, ``l`` a quarter of the map's width but at least
     three area spacings, each standardised over the areas (mean 0, variance 1) and, on maps of
-    100 areas or more, decorrelated from one another over them (``simulate_map.smooth_field``;
+    100 areas or more, decorrelated from one another over them (``geography.smooth_field``;
     its module docstring says why small maps differ), and after mixing each indicator's smooth
     part is scaled to variance 1 over the areas. So the effects have standard deviations
     ``sd`` (the smooth part's ``sqrt(rho) * sd`` exactly, the independent part's in
@@ -108,7 +108,7 @@ from scipy.special import expit, ndtri
 
 from lcmodel.errors import plain
 from lcmodel.io.tables import write_table
-from lcmodel.simulate_map import (
+from lcmodel.simulate.geography import (
     boundary_frame,
     field_length_scale,
     layout_areas,
