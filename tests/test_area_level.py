@@ -540,3 +540,21 @@ def test_estimates_carry_cv_and_export_to_csv_and_excel(tmp_path: Path) -> None:
     pd.testing.assert_frame_equal(pd.read_parquet(parquet), table)  # types kept
     with pytest.raises(LcmodelError, match=r"writes \.csv or \.parquet or \.xlsx"):
         result.export(tmp_path / "fh.json")
+
+
+def test_units_behind_direct_estimates() -> None:
+    from lcmodel.design.area_units import few_units, known_units, sampled_units
+
+    table = pd.DataFrame(
+        {"estimate": [0.5, 0.2, np.nan, 0.4], "n": [10.0, 7.0, 5.0, 1.0]},
+        index=pd.Index(["A", "B", "C", "D"], name="area"),
+    )
+    np.testing.assert_array_equal(sampled_units(table), [10, 7, 0, 1])  # C has no estimate
+    plain = known_units(table)
+    np.testing.assert_array_equal(plain["known_units"], [10, 7, 0, 1])
+    np.testing.assert_allclose(plain["known"], [5.0, 1.4, 0.0, 0.4])
+    weighted = known_units(table.assign(deff=[2.0, 0.5, 1.0, 3.0]))
+    # n / deff rounded, never above n (a design effect below 1 counts as 1), at least 1 unit
+    np.testing.assert_array_equal(weighted["known_units"], [5, 7, 0, 1])
+    flags = few_units(table, 8, pd.Series(["A", "B", "C", "D"]))
+    np.testing.assert_array_equal(flags, [False, True, False, True])

@@ -16,8 +16,9 @@ answer alike) get ``exp(mu)``.
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 
-__all__ = ["smoothed_design_effects"]
+__all__ = ["smoothed_design_effects", "smoothed_effective_sizes"]
 
 
 def smoothed_design_effects(n: np.ndarray, deff: np.ndarray) -> np.ndarray:
@@ -62,3 +63,19 @@ def smoothed_design_effects(n: np.ndarray, deff: np.ndarray) -> np.ndarray:
     out = np.full_like(n, np.exp(mu))
     out[usable] = np.exp(mu + tau2 / (tau2 + v) * (x - mu))
     return out
+
+
+def smoothed_effective_sizes(areas: pd.DataFrame) -> pd.Series:
+    """``n / D`` with ``D`` the smoothed design effects, where an area has an estimate.
+
+    The direct design effect is the survey's (:mod:`lcmodel.design.direct`) or, from a table,
+    ``v (n - 1) / (y (1 - y))``: ``y (1 - y) / (n - 1)`` is the unbiased estimate of a share's
+    variance under simple random sampling.
+    """
+    estimate, n = areas["estimate"], areas["n"]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        direct = areas["variance"] * (n - 1.0) / (estimate * (1.0 - estimate))
+    if "deff" in areas.columns:
+        direct = areas["deff"]
+    smoothed = smoothed_design_effects(n.to_numpy(), direct.to_numpy())
+    return (n / smoothed).where(estimate.notna())

@@ -70,12 +70,13 @@ from lcmodel.data.area_table import area_covariates, area_population_sizes, load
 from lcmodel.data.common import WAVE
 from lcmodel.data.population import area_weights
 from lcmodel.data.survey import AREA, frame_hash
+from lcmodel.design.area_units import few_units, known_units, sampled_units
 from lcmodel.design.calibration import Calibration, plan_calibration
 from lcmodel.design.covariates import area_covariate_design
 from lcmodel.design.direct import survey_direct_estimates
 from lcmodel.design.inputs import table_inputs, table_wave_inputs
 from lcmodel.design.reference import FinitePopulation
-from lcmodel.design.variances import smoothed_design_effects
+from lcmodel.design.variances import smoothed_effective_sizes
 from lcmodel.errors import DataError, SpecError, did_you_mean, listed
 from lcmodel.models.area_effects import (
     CENTRING_SCALE,
@@ -183,9 +184,9 @@ class FayHerriotModel(Model):
                 f"area-level model needs at least 3 to estimate the between-area variance"
             )
         if self._binomial and self._modelled:
-            self.areas = areas = areas.assign(n_eff_smoothed=_smoothed_effective_sizes(areas))
+            self.areas = areas = areas.assign(n_eff_smoothed=smoothed_effective_sizes(areas))
         if spec.target == "finite_population":
-            self.areas = areas = areas.assign(**_known_units(areas))
+            self.areas = areas = areas.assign(**known_units(areas))
         kinds: dict[str, Any] = dict.fromkeys(section.covariates, "categorical")
         kinds |= dict.fromkeys(section.numeric_covariates, "numeric")
         self._design = area_covariate_design(
@@ -273,14 +274,14 @@ class FayHerriotModel(Model):
                 table.loc[unusable, ["estimate", "variance"]] = np.nan
         if spec.target == "finite_population":
             table["population"] = area_population_sizes(
-                areas.reset_index(), str(section.population), _sampled_units(table), where
+                areas.reset_index(), str(section.population), sampled_units(table), where
             )
         inputs = unit.report_inputs()[0]
         inputs = inputs[inputs["quantity"] == name].reset_index(drop=True)
         inputs["in_sample"] = table["estimate"].reindex(inputs[AREA]).notna().to_numpy()
         weighted = "weighted" if unit.data.weighted else "unweighted"
         inputs["estimand"] = _estimand(spec, f"Fay-Herriot of {weighted} direct estimates")
-        inputs["few_units"] = _few_units(table, section.min_units, inputs[AREA])
+        inputs["few_units"] = few_units(table, section.min_units, inputs[AREA])
         return cls(spec, table, inputs, name, quantities[name].kind, unit.spec.outcome.column)
 
     @classmethod
@@ -304,7 +305,7 @@ class FayHerriotModel(Model):
             if n is not None:  # an area's estimates over the waves rest on n units in all
                 inputs["few_units"] = inputs["in_sample"] & (inputs["n"] < section.min_units)
         elif n is not None:
-            inputs["few_units"] = _few_units(table, section.min_units, inputs[AREA])
+            inputs["few_units"] = few_units(table, section.min_units, inputs[AREA])
         name = "share" if section.kind == "share" else "mean"
         return cls(spec, table, inputs, name, section.kind, section.estimate, wave_inputs=waves)
 
@@ -607,9 +608,9 @@ class FayHerriotModel(Model):
 
         With ``estimand = "finite_population"`` an area of ``N`` units, ``n`` of them sampled,
         has the value ``(known + T) / N``: ``known`` is the sum of the sampled units' values
-        (``n`` times the direct estimate; with weights ``n / deff``: :func:`_known_units`)
-        and ``T``
-        a posterior predictive draw of the sum over the ``N - n`` others, each a draw from
+        (``n`` times the direct estimate; with weights ``n / deff``:
+        :func:`~lcmodel.design.area_units.known_units`) and ``T`` a posterior predictive draw
+        of the sum over the ``N - n`` others, each a draw from
         the area's modelled value: ``Binomial(N - n, p)`` for shares, and for means
         ``Normal((N - n) theta, sqrt((N - n) s^2))`` with ``s^2 = n psi / deff`` the area's unit
         variance (:meth:`_unit_variances`). Areas without a direct estimate are predicted
@@ -741,61 +742,6 @@ class FayHerriotModel(Model):
         } | neighbourhood_metadata(self.adjacency, self.boundaries)
 
 
-def _smoothed_effective_sizes(areas: pd.DataFrame) -> pd.Series:
-    """``n / D`` with ``D`` the smoothed design effects, where an area has an estimate.
-
-    The direct design effect is the survey's (:mod:`lcmodel.design.direct`) or, from a table,
-    ``v (n - 1) / (y (1 - y))``: ``y (1 - y) / (n - 1)`` is the unbiased estimate of a share's
-    variance under simple random sampling.
-    """
-    estimate, n = areas["estimate"], areas["n"]
-    with np.errstate(invalid="ignore", divide="ignore"):
-        direct = areas["variance"] * (n - 1.0) / (estimate * (1.0 - estimate))
-    if "deff" in areas.columns:
-        direct = areas["deff"]
-    smoothed = smoothed_design_effects(n.to_numpy(), direct.to_numpy())
-    return (n / smoothed).where(estimate.notna())
-
-
-def _sampled_units(table: pd.DataFrame) -> np.ndarray:
-    """Each area's sample size behind its direct estimate (0 where it has none)."""
-    return table["n"].where(table["estimate"].notna(), 0.0).fillna(0.0).to_numpy(dtype=float)
-
-
-def _known_units(table: pd.DataFrame) -> pd.DataFrame:
-    """How much of each area's population total its direct estimate settles.
-
-    Returns ``known_units`` (the units whose answers count as known) and ``known`` (their
-    sum): ``known_units = n / deff`` rounded, the effective sample size (``n`` without weights or
-    design effects; the binomial model's smoothed one when it has it), and ``known =
-    known_units x`` the direct estimate. Without weights that is exactly the sampled units'
-    answers. With weights the direct estimate is not the sampled units' plain mean (under
-    informative sampling that mean is biased for the area) and it is not known exactly:
-    counting it as ``n`` exact answers would understate its error by the design effect, so
-    it counts as ``n / deff`` answers and the other ``N - n / deff`` units are predicted.
-    """
-    n = pd.Series(_sampled_units(table), index=table.index)
-    if "n_eff_smoothed" in table.columns:
-        effective = table["n_eff_smoothed"]
-    elif "deff" in table.columns:
-        effective = n / table["deff"].clip(lower=1.0)
-    else:
-        effective = n
-    units = np.round(effective.fillna(n).clip(upper=n)).clip(lower=np.minimum(n, 1.0))
-    units = units.where(n > 0, 0.0)
-    return pd.DataFrame(
-        {"known_units": units, "known": (table["estimate"] * units).fillna(0.0)},
-        index=table.index,
-    )
-
-
 def _estimand(spec: AreaLevelSpec, label: str) -> str:
     """The ``estimand`` column: ``label``, preceded by ``finite population, `` when it is one."""
     return f"finite population, {label}" if spec.target == "finite_population" else label
-
-
-def _few_units(table: pd.DataFrame, min_units: int, areas: pd.Series) -> np.ndarray:
-    """Whether each area's direct estimate rests on fewer than ``min_units`` units."""
-    n = table["n"].reindex(areas).to_numpy(dtype=float)
-    has_estimate = table["estimate"].reindex(areas).notna().to_numpy()
-    return has_estimate & (n < min_units)
