@@ -18,11 +18,10 @@ from __future__ import annotations
 
 import importlib
 import sys
-import warnings
 from importlib.metadata import version as _version
 from typing import TYPE_CHECKING, Any
 
-from lcmodel.discovery import MovedModules
+from lcmodel.discovery import MovedModules, warn_moved
 
 if TYPE_CHECKING:
     from lcmodel.data.survey import SurveyData, load_survey_data, prepare_survey_data
@@ -165,12 +164,7 @@ def __getattr__(name: str) -> Any:
         return value
     if name in _DEPRECATED:
         new, module = _DEPRECATED[name]
-        warnings.warn(
-            f"lcmodel.{name} is now lcmodel.{new}; the old name will be removed in the next "
-            f"release",
-            DeprecationWarning,
-            stacklevel=2,
-        )
+        warn_moved(f"lcmodel.{name}", f"lcmodel.{new}")
         return getattr(importlib.import_module(module), new)
     raise AttributeError(f"module 'lcmodel' has no attribute {name!r}")
 

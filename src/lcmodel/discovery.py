@@ -23,7 +23,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-__all__ = ["MovedModules", "import_modules", "moved_names", "register"]
+__all__ = ["MovedModules", "import_modules", "moved_names", "register", "warn_moved"]
 
 _OUR_FRAMES = (str(Path(__file__).parent), "<frozen importlib")
 """Where a deprecation warning is not attributed: lcmodel itself and the import machinery."""
@@ -58,7 +58,8 @@ def _qualified(cls: type) -> str:
     return f"{cls.__module__}.{cls.__qualname__}"
 
 
-def _warn_moved(old: str, new: str) -> None:
+def warn_moved(old: str, new: str) -> None:
+    """A ``DeprecationWarning`` that ``old`` is now ``new``, attributed to the user's code."""
     warnings.warn(
         f"{old} is now {new}; the old name will be removed in the next release",
         DeprecationWarning,
@@ -85,7 +86,7 @@ def moved_names(package: str, moved: Mapping[str, str]) -> Callable[[str], Any]:
     def __getattr__(name: str) -> Any:
         if name not in moved:
             raise AttributeError(f"module {package!r} has no attribute {name!r}")
-        _warn_moved(f"{package}.{name}", f"{moved[name]}.{name}")
+        warn_moved(f"{package}.{name}", f"{moved[name]}.{name}")
         return getattr(importlib.import_module(moved[name]), name)
 
     return __getattr__
@@ -117,7 +118,7 @@ class MovedModules(importlib.abc.MetaPathFinder, importlib.abc.Loader):
 
     def create_module(self, spec: ModuleSpec) -> ModuleType:
         """Warn, and give the new module (imported if need be) as the old name's."""
-        _warn_moved(spec.name, self.moved[spec.name])
+        warn_moved(spec.name, self.moved[spec.name])
         module = importlib.import_module(self.moved[spec.name])
         self._specs[spec.name] = module.__spec__
         return module
